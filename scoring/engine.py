@@ -1,0 +1,440 @@
+"""The engine: a ruleset and immutable facts in, standings out, with an explanation for every point."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from operator import add, attrgetter
+from typing import Any
+
+import msgspec
+
+from scoring.facts import Activity, Adjustment, Facts, Team
+from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
+from scoring.periods import Calendar, Period
+from scoring.ranking import competition_ranks
+from scoring.registry import get_rule
+from scoring.rules.base import ActivityRule, EligibilityRule, Rule, TeamContext, TeamPoints, TeamRule
+from scoring.rules.coverage import reached
+from scoring.rules.judge_quality import activity_qualities
+from scoring.ruleset import Ruleset
+
+__all__ = [
+    "Comparison",
+    "Line",
+    "Standings",
+    "TeamResult",
+    "compare",
+    "evaluate",
+    "evaluate_team",
+    "format_points",
+    "parse_view",
+    "rank",
+]
+
+ADJUSTMENT = "adjustment"
+_occurred_at = attrgetter("occurred_at")
+
+
+class Line(msgspec.Struct, frozen=True):
+    """One explained contribution: which rule, which activity or period, how many points, and why.
+
+    Eligibility rules write a 0-point line for each activity they removed; the lines of a team add up
+    to its score.
+    """
+
+    rule: str
+    activity_id: int | None
+    period: str | None
+    points: Decimal
+    reason_id: str
+    reason_en: str
+
+
+class TeamResult:
+    """One team's standing. ``lines`` are built on first access (a full evaluation of a season can
+    hold millions of them), from the contributions kept by the evaluation."""
+
+    __slots__ = (
+        "_build_lines",
+        "_lines",
+        "counted",
+        "coverage",
+        "last_activity_at",
+        "quality",
+        "rank",
+        "score",
+        "subtotals",
+        "team",
+    )
+
+    def __init__(
+        self,
+        team: str,
+        rank: int,
+        score: Decimal,
+        counted: int,
+        subtotals: dict[str, Decimal],
+        lines: tuple[Line, ...] | Callable[[], tuple[Line, ...]],
+        quality: Decimal | None,
+        coverage: Decimal,
+        last_activity_at: datetime | None,
+    ) -> None:
+        self.team = team
+        self.rank = rank
+        self.score = score
+        self.counted = counted
+        self.subtotals = subtotals
+        self.quality = quality
+        self.coverage = coverage
+        self.last_activity_at = last_activity_at
+        if callable(lines):
+            self._lines: tuple[Line, ...] | None = None
+            self._build_lines: Callable[[], tuple[Line, ...]] | None = lines
+        else:
+            self._lines = lines
+            self._build_lines = None
+
+    @property
+    def lines(self) -> tuple[Line, ...]:
+        if self._lines is None:
+            assert self._build_lines is not None
+            self._lines = self._build_lines()
+            self._build_lines = None
+        return self._lines
+
+    def with_rank(self, rank: int) -> TeamResult:
+        """The same result at another rank (the explanation is shared, not rebuilt)."""
+        other = TeamResult.__new__(TeamResult)
+        for name in TeamResult.__slots__:
+            setattr(other, name, getattr(self, name))
+        other.rank = rank
+        return other
+
+    def _fields(self) -> tuple[Any, ...]:
+        return (
+            self.team,
+            self.rank,
+            self.score,
+            self.counted,
+            self.subtotals,
+            self.lines,
+            self.quality,
+            self.coverage,
+            self.last_activity_at,
+        )
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, TeamResult) and self._fields() == other._fields()
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return (
+            f"TeamResult(team={self.team!r}, rank={self.rank}, score={self.score}, counted={self.counted}, "
+            f"subtotals={self.subtotals!r}, quality={self.quality}, coverage={self.coverage}, "
+            f"last_activity_at={self.last_activity_at!r})"
+        )
+
+    def to_builtins(self) -> dict[str, Any]:
+        """Plain data for storage or JSON (Decimals and datetimes kept as such; lines as dicts)."""
+        return {
+            "team": self.team,
+            "rank": self.rank,
+            "score": self.score,
+            "counted": self.counted,
+            "subtotals": dict(self.subtotals),
+            "lines": msgspec.to_builtins(self.lines, builtin_types=(Decimal,)),
+            "quality": self.quality,
+            "coverage": self.coverage,
+            "last_activity_at": self.last_activity_at,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Standings:
+    """The ranked results of one period and view, best first."""
+
+    period: str
+    view: str
+    rows: tuple[TeamResult, ...]
+
+    def row(self, team: str) -> TeamResult:
+        for result in self.rows:
+            if result.team == team:
+                return result
+        raise KeyError(team)
+
+
+class Comparison(msgspec.Struct, frozen=True):
+    """One team under two rulesets: the what-if preview."""
+
+    team_code: str
+    rank_a: int
+    score_a: Decimal
+    rank_b: int
+    score_b: Decimal
+
+
+def parse_view(view: str) -> tuple[str, str] | None:
+    """``"overall"`` → None; ``"cluster:<c>"`` / ``"type:<CODE>"`` → (attribute, value)."""
+    if view == "overall":
+        return None
+    kind, _, value = view.partition(":")
+    if kind == "cluster" and value:
+        return "cluster", value
+    if kind == "type" and value:
+        return "type", value
+    raise ValueError(f"invalid view {view!r}: expected overall, cluster:<cluster> or type:<TYPE>")
+
+
+class _Compiled:
+    """A ruleset with its parameters validated once, split by kind, in ruleset order."""
+
+    __slots__ = ("activity", "eligibility", "quality", "rule_ids", "team", "team_local", "tie_break")
+
+    def __init__(self, ruleset: Ruleset) -> None:
+        self.eligibility: list[tuple[int, EligibilityRule, Any]] = []
+        self.activity: list[tuple[int, ActivityRule, Any]] = []
+        self.team: list[tuple[int, TeamRule, Any]] = []
+        self.rule_ids: list[str] = []
+        self.quality = ("mean", 1)
+        quality_set = False
+        team_local = True
+        for position, ref in enumerate(ruleset.rules):
+            rule: Rule = get_rule(ref.rule)
+            params = rule.validate(ref.params)
+            self.rule_ids.append(rule.id)
+            team_local = team_local and rule.team_local
+            if isinstance(rule, EligibilityRule):
+                self.eligibility.append((position, rule, params))
+            elif isinstance(rule, ActivityRule):
+                self.activity.append((position, rule, params))
+                if rule.id == "judge_quality" and not quality_set:
+                    self.quality = (params.method, params.trim)
+                    quality_set = True
+            elif isinstance(rule, TeamRule):
+                self.team.append((position, rule, params))
+            else:
+                raise TypeError(f"rule {rule.id} has an unknown kind {rule.kind!r}")
+        self.team_local = team_local
+        self.tie_break = tuple(ruleset.tie_break)
+
+
+def _buckets(
+    facts: Facts,
+    calendar: Calendar,
+    period: Period | None,
+    view: tuple[str, str] | None,
+    only: str | None = None,
+) -> dict[str, tuple[list[Activity], list[int]]]:
+    """Step 1, candidates: each team's verified activities inside the competition, the period and the
+    view, with their local day numbers. One pass over the activities."""
+    lo, hi = calendar.day_range(period)
+    buckets: dict[str, tuple[list[Activity], list[int]]] = {
+        team.code: ([], []) for team in facts.teams if only is None or team.code == only
+    }
+    if lo >= hi:
+        return buckets
+    activities: Iterable[Activity] = facts.activities
+    if only is not None:
+        activities = [a for a in activities if a.team == only]
+    if view is not None:
+        attribute, value = view
+        activities = [a for a in activities if getattr(a, attribute) == value]
+    get = buckets.get
+    if calendar.uniform:
+        origin = calendar.origin
+        for a in activities:
+            if a.status == "verified":
+                day = (a.occurred_at - origin).days
+                if lo <= day < hi and (bucket := get(a.team)) is not None:
+                    bucket[0].append(a)
+                    bucket[1].append(day)
+    else:
+        day_of = calendar.day_of
+        for a in activities:
+            if a.status == "verified":
+                day = day_of(a.occurred_at)
+                if lo <= day < hi and (bucket := get(a.team)) is not None:
+                    bucket[0].append(a)
+                    bucket[1].append(day)
+    return buckets
+
+
+def _adjustments_by_team(facts: Facts) -> dict[str, list[Adjustment]]:
+    grouped: dict[str, list[Adjustment]] = {}
+    for adjustment in facts.adjustments:
+        grouped.setdefault(adjustment.team, []).append(adjustment)
+    return grouped
+
+
+def _evaluate_team(
+    compiled: _Compiled,
+    team: Team,
+    activities: list[Activity],
+    days: list[int],
+    calendar: Calendar,
+    facts: Facts,
+    adjustments: Sequence[Adjustment],
+) -> TeamResult:
+    """Steps 2–5 for one team; rank 0 until ranked."""
+    ctx = TeamContext(team, activities, days, calendar, facts.competition)
+    subtotals_milli: dict[str, int] = dict.fromkeys(compiled.rule_ids, 0)
+
+    removals: list[tuple[int, EligibilityRule, Any, TeamContext, list[Activity]]] = []
+    for position, eligibility, params in compiled.eligibility:
+        kept = eligibility.select(params, ctx)
+        if kept is None:
+            continue
+        keep = set(kept)
+        removed = [a for i, a in enumerate(ctx.activities) if i not in keep]
+        removals.append((position, eligibility, params, ctx, removed))
+        ctx = ctx.subset(kept)
+
+    running = [0] * len(ctx.activities)
+    contributions: list[tuple[int, ActivityRule, Any, list[int], list[int]]] = []
+    for position, activity_rule, params in compiled.activity:
+        points = activity_rule.points(params, ctx, running)
+        contributions.append((position, activity_rule, params, running, points))
+        subtotals_milli[activity_rule.id] += sum(points)
+        running = list(map(add, running, points))
+
+    team_points: list[tuple[int, TeamRule, TeamPoints]] = []
+    for position, team_rule, params in compiled.team:
+        for item in team_rule.team_points(params, ctx):
+            team_points.append((position, team_rule, item))
+            subtotals_milli[team_rule.id] += item.milli
+
+    if adjustments:
+        subtotals_milli[ADJUSTMENT] = sum(to_milli(adj.points) for adj in adjustments)
+    total = sum(subtotals_milli.values())
+
+    counted = len(ctx.activities)
+    qualities = [q for q in activity_qualities(ctx, *compiled.quality) if q is not None]
+    quality = Decimal(div_round(sum(qualities), len(qualities))).scaleb(-6) if qualities else None
+    count, desa_total = reached(ctx)
+    coverage = Decimal(count) / Decimal(desa_total) if desa_total else Decimal(0)
+    last = max(map(_occurred_at, ctx.activities)) if counted else None
+    final_ctx = ctx
+
+    def build_lines() -> tuple[Line, ...]:
+        lines: list[Line] = []
+        order = attrgetter("occurred_at", "id")
+        for _, eligibility, params, before_ctx, removed in removals:
+            for a in sorted(removed, key=order):
+                reason_id, reason_en = eligibility.explain_removed(params, before_ctx, a)
+                lines.append(Line(eligibility.id, a.id, None, from_milli(0), reason_id, reason_en))
+        acts = final_ctx.activities
+        for i in sorted(range(len(acts)), key=lambda i: order(acts[i])):
+            activity = acts[i]
+            for _, activity_rule, params, before, points in contributions:
+                if points[i]:
+                    reason_id, reason_en = activity_rule.explain(
+                        params, final_ctx, activity, before[i], points[i]
+                    )
+                    lines.append(
+                        Line(activity_rule.id, activity.id, None, from_milli(points[i]), reason_id, reason_en)
+                    )
+        for _, team_rule, item in team_points:
+            lines.append(
+                Line(team_rule.id, None, item.period, from_milli(item.milli), item.reason_id, item.reason_en)
+            )
+        for adj in sorted(adjustments, key=attrgetter("id")):
+            lines.append(
+                Line(
+                    ADJUSTMENT,
+                    None,
+                    None,
+                    from_milli(to_milli(adj.points)),
+                    f"Penyesuaian panitia #{adj.id}: {adj.reason}",
+                    f"Organisers' adjustment #{adj.id}: {adj.reason}",
+                )
+            )
+        return tuple(lines)
+
+    return TeamResult(
+        team.code,
+        0,
+        from_milli(total),
+        counted,
+        {rule_id: from_milli(milli) for rule_id, milli in subtotals_milli.items()},
+        build_lines,
+        quality,
+        coverage,
+        last,
+    )
+
+
+def _period_text(period: Period | None) -> str:
+    return "season" if period is None else str(period)
+
+
+def _results(
+    compiled: _Compiled, facts: Facts, period: Period | None, view: str, only: str | None = None
+) -> list[TeamResult]:
+    view_filter = parse_view(view)
+    calendar = Calendar(facts.competition)
+    buckets = _buckets(facts, calendar, period, view_filter, only)
+    with_adjustments = view_filter is None and (period is None or period.kind == "season")
+    adjustments = _adjustments_by_team(facts) if with_adjustments else {}
+    teams = {team.code: team for team in facts.teams}
+    return [
+        _evaluate_team(compiled, teams[code], acts, days, calendar, facts, adjustments.get(code, ()))
+        for code, (acts, days) in buckets.items()
+    ]
+
+
+def rank(
+    results: Iterable[TeamResult],
+    tie_break: Sequence[str],
+    period: str = "season",
+    view: str = "overall",
+) -> Standings:
+    """Rank results by the tie-break chain (competition ranking: 1, 2, 2, 4), best first."""
+    ranked = competition_ranks(list(results), tie_break)
+    return Standings(period, view, tuple(result.with_rank(position) for position, result in ranked))
+
+
+def evaluate(
+    ruleset: Ruleset, facts: Facts, period: Period | None = None, view: str = "overall"
+) -> Standings:
+    """Standings of every team in ``facts.teams`` for the period (None: the season) and view.
+
+    Organisers' adjustments count in the season's overall standings only (they carry no date, type or
+    cluster).
+    """
+    compiled = _Compiled(ruleset)
+    results = _results(compiled, facts, period, view)
+    return rank(results, compiled.tie_break, _period_text(period), view)
+
+
+def evaluate_team(
+    ruleset: Ruleset,
+    facts: Facts,
+    team_code: str,
+    period: Period | None = None,
+    view: str = "overall",
+) -> TeamResult:
+    """One team's result (rank 0), equal to its row of a full evaluation once re-ranked with
+    :func:`rank`. When every rule is team-local only that team's activities are looked at, so
+    ``facts`` may hold just that team's activities (and the teams); otherwise the whole ruleset is
+    evaluated and that team's row returned."""
+    compiled = _Compiled(ruleset)
+    if not any(team.code == team_code for team in facts.teams):
+        raise KeyError(team_code)
+    if not compiled.team_local:
+        return evaluate(ruleset, facts, period, view).row(team_code).with_rank(0)
+    (result,) = _results(compiled, facts, period, view, only=team_code)
+    return result
+
+
+def compare(
+    ruleset_a: Ruleset, ruleset_b: Ruleset, facts: Facts, period: Period | None = None
+) -> list[Comparison]:
+    """Every team's rank and score under both rulesets, ordered by the rank under ``ruleset_b``."""
+    a = {row.team: row for row in evaluate(ruleset_a, facts, period).rows}
+    b = evaluate(ruleset_b, facts, period).rows
+    return [Comparison(row.team, a[row.team].rank, a[row.team].score, row.rank, row.score) for row in b]

@@ -1,0 +1,158 @@
+"""Scoring periods (season, ISO week, month) and the competition's local calendar."""
+
+from __future__ import annotations
+
+import re
+from bisect import bisect_right
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from scoring.facts import Competition
+
+__all__ = ["Calendar", "Period", "parse_period"]
+
+_WEEK = re.compile(r"week:(\d{4})-W(\d{2})")
+_MONTH = re.compile(r"month:(\d{4})-(\d{2})")
+
+
+class Period:
+    """A scoring period: the whole season, one ISO week (Monday–Sunday) or one calendar month.
+
+    Weeks and months are local dates in the competition's time zone. ``str(period)`` gives back the
+    text that :func:`parse_period` reads.
+    """
+
+    __slots__ = ("kind", "number", "year")
+
+    def __init__(self, kind: str, year: int = 0, number: int = 0) -> None:
+        if kind == "season":
+            year = number = 0
+        elif kind == "week":
+            date.fromisocalendar(year, number, 1)  # raises ValueError for a week the year lacks
+        elif kind == "month":
+            if not (1 <= year <= 9999 and 1 <= number <= 12):
+                raise ValueError(f"invalid month {year}-{number}")
+        else:
+            raise ValueError(f"unknown period kind {kind!r}")
+        self.kind = kind
+        self.year = year
+        self.number = number
+
+    def __str__(self) -> str:
+        if self.kind == "week":
+            return f"week:{self.year:04d}-W{self.number:02d}"
+        if self.kind == "month":
+            return f"month:{self.year:04d}-{self.number:02d}"
+        return "season"
+
+    def __repr__(self) -> str:
+        return f"Period({str(self)!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Period) and str(self) == str(other)
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def local_dates(self) -> tuple[date, date] | None:
+        """The first local date and the day after the last one, or None for the whole season."""
+        if self.kind == "week":
+            first = date.fromisocalendar(self.year, self.number, 1)
+            return first, first + timedelta(days=7)
+        if self.kind == "month":
+            first = date(self.year, self.number, 1)
+            if self.number == 12:
+                return first, date(self.year + 1, 1, 1)
+            return first, date(self.year, self.number + 1, 1)
+        return None
+
+
+def parse_period(text: str) -> Period:
+    """``"season"``, ``"week:2024-W07"`` or ``"month:2024-02"``; raises ValueError otherwise."""
+    if text == "season":
+        return Period("season")
+    if match := _WEEK.fullmatch(text):
+        return Period("week", int(match[1]), int(match[2]))
+    if match := _MONTH.fullmatch(text):
+        return Period("month", int(match[1]), int(match[2]))
+    raise ValueError(f"invalid period {text!r}: expected season, week:YYYY-Www or month:YYYY-MM")
+
+
+def week_label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"week:{year:04d}-W{week:02d}"
+
+
+def month_label(day: date) -> str:
+    return f"month:{day.year:04d}-{day.month:02d}"
+
+
+class Calendar:
+    """The competition's days, numbered 0..n-1 in its time zone, with their week and month.
+
+    An activity's day number is found once per evaluation, by subtracting the UTC instant of the first
+    local midnight (a C-level datetime operation) when every local day lasts 24 hours, or by bisecting
+    the list of local midnights when the zone changes its offset during the competition.
+    """
+
+    __slots__ = (
+        "dates",
+        "midnights",
+        "month_labels",
+        "month_of_day",
+        "ndays",
+        "origin",
+        "uniform",
+        "week_labels",
+        "week_of_day",
+    )
+
+    def __init__(self, competition: Competition) -> None:
+        zone = ZoneInfo(competition.timezone)
+        first, last = competition.starts_on, competition.ends_on
+        self.ndays = max((last - first).days + 1, 0)
+        self.dates = [first + timedelta(days=i) for i in range(self.ndays)]
+        self.midnights = [
+            datetime.combine(first + timedelta(days=i), time(0), tzinfo=zone).astimezone(UTC)
+            for i in range(self.ndays + 1)
+        ]
+        self.origin = self.midnights[0]
+        self.uniform = all(
+            b - a == timedelta(days=1) for a, b in zip(self.midnights, self.midnights[1:], strict=False)
+        )
+        self.week_labels: list[str] = []
+        self.week_of_day: list[int] = []
+        self.month_labels: list[str] = []
+        self.month_of_day: list[int] = []
+        for day in self.dates:
+            for label, labels, index in (
+                (week_label(day), self.week_labels, self.week_of_day),
+                (month_label(day), self.month_labels, self.month_of_day),
+            ):
+                if not labels or labels[-1] != label:
+                    labels.append(label)
+                index.append(len(labels) - 1)
+
+    def day_of(self, moment: datetime) -> int:
+        """The local day number of an aware datetime (negative or >= ndays when outside)."""
+        if self.uniform:
+            return (moment - self.origin).days
+        return bisect_right(self.midnights, moment) - 1
+
+    def day_range(self, period: Period | None) -> tuple[int, int]:
+        """The half-open range of day numbers that lie in ``period`` and in the competition."""
+        bounds = None if period is None else period.local_dates()
+        if bounds is None or self.ndays == 0:
+            return 0, self.ndays
+        first = self.dates[0]
+        lo = max((bounds[0] - first).days, 0)
+        hi = min((bounds[1] - first).days, self.ndays)
+        return lo, max(lo, hi)
+
+    def period_index(self, kind: str) -> tuple[list[int], list[str]]:
+        """Per day, the index of its week or month, and the labels of those periods."""
+        if kind == "week":
+            return self.week_of_day, self.week_labels
+        if kind == "month":
+            return self.month_of_day, self.month_labels
+        raise ValueError(f"unknown period kind {kind!r}")

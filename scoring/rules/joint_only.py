@@ -1,0 +1,86 @@
+"""Rule ``joint_only``: only joint activities (Senkom members together with officers) count."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, ClassVar
+
+import msgspec
+
+from scoring.facts import Activity
+from scoring.rules.base import EligibilityRule, TeamContext
+
+DOC_ID = """\
+**Yang dihargai.** Hanya kegiatan *bersama*: sedikitnya `min_senkom` anggota Senkom dan sedikitnya
+`min_officers` petugas (Bhabinkamtibmas / Polisi RW) hadir. Kegiatan lain tidak dihitung.
+
+**Mengapa.** Lomba ini menilai *sinergi*. Kegiatan yang dilakukan satu pihak saja, betapapun baiknya,
+bukan kemitraan yang dilombakan.
+
+**Parameter.**
+
+| nama | bawaan | batas | arti |
+|---|---|---|---|
+| `min_senkom` | 1 | 0–1.000 | jumlah minimal anggota Senkom |
+| `min_officers` | 1 | 0–1.000 | jumlah minimal petugas |
+
+**Contoh.** Dengan bawaan: kegiatan #1 (3 anggota Senkom, 1 petugas) dihitung; kegiatan #2
+(4 anggota Senkom, 0 petugas) tidak dihitung, dengan penjelasan "Bukan kegiatan bersama: 0 petugas
+(minimal 1)".
+"""
+
+DOC_EN = """\
+**What it rewards.** Only *joint* activities: at least `min_senkom` Senkom members and at least
+`min_officers` officers (Bhabinkamtibmas / Polisi RW) took part. Other activities do not count.
+
+**Why.** The competition rewards *partnership*. An activity run by one side alone, however good, is not
+what is being judged.
+
+**Parameters.**
+
+| name | default | bounds | meaning |
+|---|---|---|---|
+| `min_senkom` | 1 | 0–1,000 | minimum number of Senkom members |
+| `min_officers` | 1 | 0–1,000 | minimum number of officers |
+
+**Worked example.** With the defaults: activity #1 (3 Senkom members, 1 officer) counts; activity #2
+(4 Senkom members, 0 officers) does not, explained as "Not a joint activity: 0 officers (minimum 1)".
+"""
+
+
+class JointOnlyParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    min_senkom: Annotated[int, msgspec.Meta(ge=0, le=1000, description="Minimum Senkom members")] = 1
+    min_officers: Annotated[int, msgspec.Meta(ge=0, le=1000, description="Minimum officers")] = 1
+
+
+class JointOnly(EligibilityRule):
+    id: ClassVar[str] = "joint_only"
+    title: ClassVar[dict[str, str]] = {"id": "Hanya kegiatan bersama", "en": "Joint activities only"}
+    doc: ClassVar[dict[str, str]] = {"id": DOC_ID, "en": DOC_EN}
+    params_type: ClassVar[type[msgspec.Struct]] = JointOnlyParams
+    additive: ClassVar[bool] = True
+
+    def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
+        min_senkom: int = params.min_senkom
+        min_officers: int = params.min_officers
+        kept = [
+            i
+            for i, a in enumerate(ctx.activities)
+            if a.senkom_count >= min_senkom and a.officer_count >= min_officers
+        ]
+        return None if len(kept) == len(ctx.activities) else kept
+
+    def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
+        id_parts, en_parts = [], []
+        if activity.senkom_count < params.min_senkom:
+            id_parts.append(f"{activity.senkom_count} anggota Senkom (minimal {params.min_senkom})")
+            en_parts.append(f"{activity.senkom_count} Senkom members (minimum {params.min_senkom})")
+        if activity.officer_count < params.min_officers:
+            id_parts.append(f"{activity.officer_count} petugas (minimal {params.min_officers})")
+            en_parts.append(f"{activity.officer_count} officers (minimum {params.min_officers})")
+        return (
+            "Bukan kegiatan bersama: " + ", ".join(id_parts),
+            "Not a joint activity: " + ", ".join(en_parts),
+        )
+
+
+RULE = JointOnly()

@@ -1,0 +1,83 @@
+"""Rule ``preemptive_multiplier``: preemptive activities have their points so far multiplied."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, ClassVar
+
+import msgspec
+
+from scoring.facts import Activity
+from scoring.fixedpoint import MILLI, div_round, format_points, from_milli, to_milli
+from scoring.rules.base import ActivityRule, TeamContext, decimal_param
+
+DOC_ID = """\
+**Yang dihargai.** Kegiatan *preemtif* — mencegah sebelum terjadi gangguan (misalnya penyuluhan pemilu
+damai sebelum hari pencoblosan). Poin yang diberikan aturan-aturan kegiatan *di atas* aturan ini kepada
+kegiatan itu dikalikan `factor`. Aturan di bawahnya tidak terpengaruh. Hasil dibulatkan ke 0,001 poin
+(setengah ke genap).
+
+**Mengapa.** Lomba ini diumumkan untuk memperkuat kerja preemtif Binmas; pencegahan layak dihargai lebih.
+
+**Parameter.**
+
+| nama | bawaan | batas | arti |
+|---|---|---|---|
+| `factor` | 1,5 | 0–10, maks. 3 desimal | pengali untuk kegiatan preemtif |
+
+**Contoh.** Urutan aturan: `points_per_activity` (DDS = 2), `reach_bonus` (60 warga → 2),
+`preemptive_multiplier` (1,5). Kegiatan preemtif itu punya 4 poin sebelum pengali; pengali menambah
+2 poin ("Kegiatan preemtif: 4 × 1,5 = 6 poin"), jumlahnya 6. Kegiatan yang tidak preemtif tetap 4.
+"""
+
+DOC_EN = """\
+**What it rewards.** *Preemptive* activities — preventing trouble before it happens (say, outreach for a
+peaceful election before polling day). The points that the activity rules *above* this one gave that
+activity are multiplied by `factor`; rules below it are not affected. The result is rounded to
+0.001 point (half to even).
+
+**Why.** The competition was announced to strengthen Binmas' preemptive work; prevention deserves more.
+
+**Parameters.**
+
+| name | default | bounds | meaning |
+|---|---|---|---|
+| `factor` | 1.5 | 0–10, at most 3 decimals | multiplier for preemptive activities |
+
+**Worked example.** Rule order: `points_per_activity` (DDS = 2), `reach_bonus` (60 residents → 2),
+`preemptive_multiplier` (1.5). The preemptive activity has 4 points before the multiplier; the
+multiplier adds 2 points ("Preemptive activity: 4 × 1.5 = 6 points"), 6 in all. A non-preemptive one
+stays at 4.
+"""
+
+
+class PreemptiveMultiplierParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw_only=True):
+    factor: decimal_param(0, 10, "Multiplier for preemptive activities") = Decimal("1.5")  # type: ignore[valid-type]
+
+
+class PreemptiveMultiplier(ActivityRule):
+    id: ClassVar[str] = "preemptive_multiplier"
+    title: ClassVar[dict[str, str]] = {"id": "Pengali kegiatan preemtif", "en": "Preemptive multiplier"}
+    doc: ClassVar[dict[str, str]] = {"id": DOC_ID, "en": DOC_EN}
+    params_type: ClassVar[type[msgspec.Struct]] = PreemptiveMultiplierParams
+
+    def points(self, params: Any, ctx: TeamContext, running: list[int]) -> list[int]:
+        factor = to_milli(params.factor)
+        return [
+            div_round(before * factor, MILLI) - before if a.preemptive and before else 0
+            for a, before in zip(ctx.activities, running, strict=True)
+        ]
+
+    def explain(
+        self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int
+    ) -> tuple[str, str]:
+        total = from_milli(before + milli)
+        return (
+            f"Kegiatan preemtif: {format_points(from_milli(before))} × {format_points(params.factor)} = "
+            f"{format_points(total)} poin",
+            f"Preemptive activity: {format_points(from_milli(before), 'en')} × "
+            f"{format_points(params.factor, 'en')} = {format_points(total, 'en')} points",
+        )
+
+
+RULE = PreemptiveMultiplier()
