@@ -1,0 +1,162 @@
+"""Accounts: creating them, signing in and out, disabling them (which ends their sessions at once)."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from app import regions
+from app.audit import services as audit
+from app.db import write_transaction
+from app.i18n import _
+from app.security import hash_password, new_token, token_digest, verify_password
+from app.tables import ROLES, Account, AuthSession, Team
+
+USERNAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
+MIN_PASSWORD = 8
+
+
+class AccountError(ValueError):
+    def __init__(self, errors: dict[str, str]) -> None:
+        super().__init__("; ".join(errors.values()))
+        self.errors = errors
+
+
+async def validate_new_account(
+    *, username: str, password: str, role: str, team_id: int | None, region_code: str | None
+) -> dict[str, str]:
+    errors: dict[str, str] = {}
+    if not USERNAME_RE.match(username):
+        errors["username"] = _(
+            "Username: 3–64 characters, lowercase letters, digits, dot, dash or underscore."
+        )
+    elif await Account.exists().where(Account.username == username):
+        errors["username"] = _("That username is already taken.")
+    if len(password) < MIN_PASSWORD:
+        errors["password"] = _("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
+    if role not in ROLES:
+        errors["role"] = _("Choose a role: organiser, judge or participant.")
+    if role == "participant" and team_id is None:
+        errors["team"] = _("A participant must belong to a team.")
+    if region_code and regions.regency(region_code) is None:
+        errors["region"] = _("Unknown regency/city code.")
+    return errors
+
+
+async def create_account(
+    *,
+    username: str,
+    password: str,
+    role: str,
+    full_name: str = "",
+    team_id: int | None = None,
+    region_code: str | None = None,
+    actor_id: int | None = None,
+    actor_name: str = "system",
+) -> int:
+    username = username.strip().lower()
+    errors = await validate_new_account(
+        username=username, password=password, role=role, team_id=team_id, region_code=region_code
+    )
+    if errors:
+        raise AccountError(errors)
+    password_hash = await hash_password(password)
+    async with write_transaction(lock="accounts"):
+        if await Account.exists().where(Account.username == username):
+            raise AccountError({"username": _("That username is already taken.")})
+        account = Account(
+            username=username,
+            password_hash=password_hash,
+            full_name=full_name.strip(),
+            role=role,
+            team=team_id,
+            region_code=region_code or None,
+        )
+        await account.save()
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="account.create",
+            object_type="account",
+            object_id=account.id,
+            after={"username": username, "role": role, "team": team_id, "region_code": region_code},
+        )
+    return int(account.id)
+
+
+async def authenticate(username: str, password: str) -> dict[str, Any] | None:
+    row = await Account.select().where(Account.username == username.strip().lower()).first()
+    ok = await verify_password(row["password_hash"] if row else None, password)
+    if not ok or row is None or not row["is_active"]:
+        return None
+    return row
+
+
+async def open_session(account_id: int, kind: str, days: int) -> tuple[str, datetime]:
+    token = new_token()
+    expires_at = datetime.now(UTC) + timedelta(days=days)
+    await AuthSession.insert(
+        AuthSession(token_hash=token_digest(token), account=account_id, kind=kind, expires_at=expires_at)
+    )
+    return token, expires_at
+
+
+async def close_session(token: str) -> None:
+    await AuthSession.delete().where(AuthSession.token_hash == token_digest(token))
+
+
+async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:
+    async with write_transaction(lock="accounts"):
+        row = (
+            await Account.select(Account.is_active, Account.username).where(Account.id == account_id).first()
+        )
+        if row is None:
+            return False
+        await Account.update({Account.is_active: active}).where(Account.id == account_id)
+        if not active:
+            await AuthSession.delete().where(AuthSession.account == account_id)
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="account.enable" if active else "account.disable",
+            object_type="account",
+            object_id=account_id,
+            before={"is_active": row["is_active"]},
+            after={"is_active": active},
+        )
+    return True
+
+
+async def list_accounts(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
+    rows = await (
+        Account.select(
+            Account.id,
+            Account.username,
+            Account.full_name,
+            Account.role,
+            Account.region_code,
+            Account.is_active,
+            Account.team.code,
+            Account.team.name,
+        )
+        .order_by(Account.role)
+        .order_by(Account.username)
+        .offset(offset)
+        .limit(limit)
+    )
+    total = await Account.count()
+    return rows, total
+
+
+async def account_by_id(account_id: int) -> dict[str, Any] | None:
+    return await Account.select().where(Account.id == account_id).first()
+
+
+async def team_id_for(competition_id: int, code: str) -> int | None:
+    row = await Team.select(Team.id).where((Team.competition == competition_id) & (Team.code == code)).first()
+    return row["id"] if row else None
+
+
+async def set_locale(account_id: int, locale: str) -> None:
+    await Account.update({Account.locale: locale}).where(Account.id == account_id)

@@ -1,0 +1,188 @@
+"""The demo season: 38 teams, the catalogue, an account for every role and a few hundred activities."""
+
+from __future__ import annotations
+
+import json
+import random
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from app import regions
+from app.accounts.services import create_account
+from app.audit import services as audit
+from app.competitions.catalogue import DEFAULT_CATALOGUE
+from app.competitions.services import competition_by_slug, create_competition
+from app.db import write_transaction
+from app.leaderboard.services import recompute
+from app.tables import Activity, ActivityType, Review, Team
+
+DEMO_SLUG = "lomba-sinergitas-2024"
+DEMO_NAME = "Lomba Sinergitas Senkom – Bhabinkamtibmas 2024"
+DEMO_PASSWORD = "sinergi2024"  # noqa: S105 - the demo's published password
+WIB = ZoneInfo("Asia/Jakarta")
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    username: str
+    role: str
+    full_name: str
+    team: str | None = None
+    region: str | None = None
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("panitia", "organiser", "Panitia Ditbinmas Polda Jatim"),
+    DemoAccount("juri1", "judge", "AKBP Hendra Wijaya (Polri)", region="35.78"),
+    DemoAccount("juri2", "judge", "Letkol Inf. Bambang Sutrisno (TNI)", region="35.07"),
+    DemoAccount("juri3", "judge", "Dra. Sri Rahayu (BPBD Jatim)"),
+    DemoAccount("peserta.surabaya", "participant", "Senkom Kota Surabaya", team="35.78"),
+    DemoAccount("peserta.malang", "participant", "Senkom Kabupaten Malang", team="35.07"),
+    DemoAccount("peserta.banyuwangi", "participant", "Senkom Kabupaten Banyuwangi", team="35.10"),
+)
+
+FIRST = (
+    "Ahmad",
+    "Budi",
+    "Siti",
+    "Dewi",
+    "Agus",
+    "Rina",
+    "Hadi",
+    "Sri",
+    "Joko",
+    "Wahyu",
+    "Nur",
+    "Eko",
+    "Yuli",
+)
+LAST = ("Santoso", "Wibowo", "Lestari", "Hidayat", "Rahmawati", "Prasetyo", "Susanto", "Kurniawan", "Maulana")
+RANKS = ("Bripka", "Aipda", "Aiptu", "Brigpol", "Briptu")
+TITLES = {
+    "DDS": "Sambang warga dan sosialisasi pemilu damai",
+    "DETEKSI_DINI": "Laporan deteksi dini situasi menjelang pemungutan suara",
+    "PROBLEM_SOLVING": "Mediasi perselisihan batas lahan antarwarga",
+    "BINLUH": "Penyuluhan bahaya hoaks dan politik uang",
+    "FKPM": "Rapat Forum Kemitraan Polisi dan Masyarakat",
+    "SISKAMLING": "Menghidupkan kembali pos kamling dan jadwal ronda",
+    "PENGAMANAN": "Pengamanan kampanye dan TPS",
+    "BENCANA": "Simulasi evakuasi banjir bersama warga",
+    "BELA_NEGARA": "Pendidikan bela negara untuk pemuda karang taruna",
+}
+
+
+def demo_dates(today: date) -> tuple[date, date]:
+    """The season runs around today, so that a visitor can record an activity dated now."""
+    start = today - timedelta(days=today.weekday()) - timedelta(weeks=8)
+    return start, today + timedelta(weeks=12)
+
+
+def _name(rng: random.Random) -> str:
+    return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+
+
+async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
+    """Returns False when the demo season exists already: running twice seeds nothing twice."""
+    if await competition_by_slug(DEMO_SLUG) is not None:
+        return False
+    rng = random.Random(seed)
+    today = datetime.now(WIB).date()
+    starts_on, ends_on = demo_dates(today)
+    async with write_transaction(lock="demo"):
+        competition = await create_competition(
+            slug=DEMO_SLUG, name=DEMO_NAME, starts_on=starts_on, ends_on=ends_on, is_current=True
+        )
+    team_ids = {
+        t["code"]: t["id"]
+        for t in await Team.select(Team.id, Team.code).where(Team.competition == competition.id)
+    }
+    account_ids: dict[str, int] = {}
+    for a in DEMO_ACCOUNTS:
+        account_ids[a.username] = await create_account(
+            username=a.username,
+            password=DEMO_PASSWORD,
+            role=a.role,
+            full_name=a.full_name,
+            team_id=team_ids[a.team] if a.team else None,
+            region_code=a.region,
+        )
+    type_ids = {
+        t["code"]: t["id"]
+        for t in await ActivityType.select(ActivityType.id, ActivityType.code).where(
+            ActivityType.competition == competition.id
+        )
+    }
+    judges = [a for a in DEMO_ACCOUNTS if a.role == "judge"]
+    codes = list(team_ids)
+    weights = [3 if c in ("35.78", "35.07", "35.10") else 1 + (int(c[-2:]) % 4) for c in codes]
+    now = datetime.now(UTC)
+    rows: list[Activity] = []
+    decisions: list[tuple[int, str, str, str]] = []
+    for i in range(activities):
+        code = rng.choices(codes, weights)[0]
+        entry = rng.choice(DEFAULT_CATALOGUE)
+        day = starts_on + timedelta(days=rng.randrange(max(1, (today - starts_on).days)))
+        occurred = datetime.combine(day, time(rng.randrange(6, 22), rng.choice((0, 15, 30, 45))), WIB)
+        district = rng.choice(regions.districts_of(code))
+        village = rng.choice(regions.villages_of(district.code))
+        senkom = [{"name": _name(rng)} for _ in range(rng.randint(1, 4))]
+        officers = [
+            {
+                "name": _name(rng),
+                "rank": rng.choice(RANKS),
+                "nrp": str(rng.randrange(70_000_000, 99_999_999)),
+                "polres": next((p.name for p in regions.polres_list() if p.main_regency_code == code), ""),
+            }
+            for _ in range(rng.choice((0, 1, 1, 1, 2)))
+        ]
+        roll = rng.random()
+        status = "verified" if roll < 0.55 else "rejected" if roll < 0.7 else "submitted"
+        rows.append(
+            Activity(
+                competition=competition.id,
+                team=team_ids[code],
+                activity_type=type_ids[entry.code],
+                occurred_at=occurred.astimezone(UTC),
+                district_code=district.code,
+                village_code=village.code,
+                rw=f"RW {rng.randint(1, 12):02d}",
+                title=f"{TITLES[entry.code]} di {village.name}",
+                description="Kegiatan bersama Senkom Mitra Polri dan Bhabinkamtibmas.",
+                senkom_members=json.dumps(senkom),
+                officers=json.dumps(officers),
+                senkom_count=len(senkom),
+                officer_count=len(officers),
+                residents_reached=rng.choice((0, 10, 25, 40, 60, 120)),
+                preemptive=rng.random() < 0.7,
+                status=status,
+                submitted_at=min(now, occurred.astimezone(UTC) + timedelta(hours=rng.randint(1, 30))),
+                idempotency_key=f"demo-{i}",
+                request_hash="demo",
+            )
+        )
+        if status != "submitted":
+            judge = rng.choice([j for j in judges if j.region != code])
+            reason = "" if status == "verified" else "Foto kegiatan tidak menunjukkan kehadiran petugas."
+            decisions.append((i, judge.username, status, reason))
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        inserted = await Activity.insert(*rows).returning(Activity.id)
+        ids = [r["id"] for r in inserted]
+        if decisions:
+            await Review.insert(
+                *[
+                    Review(activity=ids[i], judge=account_ids[judge], decision=status, reason=reason)
+                    for i, judge, status, reason in decisions
+                ]
+            )
+        await audit.record(
+            actor_id=None,
+            actor_name="system",
+            action="demo.seed",
+            object_type="competition",
+            object_id=competition.id,
+            after={"activities": activities, "reviews": len(decisions)},
+            competition_id=competition.id,
+        )
+        await recompute(competition)
+    return True

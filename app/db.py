@@ -1,0 +1,133 @@
+"""Engine choice (SQLite or PostgreSQL) and the write-transaction helper."""
+
+from __future__ import annotations
+
+import sqlite3
+import zlib
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+
+from app.settings import Settings
+
+SQLITE_BUSY_TIMEOUT_S = 30.0
+
+
+def make_engine(settings: Settings) -> Engine:
+    if settings.is_sqlite:
+        path = settings.sqlite_path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_S)
+    parts = urlsplit(settings.database_url)
+    config: dict[str, object] = {
+        "host": parts.hostname or "127.0.0.1",
+        "port": parts.port or 5432,
+        "database": parts.path.lstrip("/") or "postgres",
+        "user": parts.username or "postgres",
+    }
+    if parts.password:
+        config["password"] = parts.password
+    return PostgresEngine(config=config)
+
+
+_current: Engine | None = None
+
+
+def configure_engine(settings: Settings) -> Engine:
+    """Bind every table (and Piccolo's migration machinery) to the engine the settings name."""
+    global _current
+    from app import piccolo_conf
+    from app.tables import ALL_TABLES
+
+    if _current is None or _engine_url(_current) != _settings_url(settings):
+        engine = make_engine(settings)
+        piccolo_conf.DB = engine
+        for table in ALL_TABLES:
+            table._meta.db = engine
+        _current = engine
+    if settings.is_sqlite:
+        _enable_wal(settings)
+    return _current
+
+
+def current_engine() -> Engine:
+    from app import piccolo_conf
+
+    return _current or piccolo_conf.DB
+
+
+def _engine_url(engine: Engine) -> str:
+    if isinstance(engine, SQLiteEngine):
+        return "sqlite:" + str(engine.connection_kwargs["database"])
+    assert isinstance(engine, PostgresEngine)
+    c = engine.config
+    return f"pg:{c.get('host')}:{c.get('port')}/{c.get('database')}:{c.get('user')}"
+
+
+def _settings_url(settings: Settings) -> str:
+    return _engine_url(make_engine(settings))
+
+
+def _enable_wal(settings: Settings) -> None:
+    # WAL persists in the file, so setting it once per process start is enough.
+    with sqlite3.connect(settings.sqlite_path, timeout=SQLITE_BUSY_TIMEOUT_S) as conn:
+        conn.execute("PRAGMA journal_mode=WAL")
+
+
+def is_postgres() -> bool:
+    return isinstance(current_engine(), PostgresEngine)
+
+
+@asynccontextmanager
+async def write_transaction(lock: str | None = None) -> AsyncIterator[None]:
+    """One transaction per user action, serialised where it reads before it writes.
+
+    SQLite takes the write lock at BEGIN (IMMEDIATE) so read-then-write never fails with
+    "database is locked"; PostgreSQL takes a transaction-scoped advisory lock named by `lock`.
+    """
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        async with engine.transaction(transaction_type=TransactionType.immediate):
+            yield
+        return
+    async with engine.transaction():
+        if lock is not None:
+            key = zlib.crc32(lock.encode())
+            from app.tables import Competition
+
+            await Competition.raw("SELECT pg_advisory_xact_lock({})", key)
+        yield
+
+
+_users = 0
+
+
+async def start(settings: Settings) -> None:
+    """Opens the PostgreSQL pool once, however many lifespans (apps, test clients) share this process."""
+    global _users
+    engine = configure_engine(settings)
+    if isinstance(engine, PostgresEngine) and _users == 0:
+        await engine.start_connection_pool(min_size=1, max_size=10)
+    _users += 1
+
+
+async def stop() -> None:
+    global _users
+    _users = max(0, _users - 1)
+    engine = current_engine()
+    if isinstance(engine, PostgresEngine) and _users == 0:
+        await engine.close_connection_pool()
+
+
+async def ping() -> bool:
+    from app.tables import Competition
+
+    try:
+        await Competition.raw("SELECT 1")
+    except (OSError, sqlite3.Error, Exception):
+        return False
+    return True

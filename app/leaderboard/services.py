@@ -1,0 +1,199 @@
+"""Standings: computed by the pure engine when facts change, stored, and read by every leaderboard view."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC
+from decimal import Decimal
+from typing import Any
+
+from app import regions
+from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.tables import Activity, Adjustment, Competition, Standing, Team
+from scoring.engine import evaluate
+from scoring.facts import Activity as FactActivity
+from scoring.facts import Adjustment as FactAdjustment
+from scoring.facts import Competition as FactCompetition
+from scoring.facts import Facts
+from scoring.facts import Team as FactTeam
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    rank: int
+    team_code: str
+    team_name: str
+    score: Decimal
+    counted: int
+    shared: bool
+
+
+async def load_facts(competition: CompetitionInfo) -> Facts:
+    teams = await Team.select(Team.code, Team.name).where(Team.competition == competition.id)
+    activities = await Activity.select(
+        Activity.id,
+        Activity.team.code,
+        Activity.activity_type.code,
+        Activity.activity_type.cluster,
+        Activity.occurred_at,
+        Activity.village_code,
+        Activity.senkom_count,
+        Activity.officer_count,
+        Activity.residents_reached,
+        Activity.preemptive,
+        Activity.status,
+    ).where((Activity.competition == competition.id) & (Activity.status == "verified"))
+    adjustments = await Adjustment.select(
+        Adjustment.id, Adjustment.team.code, Adjustment.points, Adjustment.reason
+    ).where(Adjustment.competition == competition.id)
+    return Facts(
+        competition=FactCompetition(
+            starts_on=competition.starts_on, ends_on=competition.ends_on, timezone=competition.timezone
+        ),
+        teams=tuple(
+            FactTeam(code=t["code"], name=t["name"], desa_count=regions.village_count(t["code"]))
+            for t in teams
+        ),
+        activities=tuple(
+            FactActivity(
+                id=a["id"],
+                team=a["team.code"],
+                type=a["activity_type.code"],
+                cluster=a["activity_type.cluster"],
+                occurred_at=a["occurred_at"]
+                if a["occurred_at"].tzinfo
+                else a["occurred_at"].replace(tzinfo=UTC),
+                desa_code=a["village_code"],
+                senkom_count=a["senkom_count"],
+                officer_count=a["officer_count"],
+                residents_reached=a["residents_reached"],
+                preemptive=a["preemptive"],
+                status=a["status"],
+            )
+            for a in activities
+        ),
+        adjustments=tuple(
+            FactAdjustment(id=j["id"], team=j["team.code"], points=Decimal(j["points"]), reason=j["reason"])
+            for j in adjustments
+        ),
+    )
+
+
+async def recompute(competition: CompetitionInfo) -> int:
+    """Re-evaluates and stores the season standings, inside the write transaction that changed the facts."""
+    version, ruleset = await ruleset_in_force(competition.id)
+    facts = await load_facts(competition)
+    standings = evaluate(ruleset, facts)
+    team_ids = {
+        t["code"]: t["id"]
+        for t in await Team.select(Team.id, Team.code).where(Team.competition == competition.id)
+    }
+    row = (
+        await Competition.select(Competition.standings_version)
+        .where(Competition.id == competition.id)
+        .first()
+    )
+    data_version = (row["standings_version"] if row else 0) + 1
+    await Standing.delete().where(
+        (Standing.competition == competition.id)
+        & (Standing.period == "season")
+        & (Standing.view == "overall")
+    )
+    await Standing.insert(
+        *[
+            Standing(
+                competition=competition.id,
+                team=team_ids[r.team],
+                period="season",
+                view="overall",
+                rank=r.rank,
+                score=str(r.score),
+                counted=r.counted,
+                subtotals=json.dumps({k: str(v) for k, v in r.subtotals.items()}),
+                lines=json.dumps(
+                    [
+                        {
+                            "rule": line.rule,
+                            "activity_id": line.activity_id,
+                            "period": line.period,
+                            "points": str(line.points),
+                            "reason_id": line.reason_id,
+                            "reason_en": line.reason_en,
+                        }
+                        for line in r.lines
+                    ]
+                ),
+                ruleset_version=version,
+                data_version=data_version,
+            )
+            for r in standings.rows
+            if r.team in team_ids
+        ]
+    )
+    await Competition.update({Competition.standings_version: data_version}).where(
+        Competition.id == competition.id
+    )
+    return data_version
+
+
+async def standings_version(competition_id: int) -> int:
+    row = (
+        await Competition.select(Competition.standings_version)
+        .where(Competition.id == competition_id)
+        .first()
+    )
+    return row["standings_version"] if row else 0
+
+
+async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
+    """The stored overall season standings, best first, and the ruleset version that produced them."""
+    rows = await (
+        Standing.select(
+            Standing.rank,
+            Standing.team.code,
+            Standing.team.name,
+            Standing.score,
+            Standing.counted,
+            Standing.ruleset_version,
+        )
+        .where(
+            (Standing.competition == competition_id)
+            & (Standing.period == "season")
+            & (Standing.view == "overall")
+        )
+        .order_by(Standing.rank)
+        .order_by(Standing.team.code)
+    )
+    ranks = [r["rank"] for r in rows]
+    result = [
+        Row(
+            rank=r["rank"],
+            team_code=r["team.code"],
+            team_name=r["team.name"],
+            score=Decimal(r["score"]),
+            counted=r["counted"],
+            shared=ranks.count(r["rank"]) > 1,
+        )
+        for r in rows
+    ]
+    return result, (rows[0]["ruleset_version"] if rows else 0)
+
+
+async def team_standing(competition_id: int, team_id: int) -> dict[str, Any] | None:
+    row = await (
+        Standing.select()
+        .where(
+            (Standing.competition == competition_id)
+            & (Standing.team == team_id)
+            & (Standing.period == "season")
+            & (Standing.view == "overall")
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    for key in ("subtotals", "lines"):
+        if isinstance(row[key], str):
+            row[key] = json.loads(row[key])
+    return row

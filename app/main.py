@@ -1,0 +1,126 @@
+"""create_app(settings) -> Litestar, and the ASGI object servers load (`app.main:asgi`)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from litestar import Litestar
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import CacheControlHeader
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.plugins.htmx import HTMXPlugin
+from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.static_files import create_static_files_router
+from litestar.template.config import TemplateConfig
+
+from app import db, i18n
+from app.accounts.auth import auth_middleware, public
+from app.accounts.controllers import OrganiserController, SessionController
+from app.activities.controllers import ActivityController
+from app.judging.controllers import JudgeController
+from app.leaderboard.controllers import LeaderboardController, ProbeController
+from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
+from app.settings import REPO_ROOT, Settings
+from app.web import http_exception_handler, internal_error_handler
+
+STATIC_DIR = Path(__file__).resolve().parent / "static"
+TEMPLATES_DIR = REPO_ROOT / "templates"
+
+
+def _static_url(path: str) -> str:
+    return f"/static/{path}"
+
+
+def make_environment() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(TEMPLATES_DIR),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.install_gettext_callables(  # type: ignore[attr-defined]
+        gettext=lambda message: i18n.catalogue(i18n.get_locale()).ugettext(message),
+        ngettext=lambda s, p, n: i18n.catalogue(i18n.get_locale()).ungettext(s, p, n),
+        newstyle=True,
+    )
+    env.globals.update(
+        format_number=i18n.format_number,
+        format_datetime=i18n.format_datetime,
+        format_date=i18n.format_date,
+        static=_static_url,
+        LOCALES=i18n.LOCALES,
+    )
+    return env
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or Settings.from_env()
+    db.configure_engine(settings)
+    limiter: Limiter = (
+        RedisLimiter(settings.redis_url, settings.login_attempts, settings.login_window_seconds)
+        if settings.redis_url
+        else MemoryLimiter(settings.login_attempts, settings.login_window_seconds)
+    )
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        await db.start(settings)
+        try:
+            yield
+        finally:
+            await db.stop()
+
+    static = create_static_files_router(
+        path="/static",
+        directories=[STATIC_DIR],
+        name="static",
+        guards=[public],
+        cache_control=CacheControlHeader(max_age=86400, public=True),
+        include_in_schema=False,
+    )
+    return Litestar(
+        route_handlers=[
+            LeaderboardController,
+            ProbeController,
+            SessionController,
+            ActivityController,
+            JudgeController,
+            OrganiserController,
+            static,
+        ],
+        dependencies={
+            "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
+            "login_limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
+        },
+        middleware=[auth_middleware],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_name="csrftoken",
+            header_name="x-csrftoken",
+            cookie_secure=settings.secure_cookies,
+            cookie_samesite="lax",
+            exclude=["/api/"],
+        ),
+        template_config=TemplateConfig(
+            engine=JinjaTemplateEngine.from_environment(make_environment()),
+        ),
+        plugins=[HTMXPlugin()],
+        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        lifespan=[lifespan],
+        openapi_config=None,
+        debug=False,
+        state={"settings": settings},
+    )
+
+
+def __getattr__(name: str) -> Any:
+    # Servers import `app.main:application`; building it lazily keeps imports free of side effects.
+    if name == "application":
+        return create_app()
+    raise AttributeError(name)

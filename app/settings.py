@@ -1,0 +1,86 @@
+"""Every knob of Sinergi, read once from the environment, with embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_VAR_DIR = REPO_ROOT / "var"
+
+
+class SettingsError(RuntimeError):
+    """A setting is missing or wrong; the process must not start."""
+
+
+def _bool(value: str | None, default: bool = False) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis_url: str | None = None
+    production: bool = False
+    var_dir: Path = DEFAULT_VAR_DIR
+    session_days: int = 14
+    login_attempts: int = 5
+    login_window_seconds: int = 300
+    default_locale: str = "id"
+    secure_cookies: bool = False
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path:
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        var_dir = Path(env.get("SINERGI_VAR_DIR") or DEFAULT_VAR_DIR)
+        production = _bool(env.get("SINERGI_PRODUCTION"))
+        database_url = env.get("DATABASE_URL") or f"sqlite:///{var_dir / 'sinergi.sqlite3'}"
+        if not database_url.startswith(("sqlite:///", "postgresql://", "postgres://")):
+            raise SettingsError(
+                "DATABASE_URL must be sqlite:///path/to/file.sqlite3 or postgresql://user@host:port/db"
+            )
+        secret_key = env.get("SECRET_KEY", "")
+        if not secret_key:
+            if production:
+                raise SettingsError("SECRET_KEY is required when SINERGI_PRODUCTION is set")
+            secret_key = _demo_secret(var_dir)
+        if len(secret_key) < 32:
+            raise SettingsError("SECRET_KEY must be at least 32 characters long")
+        return cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            host=env.get("SINERGI_HOST", "127.0.0.1"),
+            port=int(env.get("SINERGI_PORT", "8000")),
+            redis_url=env.get("REDIS_URL") or None,
+            production=production,
+            var_dir=var_dir,
+            secure_cookies=_bool(env.get("SINERGI_SECURE_COOKIES"), default=production),
+        )
+
+
+def _demo_secret(var_dir: Path) -> str:
+    """Outside production a secret is generated once and kept beside the demo database."""
+    var_dir.mkdir(parents=True, exist_ok=True)
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    key = secrets.token_urlsafe(48)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key

@@ -1,0 +1,162 @@
+"""Piccolo tables of Sinergi, in one module so migrations and foreign keys see one schema."""
+
+from __future__ import annotations
+
+from piccolo.columns import (
+    JSON,
+    Boolean,
+    Date,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+ROLES = ("organiser", "judge", "participant")
+CLUSTERS = ("kamtibmas", "bencana", "bela_negara")
+STATUSES = ("submitted", "verified", "rejected")
+
+
+class Competition(Table):
+    slug = Varchar(length=64, unique=True)
+    name = Varchar(length=200)
+    starts_on = Date()
+    ends_on = Date()
+    timezone = Varchar(length=64, default="Asia/Jakarta")
+    is_current = Boolean(default=False)
+    is_private = Boolean(default=False)
+    reviews_required = Integer(default=1)
+    ruleset_version = Integer(default=0)
+    standings_version = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Team(Table):
+    competition = ForeignKey(references=Competition, index=True)
+    code = Varchar(length=16)
+    name = Varchar(length=200)
+
+
+class Account(Table):
+    username = Varchar(length=64, unique=True)
+    password_hash = Varchar(length=255)
+    full_name = Varchar(length=200, default="")
+    role = Varchar(length=16)
+    team = ForeignKey(references=Team, null=True, default=None)
+    region_code = Varchar(length=16, null=True, default=None)
+    is_active = Boolean(default=True)
+    locale = Varchar(length=8, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class AuthSession(Table, tablename="auth_session"):
+    token_hash = Varchar(length=64, unique=True)
+    account = ForeignKey(references=Account, index=True)
+    kind = Varchar(length=8, default="web")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+
+
+class ActivityType(Table, tablename="activity_type"):
+    competition = ForeignKey(references=Competition, index=True)
+    code = Varchar(length=32)
+    name = Varchar(length=200)
+    name_en = Varchar(length=200)
+    cluster = Varchar(length=16)
+
+
+class Activity(Table):
+    competition = ForeignKey(references=Competition, index=True)
+    team = ForeignKey(references=Team, index=True)
+    activity_type = ForeignKey(references=ActivityType)
+    occurred_at = Timestamptz()
+    district_code = Varchar(length=16, null=True, default=None)
+    village_code = Varchar(length=16, null=True, default=None)
+    rw = Varchar(length=32, default="")
+    title = Varchar(length=200)
+    description = Text(default="")
+    senkom_members = JSON(default=[])
+    officers = JSON(default=[])
+    senkom_count = Integer(default=0)
+    officer_count = Integer(default=0)
+    residents_reached = Integer(default=0)
+    preemptive = Boolean(default=False)
+    status = Varchar(length=16, default="submitted", index=True)
+    submitted_by = ForeignKey(references=Account, null=True, default=None)
+    submitted_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    idempotency_key = Varchar(length=64, null=True, default=None)
+    request_hash = Varchar(length=64, null=True, default=None)
+
+
+class Review(Table):
+    activity = ForeignKey(references=Activity, index=True)
+    judge = ForeignKey(references=Account)
+    decision = Varchar(length=16)
+    reason = Text(default="")
+    scores = JSON(default={})
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class RulesetVersion(Table, tablename="ruleset_version"):
+    competition = ForeignKey(references=Competition, index=True)
+    version = Integer()
+    body = JSON()
+    note = Varchar(length=200, default="")
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Adjustment(Table):
+    competition = ForeignKey(references=Competition, index=True)
+    team = ForeignKey(references=Team)
+    points = Varchar(length=32)
+    reason = Text()
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Standing(Table):
+    competition = ForeignKey(references=Competition, index=True)
+    team = ForeignKey(references=Team)
+    period = Varchar(length=16, default="season")
+    view = Varchar(length=48, default="overall")
+    rank = Integer()
+    score = Varchar(length=32)
+    counted = Integer(default=0)
+    subtotals = JSON(default={})
+    lines = JSON(default=[])
+    ruleset_version = Integer(default=0)
+    data_version = Integer(default=0)
+
+
+class AuditEvent(Table, tablename="audit_event"):
+    competition_id = Integer(null=True, default=None)
+    actor = ForeignKey(references=Account, null=True, default=None)
+    actor_name = Varchar(length=64, default="")
+    action = Varchar(length=64, index=True)
+    object_type = Varchar(length=32)
+    object_id = Varchar(length=64, default="")
+    before = JSON(null=True, default=None)
+    after = JSON(null=True, default=None)
+    at = Timestamptz(default=TimestamptzNow())
+    prev_hash = Varchar(length=64, default="")
+    hash = Varchar(length=64, default="")
+
+
+ALL_TABLES: tuple[type[Table], ...] = (
+    Competition,
+    Team,
+    Account,
+    AuthSession,
+    ActivityType,
+    Activity,
+    Review,
+    RulesetVersion,
+    Adjustment,
+    Standing,
+    AuditEvent,
+)
