@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Decimal
 
 from scoring.facts import Criterion, JudgeScore
 from scoring.fixedpoint import div_round
@@ -13,18 +13,21 @@ __all__ = ["METHODS", "MICRO", "Rubric", "combine", "method_name"]
 #: q is carried as an integer number of millionths.
 MICRO = 1_000_000
 METHODS = ("mean", "median", "trimmed_mean")
+_ZERO = Decimal(0)
 
 
 class Rubric:
-    """The competition's criteria, prepared so that a judge's q is a few exact Decimal operations.
+    """The competition's criteria, prepared so that a judge's q costs a few exact Decimal additions.
 
     A judge's q is ``Σ w·(s − min)/(max − min) / Σ w`` over the criteria that judge scored (scores are
     clamped to ``min..max``; unknown criteria and criteria with an empty range or no weight are
-    ignored). Multiplying every term by ``R``, the product of all ranges, keeps the sum exact; the single
-    division at the end is done on integers and rounded half to even to millionths.
+    ignored). Multiplying every term by ``R``, the product of all ranges, makes each term an exact
+    Decimal; terms are memoised per (criterion, score) pair, since judges give the same scores again
+    and again. The one division per judge is rounded half to even to millionths; its operands are
+    small enough that the 28-digit Decimal quotient rounds exactly as the true ratio would.
     """
 
-    __slots__ = ("_terms",)
+    __slots__ = ("_memo", "_terms")
 
     def __init__(self, criteria: Sequence[Criterion]) -> None:
         usable = [c for c in criteria if c.max > c.min and c.weight > 0]
@@ -38,28 +41,32 @@ class Rubric:
                 others *= other.max - other.min
             # (min, max, weight × R / range, weight × R): numerator and denominator terms.
             self._terms[c.code] = (c.min, c.max, c.weight * others, c.weight * product)
+        self._memo: dict[tuple[str, Decimal], tuple[Decimal, Decimal] | None] = {}
+
+    def _term(self, pair: tuple[str, Decimal]) -> tuple[Decimal, Decimal] | None:
+        term = self._terms.get(pair[0])
+        if term is None:
+            result = None
+        else:
+            low, high, scale, weight = term
+            score = min(max(pair[1], low), high)
+            result = ((score - low) * scale, weight)
+        self._memo[pair] = result
+        return result
 
     def judge_q(self, judge: JudgeScore) -> int | None:
         """One judge's q in millionths, or None when the judge scored no known criterion."""
-        terms = self._terms
-        numerator = Decimal(0)
-        denominator = Decimal(0)
-        for code, score in judge.scores:
-            term = terms.get(code)
-            if term is None:
-                continue
-            low, high, scale, weight = term
-            if score < low:
-                score = low
-            elif score > high:
-                score = high
-            numerator += (score - low) * scale
-            denominator += weight
+        memo = self._memo
+        numerator = _ZERO
+        denominator = _ZERO
+        for pair in judge.scores:
+            term = memo[pair] if pair in memo else self._term(pair)
+            if term is not None:
+                numerator += term[0]
+                denominator += term[1]
         if not denominator:
             return None
-        n1, d1 = numerator.as_integer_ratio()
-        n2, d2 = denominator.as_integer_ratio()
-        return div_round(n1 * d2 * MICRO, d1 * n2)
+        return int((numerator * MICRO / denominator).to_integral_value(ROUND_HALF_EVEN))
 
     def quality(self, judges: Sequence[JudgeScore], method: str, trim: int) -> tuple[int | None, int]:
         """The activity's q in millionths (None without usable scores) and how many judges counted."""

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import gc
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -229,38 +231,43 @@ def _buckets(
     period: Period | None,
     view: tuple[str, str] | None,
     only: str | None = None,
-) -> dict[str, tuple[list[Activity], list[int]]]:
+) -> dict[str, tuple[list[Activity], list[int] | None]]:
     """Step 1, candidates: each team's verified activities inside the competition, the period and the
-    view, with their local day numbers. One pass over the activities."""
+    view, with their local day numbers when they had to be computed here (else None: computed later,
+    only if a rule asks).
+
+    One Python-level pass groups verified activities by team. A team whose earliest and latest
+    activity both lie inside the period is taken whole; otherwise its day numbers are computed and
+    the activities outside dropped.
+    """
     lo, hi = calendar.day_range(period)
-    buckets: dict[str, tuple[list[Activity], list[int]]] = {
-        team.code: ([], []) for team in facts.teams if only is None or team.code == only
+    grouped: dict[str, list[Activity]] = {
+        team.code: [] for team in facts.teams if only is None or team.code == only
     }
-    if lo >= hi:
-        return buckets
-    activities: Iterable[Activity] = facts.activities
-    if only is not None:
-        activities = [a for a in activities if a.team == only]
-    if view is not None:
-        attribute, value = view
-        activities = [a for a in activities if getattr(a, attribute) == value]
-    get = buckets.get
-    if calendar.uniform:
-        origin = calendar.origin
+    if lo < hi:
+        activities: Iterable[Activity] = facts.activities
+        if only is not None:
+            activities = [a for a in activities if a.team == only]
+        if view is not None:
+            attribute, value = view
+            activities = [a for a in activities if getattr(a, attribute) == value]
+        get = grouped.get
         for a in activities:
-            if a.status == "verified":
-                day = (a.occurred_at - origin).days
-                if lo <= day < hi and (bucket := get(a.team)) is not None:
-                    bucket[0].append(a)
-                    bucket[1].append(day)
-    else:
-        day_of = calendar.day_of
-        for a in activities:
-            if a.status == "verified":
-                day = day_of(a.occurred_at)
-                if lo <= day < hi and (bucket := get(a.team)) is not None:
-                    bucket[0].append(a)
-                    bucket[1].append(day)
+            if a.status == "verified" and (members := get(a.team)) is not None:
+                members.append(a)
+    buckets: dict[str, tuple[list[Activity], list[int] | None]] = {}
+    start, end = calendar.midnights[lo], calendar.midnights[hi]
+    for code, members in grouped.items():
+        if not members or lo >= hi:
+            buckets[code] = ([], [])
+            continue
+        moments = list(map(_occurred_at, members))
+        if start <= min(moments) and max(moments) < end:
+            buckets[code] = (members, None)
+            continue
+        days = calendar.days_of(moments)
+        inside = [i for i, day in enumerate(days) if lo <= day < hi]
+        buckets[code] = ([members[i] for i in inside], [days[i] for i in inside])
     return buckets
 
 
@@ -275,13 +282,14 @@ def _evaluate_team(
     compiled: _Compiled,
     team: Team,
     activities: list[Activity],
-    days: list[int],
+    days: list[int] | None,
     calendar: Calendar,
     facts: Facts,
     adjustments: Sequence[Adjustment],
+    shared: dict[str, Any],
 ) -> TeamResult:
     """Steps 2–5 for one team; rank 0 until ranked."""
-    ctx = TeamContext(team, activities, days, calendar, facts.competition)
+    ctx = TeamContext(team, activities, days, calendar, facts.competition, shared)
     subtotals_milli: dict[str, int] = dict.fromkeys(compiled.rule_ids, 0)
 
     removals: list[tuple[int, EligibilityRule, Any, TeamContext, list[Activity]]] = []
@@ -317,7 +325,7 @@ def _evaluate_team(
     quality = Decimal(div_round(sum(qualities), len(qualities))).scaleb(-6) if qualities else None
     count, desa_total = reached(ctx)
     coverage = Decimal(count) / Decimal(desa_total) if desa_total else Decimal(0)
-    last = max(map(_occurred_at, ctx.activities)) if counted else None
+    last = max(ctx.column("occurred_at")) if counted else None
     final_ctx = ctx
 
     def build_lines() -> tuple[Line, ...]:
@@ -368,6 +376,25 @@ def _evaluate_team(
     )
 
 
+@contextmanager
+def _cycle_collector_paused() -> Iterator[None]:
+    """Pause Python's cycle collector while the engine runs.
+
+    An evaluation allocates millions of short-lived lists and ints but no reference cycles, so
+    reference counting frees everything and the collector would only re-scan the young, large lists
+    (about 40% of a full evaluation's time when measured). The previous state is restored; the
+    process's memory behaviour is unchanged, collection is only deferred.
+    """
+    was_enabled = gc.isenabled()
+    if was_enabled:
+        gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _period_text(period: Period | None) -> str:
     return "season" if period is None else str(period)
 
@@ -381,8 +408,9 @@ def _results(
     with_adjustments = view_filter is None and (period is None or period.kind == "season")
     adjustments = _adjustments_by_team(facts) if with_adjustments else {}
     teams = {team.code: team for team in facts.teams}
+    shared: dict[str, Any] = {}
     return [
-        _evaluate_team(compiled, teams[code], acts, days, calendar, facts, adjustments.get(code, ()))
+        _evaluate_team(compiled, teams[code], acts, days, calendar, facts, adjustments.get(code, ()), shared)
         for code, (acts, days) in buckets.items()
     ]
 
@@ -407,8 +435,9 @@ def evaluate(
     cluster).
     """
     compiled = _Compiled(ruleset)
-    results = _results(compiled, facts, period, view)
-    return rank(results, compiled.tie_break, _period_text(period), view)
+    with _cycle_collector_paused():
+        results = _results(compiled, facts, period, view)
+        return rank(results, compiled.tie_break, _period_text(period), view)
 
 
 def evaluate_team(
@@ -427,7 +456,8 @@ def evaluate_team(
         raise KeyError(team_code)
     if not compiled.team_local:
         return evaluate(ruleset, facts, period, view).row(team_code).with_rank(0)
-    (result,) = _results(compiled, facts, period, view, only=team_code)
+    with _cycle_collector_paused():
+        (result,) = _results(compiled, facts, period, view, only=team_code)
     return result
 
 

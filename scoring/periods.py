@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import repeat
+from operator import attrgetter, sub
 from zoneinfo import ZoneInfo
 
 from scoring.facts import Competition
@@ -13,6 +15,7 @@ __all__ = ["Calendar", "Period", "parse_period"]
 
 _WEEK = re.compile(r"week:(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"month:(\d{4})-(\d{2})")
+_days = attrgetter("days")
 
 
 class Period:
@@ -138,6 +141,12 @@ class Calendar:
         if self.uniform:
             return (moment - self.origin).days
         return bisect_right(self.midnights, moment) - 1
+
+    def days_of(self, moments: list[datetime]) -> list[int]:
+        """:meth:`day_of` for many datetimes, at C speed when every local day lasts 24 hours."""
+        if self.uniform:
+            return list(map(_days, map(sub, moments, repeat(self.origin, len(moments)))))
+        return list(map(self.day_of, moments))
 
     def day_range(self, period: Period | None) -> tuple[int, int]:
         """The half-open range of day numbers that lie in ``period`` and in the competition."""

@@ -6,6 +6,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from operator import attrgetter
 from typing import Annotated, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -69,44 +70,59 @@ class TeamPoints(NamedTuple):
 class TeamContext:
     """One team's activities at one stage of an evaluation, with their local day numbers.
 
-    ``activities[i]`` happened on local day ``days[i]`` of the competition. ``cache`` lets rules share
-    values they computed for this team in this evaluation (for example the judges' quality).
+    ``activities[i]`` happened on local day ``days[i]`` of the competition. ``column(name)`` gives an
+    attribute of every activity as a list, built once per context (rules share it). ``cache`` holds
+    values rules computed for this team at this stage; ``shared`` lives for the whole evaluation (all
+    teams), for memos that depend only on the competition, such as the prepared rubric.
     """
 
-    __slots__ = ("activities", "cache", "calendar", "competition", "days", "team")
+    __slots__ = ("_columns", "_days", "activities", "cache", "calendar", "competition", "shared", "team")
 
     def __init__(
         self,
         team: Team,
         activities: list[Activity],
-        days: list[int],
+        days: list[int] | None,
         calendar: Calendar,
         competition: Competition,
-        cache: dict[str, Any] | None = None,
+        shared: dict[str, Any] | None = None,
     ) -> None:
         self.team = team
         self.activities = activities
-        self.days = days
+        self._days = days
         self.calendar = calendar
         self.competition = competition
-        self.cache: dict[str, Any] = {} if cache is None else cache
+        self.shared: dict[str, Any] = {} if shared is None else shared
+        self.cache: dict[str, Any] = {}
+        self._columns: dict[str, list[Any]] = {}
+
+    @property
+    def days(self) -> list[int]:
+        """Each activity's local day number in the competition (computed when first asked for)."""
+        if self._days is None:
+            self._days = self.calendar.days_of(self.column("occurred_at"))
+        return self._days
+
+    def column(self, name: str) -> list[Any]:
+        """``[a.<name> for a in activities]``, computed at C speed and kept for this context."""
+        values = self._columns.get(name)
+        if values is None:
+            values = self._columns[name] = list(map(attrgetter(name), self.activities))
+        return values
 
     def subset(self, kept: Sequence[int]) -> TeamContext:
-        """The context restricted to the activities at positions ``kept``."""
-        acts, days = self.activities, self.days
-        return TeamContext(
-            self.team,
-            [acts[i] for i in kept],
-            [days[i] for i in kept],
-            self.calendar,
-            self.competition,
-            {},
-        )
+        """The context restricted to the activities at positions ``kept`` (ascending)."""
+        acts = [self.activities[i] for i in kept]
+        days = None if self._days is None else [self._days[i] for i in kept]
+        other = TeamContext(self.team, acts, days, self.calendar, self.competition, self.shared)
+        for name, values in self._columns.items():
+            other._columns[name] = [values[i] for i in kept]
+        return other
 
     def period_keys(self, kind: str) -> tuple[list[int], list[str]]:
         """Per activity the index of its week or month, and the labels (``week:2024-W07``) by index."""
         of_day, labels = self.calendar.period_index(kind)
-        return [of_day[d] for d in self.days], labels
+        return list(map(of_day.__getitem__, self.days)), labels
 
 
 class Rule:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
+from itertools import compress, filterfalse, repeat
+from operator import add, mul
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
@@ -69,26 +71,31 @@ class CapPerPeriod(EligibilityRule):
 
     def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
         limit: int = params.max
-        acts = ctx.activities
-        if len(acts) <= limit:
+        count = len(ctx.activities)
+        if count <= limit:
             return None
-        of_day, _ = ctx.calendar.period_index(params.period)
-        periods = list(map(of_day.__getitem__, ctx.days))
-        keys: list[Any] = (
-            list(zip(periods, [a.type for a in acts], strict=True)) if params.scope == "type" else periods
-        )
-        over = {key for key, count in Counter(keys).items() if count > limit}
+        # Group keys are small integers (period index, times the number of types, plus the type's
+        # index), built with C-level maps: no tuple per activity.
+        periods, _ = ctx.period_keys(params.period)
+        keys = periods
+        if params.scope == "type":
+            types = ctx.column("type")
+            index = {kind: i for i, kind in enumerate(set(types))}
+            keys = list(map(add, map(mul, periods, repeat(len(index), count)), map(index.__getitem__, types)))
+        over = {key for key, size in Counter(keys).items() if size > limit}
         if not over:
             return None
-        groups: dict[Any, list[int]] = {}
-        for i, key in enumerate(keys):
-            if key in over:
-                groups.setdefault(key, []).append(i)
+        groups: defaultdict[int, list[int]] = defaultdict(list)
+        for i in compress(range(count), map(over.__contains__, keys)):
+            groups[keys[i]].append(i)
+        occurred_at, ids = ctx.column("occurred_at"), ctx.column("id")
         removed: set[int] = set()
         for members in groups.values():
-            members.sort(key=lambda i: (acts[i].occurred_at, acts[i].id))
+            # Two stable sorts: by id, then by time, give the order (occurred_at, id).
+            members.sort(key=ids.__getitem__)
+            members.sort(key=occurred_at.__getitem__)
             removed.update(members[limit:])
-        return [i for i in range(len(acts)) if i not in removed]
+        return list(filterfalse(removed.__contains__, range(count)))
 
     def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
         of_day, labels = ctx.calendar.period_index(params.period)

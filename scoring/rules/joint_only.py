@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import compress, repeat
+from operator import and_, ge
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -60,14 +62,14 @@ class JointOnly(EligibilityRule):
     additive: ClassVar[bool] = True
 
     def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
-        min_senkom: int = params.min_senkom
-        min_officers: int = params.min_officers
-        kept = [
-            i
-            for i, a in enumerate(ctx.activities)
-            if a.senkom_count >= min_senkom and a.officer_count >= min_officers
-        ]
-        return None if len(kept) == len(ctx.activities) else kept
+        count = len(ctx.activities)
+        joint = map(
+            and_,
+            map(ge, ctx.column("senkom_count"), repeat(params.min_senkom, count)),
+            map(ge, ctx.column("officer_count"), repeat(params.min_officers, count)),
+        )
+        kept = list(compress(range(count), joint))
+        return None if len(kept) == count else kept
 
     def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
         id_parts, en_parts = [], []

@@ -71,17 +71,22 @@ class JudgeQualityParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True
     floor: decimal_param(0, 1, "The factor for quality 0") = Decimal("0.5")  # type: ignore[valid-type]
 
 
+def rubric_of(ctx: TeamContext) -> Rubric:
+    """The competition's prepared rubric, shared by every team of one evaluation."""
+    rubric: Rubric | None = ctx.shared.get("rubric")
+    if rubric is None:
+        rubric = ctx.shared["rubric"] = Rubric(ctx.competition.rubric)
+    return rubric
+
+
 def activity_qualities(ctx: TeamContext, method: str, trim: int) -> list[int | None]:
     """Each activity's combined q in millionths (None without usable rubric scores), cached per team."""
     key = f"quality:{method}:{trim}"
     cached: list[int | None] | None = ctx.cache.get(key)
     if cached is None:
-        rubric = ctx.cache.get("rubric")
-        if rubric is None:
-            rubric = ctx.cache["rubric"] = Rubric(ctx.competition.rubric)
-        quality = rubric.quality
+        quality = rubric_of(ctx).quality
         cached = [
-            quality(a.judge_scores, method, trim)[0] if a.judge_scores else None for a in ctx.activities
+            quality(scores, method, trim)[0] if scores else None for scores in ctx.column("judge_scores")
         ]
         ctx.cache[key] = cached
     return cached
@@ -106,7 +111,7 @@ class JudgeQuality(ActivityRule):
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int
     ) -> tuple[str, str]:
-        q, judges = Rubric(ctx.competition.rubric).quality(activity.judge_scores, params.method, params.trim)
+        q, judges = rubric_of(ctx).quality(activity.judge_scores, params.method, params.trim)
         q_value = Decimal(q or 0).scaleb(-6)
         floor = to_milli(params.floor) * (MICRO // MILLI)
         factor = Decimal(floor + div_round((MICRO - floor) * (q or 0), MICRO)).scaleb(-6)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import repeat
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -73,8 +74,8 @@ class PointsPerActivity(ActivityRule):
     def points(self, params: Any, ctx: TeamContext, running: list[int]) -> list[int]:
         table = {code: to_milli(value) for code, value in params.points.items()}
         default = to_milli(params.default)
-        get = table.get
-        return [get(a.type, default) for a in ctx.activities]
+        types = ctx.column("type")
+        return list(map(table.get, types, repeat(default, len(types))))
 
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from itertools import compress
 from typing import Any, ClassVar
 
 import msgspec
@@ -63,10 +64,12 @@ class PreemptiveMultiplier(ActivityRule):
 
     def points(self, params: Any, ctx: TeamContext, running: list[int]) -> list[int]:
         factor = to_milli(params.factor)
-        return [
-            div_round(before * factor, MILLI) - before if a.preemptive and before else 0
-            for a, before in zip(ctx.activities, running, strict=True)
-        ]
+        result = [0] * len(running)
+        for i in compress(range(len(running)), ctx.column("preemptive")):
+            before = running[i]
+            if before:
+                result[i] = div_round(before * factor, MILLI) - before
+        return result
 
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int

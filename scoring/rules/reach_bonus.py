@@ -74,7 +74,7 @@ class ReachBonus(ActivityRule):
         saturation = step * -(-cap // per)
         return [
             0 if r < step else cap if r >= saturation else min((r // step) * per, cap)
-            for r in [a.residents_reached for a in ctx.activities]
+            for r in ctx.column("residents_reached")
         ]
 
     def explain(
