@@ -7,7 +7,15 @@ from functools import cache
 from importlib.metadata import entry_points
 
 from scoring.rules import BUILTIN_RULES
-from scoring.rules.base import ActivityRule, EligibilityRule, Rule, TeamContext, TeamPoints, TeamRule
+from scoring.rules.base import (
+    ActivityRule,
+    EligibilityRule,
+    Rule,
+    TeamContext,
+    TeamPoints,
+    TeamRule,
+    decimal_param,
+)
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -18,6 +26,7 @@ __all__ = [
     "TeamPoints",
     "TeamRule",
     "all_rules",
+    "decimal_param",
     "get_rule",
 ]
 
