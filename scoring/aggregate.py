@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import Decimal
+from fractions import Fraction
 
 from scoring.facts import Criterion, JudgeScore
 from scoring.fixedpoint import div_round
@@ -13,60 +14,52 @@ __all__ = ["METHODS", "MICRO", "Rubric", "combine", "method_name"]
 #: q is carried as an integer number of millionths.
 MICRO = 1_000_000
 METHODS = ("mean", "median", "trimmed_mean")
-_ZERO = Decimal(0)
+_PICO = 10**12
+_MISSING = object()
 
 
 class Rubric:
-    """The competition's criteria, prepared so that a judge's q costs a few exact Decimal additions.
+    """The competition's criteria, prepared so that a judge's q costs a few integer additions.
 
     A judge's q is ``Σ w·(s − min)/(max − min) / Σ w`` over the criteria that judge scored (scores are
     clamped to ``min..max``; unknown criteria and criteria with an empty range or no weight are
-    ignored). Multiplying every term by ``R``, the product of all ranges, makes each term an exact
-    Decimal; terms are memoised per (criterion, score) pair, since judges give the same scores again
-    and again. The one division per judge is rounded half to even to millionths; its operands are
-    small enough that the 28-digit Decimal quotient rounds exactly as the true ratio would.
+    ignored). Each term ``w·(s − min)/(max − min)`` and each weight is computed exactly once per
+    distinct (criterion, score) pair and kept as an integer number of 10⁻¹² (rounded half to even), so
+    a judge's q is a sum of integers and one integer division, rounded half to even to millionths.
+    Every step is deterministic and independent of the order of the facts.
     """
 
-    __slots__ = ("_memo", "_terms")
+    __slots__ = ("_criteria", "_memo")
 
     def __init__(self, criteria: Sequence[Criterion]) -> None:
-        usable = [c for c in criteria if c.max > c.min and c.weight > 0]
-        product = Decimal(1)
-        for c in usable:
-            product *= c.max - c.min
-        self._terms: dict[str, tuple[Decimal, Decimal, Decimal, Decimal]] = {}
-        for position, c in enumerate(usable):
-            others = Decimal(1)
-            for other in usable[:position] + usable[position + 1 :]:
-                others *= other.max - other.min
-            # (min, max, weight × R / range, weight × R): numerator and denominator terms.
-            self._terms[c.code] = (c.min, c.max, c.weight * others, c.weight * product)
-        self._memo: dict[tuple[str, Decimal], tuple[Decimal, Decimal] | None] = {}
+        self._criteria = {c.code: c for c in criteria if c.max > c.min and c.weight > 0}
+        self._memo: dict[tuple[str, Decimal], tuple[int, int] | None] = {}
 
-    def _term(self, pair: tuple[str, Decimal]) -> tuple[Decimal, Decimal] | None:
-        term = self._terms.get(pair[0])
-        if term is None:
-            result = None
-        else:
-            low, high, scale, weight = term
-            score = min(max(pair[1], low), high)
-            result = ((score - low) * scale, weight)
+    def _term(self, pair: tuple[str, Decimal]) -> tuple[int, int] | None:
+        criterion = self._criteria.get(pair[0])
+        result = None
+        if criterion is not None:
+            score = min(max(pair[1], criterion.min), criterion.max)
+            weight = Fraction(criterion.weight)
+            share = weight * Fraction(score - criterion.min) / Fraction(criterion.max - criterion.min)
+            result = (round(share * _PICO), round(weight * _PICO))
         self._memo[pair] = result
         return result
 
     def judge_q(self, judge: JudgeScore) -> int | None:
         """One judge's q in millionths, or None when the judge scored no known criterion."""
         memo = self._memo
-        numerator = _ZERO
-        denominator = _ZERO
+        numerator = denominator = 0
         for pair in judge.scores:
-            term = memo[pair] if pair in memo else self._term(pair)
+            term = memo.get(pair, _MISSING)
+            if term is _MISSING:
+                term = self._term(pair)
             if term is not None:
-                numerator += term[0]
-                denominator += term[1]
+                numerator += term[0]  # type: ignore[index]
+                denominator += term[1]  # type: ignore[index]
         if not denominator:
             return None
-        return int((numerator * MICRO / denominator).to_integral_value(ROUND_HALF_EVEN))
+        return div_round(numerator * MICRO, denominator)
 
     def quality(self, judges: Sequence[JudgeScore], method: str, trim: int) -> tuple[int | None, int]:
         """The activity's q in millionths (None without usable scores) and how many judges counted."""
@@ -82,8 +75,10 @@ def combine(values: Sequence[int], method: str, trim: int = 1) -> int:
     ``trimmed_mean`` drops the ``trim`` highest and lowest values when there are more than
     ``2 × trim`` of them, and otherwise takes the plain mean.
     """
+    count = len(values)
+    if method == "mean" or count == 1:
+        return div_round(sum(values), count)
     ordered = sorted(values)
-    count = len(ordered)
     if method == "median":
         middle = count // 2
         if count % 2:

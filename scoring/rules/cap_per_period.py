@@ -88,12 +88,14 @@ class CapPerPeriod(EligibilityRule):
         groups: defaultdict[int, list[int]] = defaultdict(list)
         for i in compress(range(count), map(over.__contains__, keys)):
             groups[keys[i]].append(i)
-        occurred_at, ids = ctx.column("occurred_at"), ctx.column("id")
+        occurred_at = ctx.column("occurred_at")
         removed: set[int] = set()
         for members in groups.values():
-            # Two stable sorts: by id, then by time, give the order (occurred_at, id).
-            members.sort(key=ids.__getitem__)
             members.sort(key=occurred_at.__getitem__)
+            if occurred_at[members[limit - 1]] == occurred_at[members[limit]]:
+                # A tie on time straddles the cut: the lowest ids win, so order by (time, id).
+                ids = ctx.column("id")
+                members.sort(key=lambda i: (occurred_at[i], ids[i]))
             removed.update(members[limit:])
         return list(filterfalse(removed.__contains__, range(count)))
 

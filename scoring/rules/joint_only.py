@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from itertools import compress, repeat
-from operator import and_, ge
 from typing import Annotated, Any, ClassVar
 
 import msgspec
@@ -62,13 +60,15 @@ class JointOnly(EligibilityRule):
     additive: ClassVar[bool] = True
 
     def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
+        # One pass over the activities reads both counts while each activity is in cache.
+        min_senkom: int = params.min_senkom
+        min_officers: int = params.min_officers
         count = len(ctx.activities)
-        joint = map(
-            and_,
-            map(ge, ctx.column("senkom_count"), repeat(params.min_senkom, count)),
-            map(ge, ctx.column("officer_count"), repeat(params.min_officers, count)),
-        )
-        kept = list(compress(range(count), joint))
+        kept = [
+            i
+            for i, a in enumerate(ctx.activities)
+            if a.senkom_count >= min_senkom and a.officer_count >= min_officers
+        ]
         return None if len(kept) == count else kept
 
     def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
