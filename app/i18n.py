@@ -6,6 +6,7 @@ import contextvars
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from functools import cache
+from gettext import c2py
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -41,7 +42,7 @@ def catalogue(locale: str) -> Translations:
                         translations._catalog[(message.id[0], i)] = form
                 else:
                     translations._catalog[message.id] = message.string
-        translations.plural = cat.plural_func
+        translations.plural = c2py(cat.plural_expr)
     return translations
 
 

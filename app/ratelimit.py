@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import time
-from typing import Protocol
 
 
-class Limiter(Protocol):
-    async def blocked(self, key: str) -> bool: ...
-    async def hit(self, key: str) -> None: ...
-    async def reset(self, key: str) -> None: ...
+class Limiter:
+    """Counts failures per key; a key is blocked once it reaches the limit within the window."""
+
+    limit: int
+    window: int
+
+    async def blocked(self, key: str) -> bool:
+        raise NotImplementedError
+
+    async def hit(self, key: str) -> None:
+        raise NotImplementedError
+
+    async def reset(self, key: str) -> None:
+        raise NotImplementedError
 
 
-class MemoryLimiter:
+class MemoryLimiter(Limiter):
     """One process only: the embedded deployment."""
 
     def __init__(self, limit: int, window: int) -> None:
@@ -41,7 +50,7 @@ class MemoryLimiter:
         self._hits.pop(key, None)
 
 
-class RedisLimiter:
+class RedisLimiter(Limiter):
     def __init__(self, url: str, limit: int, window: int) -> None:
         from redis.asyncio import Redis
 

@@ -72,6 +72,7 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
     return request.url.path.startswith(("/api/", "/schema"))
 
 
+FALLBACK_MESSAGE = i18n.lazy("Something went wrong.")
 STATUS_MESSAGES = {
     400: i18n.lazy("The request could not be read."),
     401: i18n.lazy("Please sign in first."),
@@ -87,6 +88,8 @@ STATUS_MESSAGES = {
 
 def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
     status = exc.status_code
+    if status >= 500:
+        log.error("server error on %s %s", request.method, request.url.path, exc_info=exc.__cause__ or exc)
     if wants_json(request):
         detail = exc.detail if exc.detail and status != 500 else i18n._(STATUS_MESSAGES.get(status, "Error"))
         body: dict[str, Any] = {"status_code": status, "detail": detail}
@@ -101,7 +104,7 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
     elif exc.detail and exc.detail != HTTPStatus(status).phrase:
         message = exc.detail
     else:
-        message = i18n._(STATUS_MESSAGES.get(status, i18n.lazy("Something went wrong.")))
+        message = i18n._(STATUS_MESSAGES.get(status, FALLBACK_MESSAGE))
     return page(request, "error.html", status_code=status, status=status, message=message)  # type: ignore[return-value]
 
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
@@ -36,12 +38,17 @@ class SessionController(Controller):
     guards = [public]
 
     @get("/masuk", name="login")
-    async def login_form(self, request: Request[Any, Any, Any], next: str | None = None) -> Template:
+    async def login_form(
+        self, request: Request[Any, Any, Any], next: FromQuery[str | None] = None
+    ) -> Template:
         return page(request, "accounts/login.html", next=safe_next(next), username="", error=None)
 
     @post("/masuk")
     async def login(
-        self, request: Request[Any, Any, Any], settings: Settings, login_limiter: Limiter
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        login_limiter: NamedDependency[Limiter],
     ) -> Template | Redirect:
         form = await request.form()
         username = str(form.get("username") or "").strip().lower()[:64]
@@ -94,7 +101,7 @@ class SessionController(Controller):
 
     @get("/bahasa/{code:str}")
     async def switch_language(
-        self, request: Request[Any, Any, Any], code: str, next: str | None = None
+        self, request: Request[Any, Any, Any], code: FromPath[str], next: FromQuery[str | None] = None
     ) -> Redirect:
         locale = code if code in i18n.LOCALES else i18n.DEFAULT_LOCALE
         user = current_user(request)
@@ -137,7 +144,9 @@ class OrganiserController(Controller):
         return page(request, "accounts/teams.html", competition=competition, teams=rows)
 
     @get("/akun")
-    async def account_list(self, request: Request[Any, Any, Any], halaman: str | None = None) -> Template:
+    async def account_list(
+        self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None
+    ) -> Template:
         number = page_number(halaman)
         rows, total = await services.list_accounts((number - 1) * PAGE_SIZE, PAGE_SIZE)
         return await self._accounts_page(request, rows, Pager(number, PAGE_SIZE, total), {}, {})
@@ -203,14 +212,14 @@ class OrganiserController(Controller):
         return Redirect("/panitia/akun?dibuat=1")
 
     @get("/akun/{account_id:int}/status")
-    async def confirm_status(self, request: Request[Any, Any, Any], account_id: int) -> Template:
+    async def confirm_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
         account = await services.account_by_id(account_id)
         if account is None:
             raise NotFoundException()
         return page(request, "accounts/confirm_status.html", account=account)
 
     @post("/akun/{account_id:int}/status")
-    async def set_status(self, request: Request[Any, Any, Any], account_id: int) -> Redirect:
+    async def set_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Redirect:
         user = current_user(request)
         assert user is not None
         form = await request.form()

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
@@ -102,7 +103,7 @@ class ActivityController(Controller):
         return Redirect(f"/kegiatan/{activity_id}?terkirim=1")
 
     @get("/")
-    async def list(self, request: Request[Any, Any, Any], halaman: str | None = None) -> Template:
+    async def list(self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None) -> Template:
         user = current_user(request)
         assert user is not None and user.team_id is not None
         number = page_number(halaman)
@@ -117,7 +118,10 @@ class ActivityController(Controller):
 
     @get("/{activity_id:int}")
     async def detail(
-        self, request: Request[Any, Any, Any], activity_id: int, terkirim: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: FromPath[int],
+        terkirim: FromQuery[str | None] = None,
     ) -> Template:
         user = current_user(request)
         assert user is not None

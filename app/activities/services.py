@@ -49,6 +49,14 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                     if existing["request_hash"] != digest:
                         raise IdempotencyConflict(existing["id"])
                     return existing["id"], False
+                # Back-and-send again reloads the form with a new key: the same content is the same activity.
+                twin = await (
+                    Activity.select(Activity.id)
+                    .where((Activity.team == user.team_id) & (Activity.request_hash == digest))
+                    .first()
+                )
+                if twin is not None:
+                    return twin["id"], False
                 type_row = await (
                     ActivityType.select(ActivityType.id)
                     .where(

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, Request, get, post
 from litestar.exceptions import HTTPException, NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
@@ -21,7 +22,10 @@ class JudgeController(Controller):
 
     @get("/")
     async def queue(
-        self, request: Request[Any, Any, Any], halaman: str | None = None, selesai: str | None = None
+        self,
+        request: Request[Any, Any, Any],
+        halaman: FromQuery[str | None] = None,
+        selesai: FromQuery[str | None] = None,
     ) -> Template:
         user = current_user(request)
         assert user is not None
@@ -45,7 +49,9 @@ class JudgeController(Controller):
         )
 
     @post("/kegiatan/{activity_id:int}/keputusan")
-    async def decide(self, request: Request[Any, Any, Any], activity_id: int) -> Template | Redirect:
+    async def decide(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+    ) -> Template | Redirect:
         user = current_user(request)
         assert user is not None
         competition = await current_competition()
@@ -77,7 +83,7 @@ class JudgeController(Controller):
         return Redirect(f"/juri?selesai={activity_id}")
 
     @get("/kegiatan/{activity_id:int}")
-    async def detail(self, request: Request[Any, Any, Any], activity_id: int) -> Template:
+    async def detail(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
         user = current_user(request)
         assert user is not None
         row = await services.activity_for_judge(activity_id)

@@ -6,6 +6,7 @@ from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 from litestar.status_codes import HTTP_204_NO_CONTENT
 
@@ -41,7 +42,7 @@ class LeaderboardController(Controller):
 
     @get("/papan/baris")
     async def rows(
-        self, request: Request[Any, Any, Any], versi: int | None = None
+        self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
     ) -> Template | Response[None]:
         competition = await current_competition()
         current = competition.standings_version if competition else 0
@@ -51,7 +52,7 @@ class LeaderboardController(Controller):
         return page(request, "leaderboard/rows.html", **await self._board())
 
     @get("/tim/{code:str}")
-    async def team(self, request: Request[Any, Any, Any], code: str) -> Template:
+    async def team(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
         competition = await current_competition()
         if competition is None:
             raise NotFoundException()

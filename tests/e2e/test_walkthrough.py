@@ -152,11 +152,6 @@ def test_a_double_send_of_one_form_makes_one_activity(new_context: NewContext) -
     assert ActivityListPage(participant).goto().count_titled(title) == 1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app bug: GET /kegiatan/baru issues a fresh idempotency key on every load; after Back the browser "
-    "restores the typed fields but the page carries the new key, so Send makes a second activity",
-)
 def test_going_back_and_sending_again_makes_no_second_activity(new_context: NewContext) -> None:
     title = unique_title("Kirim ulang")
     participant = signed_in(new_context, PARTICIPANT, phone=True)
@@ -229,14 +224,7 @@ def test_an_invalid_form_comes_back_in_indonesian_with_what_was_typed(new_contex
 @pytest.mark.parametrize(
     "path",
     [
-        pytest.param(
-            "/",
-            marks=pytest.mark.xfail(
-                strict=True,
-                reason="app bug: the leaderboard table (templates/leaderboard/rows.html) is wider than a "
-                "360 px screen and has no horizontal-scroll wrapper",
-            ),
-        ),
+        "/",
         "/kegiatan/baru",
     ],
 )

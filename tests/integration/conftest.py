@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+import httpx
 import pytest
 from litestar import Litestar
-from litestar.testing import AsyncTestClient
 
 from app import db
 from app.competitions.services import CompetitionInfo, create_competition
@@ -97,7 +97,7 @@ async def season(app: Litestar) -> Season:
 class Browser:
     """A test client that behaves like a browser: cookies, the CSRF token, and sign-in."""
 
-    def __init__(self, client: AsyncTestClient[Litestar]) -> None:
+    def __init__(self, client: httpx.AsyncClient) -> None:
         self.client = client
 
     async def csrf(self) -> str:
@@ -106,10 +106,12 @@ class Browser:
         return self.client.cookies["csrftoken"]
 
     async def get(self, url: str, **kwargs: Any) -> Any:
+        kwargs.setdefault("follow_redirects", False)
         return await self.client.get(url, **kwargs)
 
     async def post(self, url: str, data: Any = None, **kwargs: Any) -> Any:
         headers = {"x-csrftoken": await self.csrf(), **kwargs.pop("headers", {})}
+        kwargs.setdefault("follow_redirects", False)
         return await self.client.post(url, data=data, headers=headers, **kwargs)
 
     async def login(self, username: str, password: str = PASSWORD) -> Any:
@@ -120,11 +122,14 @@ class Browser:
 
 @pytest.fixture
 async def browser_factory(app: Litestar) -> AsyncIterator[Any]:
-    clients: list[AsyncTestClient[Litestar]] = []
+    """Each browser is its own cookie jar talking ASGI to the one app (whose lifespan the session owns)."""
+    clients: list[httpx.AsyncClient] = []
 
     async def make(username: str | None = None) -> Browser:
-        client = AsyncTestClient(app=app, base_url="http://testserver.local")
-        await client.__aenter__()
+        client = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000 + len(clients))),
+            base_url="http://testserver.local",
+        )
         clients.append(client)
         browser = Browser(client)
         if username:
@@ -133,7 +138,7 @@ async def browser_factory(app: Litestar) -> AsyncIterator[Any]:
 
     yield make
     for client in clients:
-        await client.__aexit__(None, None, None)
+        await client.aclose()
 
 
 def form_key(html: str) -> str:

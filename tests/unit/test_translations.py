@@ -217,11 +217,6 @@ def _marker(node: ast.AST) -> str | None:
     return None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason='app/web.py nests i18n.lazy("Something went wrong.") inside i18n._(...), which Babel does not '
-    "extract; give it a name at module level. Remove this mark once fixed.",
-)
 def test_python_messages_are_extractable() -> None:
     """Babel only sees a literal first argument, and not a marker call nested in another marker call."""
     problems = []
