@@ -15,17 +15,21 @@ __all__ = ["METHODS", "MICRO", "Rubric", "combine", "method_name"]
 MICRO = 1_000_000
 METHODS = ("mean", "median", "trimmed_mean")
 _PICO = 10**12
-_MISSING = object()
+# Weights in 10⁻¹² stay far below 2⁶⁴ even summed over a whole rubric.
+_SHIFT = 64
+_MASK = (1 << _SHIFT) - 1
+_WEIGHT_LIMIT = (1 << _SHIFT) // _PICO
 
 
 class Rubric:
-    """The competition's criteria, prepared so that a judge's q costs a few integer additions.
+    """The competition's criteria, prepared so that a judge's q costs one integer addition per score.
 
     A judge's q is ``Σ w·(s − min)/(max − min) / Σ w`` over the criteria that judge scored (scores are
     clamped to ``min..max``; unknown criteria and criteria with an empty range or no weight are
     ignored). Each term ``w·(s − min)/(max − min)`` and each weight is computed exactly once per
-    distinct (criterion, score) pair and kept as an integer number of 10⁻¹² (rounded half to even), so
-    a judge's q is a sum of integers and one integer division, rounded half to even to millionths.
+    distinct (criterion, score) pair as an integer number of 10⁻¹² (rounded half to even), and the two
+    are packed into one integer (term above bit 64, weight below), so summing a judge's scores is one
+    integer addition per score. q is then one integer division, rounded half to even to millionths.
     Every step is deterministic and independent of the order of the facts.
     """
 
@@ -33,39 +37,49 @@ class Rubric:
 
     def __init__(self, criteria: Sequence[Criterion]) -> None:
         self._criteria = {c.code: c for c in criteria if c.max > c.min and c.weight > 0}
-        self._memo: dict[tuple[str, Decimal], tuple[int, int] | None] = {}
+        if sum(c.weight for c in self._criteria.values()) * 16 > _WEIGHT_LIMIT:
+            # A judge may repeat a criterion; 16 repeats of every weight must still fit below bit 64.
+            raise ValueError(f"rubric weights must sum to at most {_WEIGHT_LIMIT // 16:,}")
+        self._memo: dict[tuple[str, Decimal], int] = {}
 
-    def _term(self, pair: tuple[str, Decimal]) -> tuple[int, int] | None:
+    def _term(self, pair: tuple[str, Decimal]) -> int:
         criterion = self._criteria.get(pair[0])
-        result = None
+        packed = 0
         if criterion is not None:
             score = min(max(pair[1], criterion.min), criterion.max)
             weight = Fraction(criterion.weight)
             share = weight * Fraction(score - criterion.min) / Fraction(criterion.max - criterion.min)
-            result = (round(share * _PICO), round(weight * _PICO))
-        self._memo[pair] = result
-        return result
+            packed = (round(share * _PICO) << _SHIFT) | round(weight * _PICO)
+        self._memo[pair] = packed
+        return packed
 
     def judge_q(self, judge: JudgeScore) -> int | None:
         """One judge's q in millionths, or None when the judge scored no known criterion."""
-        memo = self._memo
-        numerator = denominator = 0
-        for pair in judge.scores:
-            term = memo.get(pair, _MISSING)
-            if term is _MISSING:
-                term = self._term(pair)
-            if term is not None:
-                numerator += term[0]  # type: ignore[index]
-                denominator += term[1]  # type: ignore[index]
-        if not denominator:
-            return None
-        return div_round(numerator * MICRO, denominator)
+        q, _ = self.quality((judge,), "mean", 0)
+        return q
 
     def quality(self, judges: Sequence[JudgeScore], method: str, trim: int) -> tuple[int | None, int]:
         """The activity's q in millionths (None without usable scores) and how many judges counted."""
-        values = [q for q in map(self.judge_q, judges) if q is not None]
+        memo = self._memo
+        values: list[int] = []
+        for judge in judges:
+            total = 0
+            for pair in judge.scores:
+                try:
+                    total += memo[pair]
+                except KeyError:
+                    total += self._term(pair)
+            denominator = total & _MASK
+            if denominator:
+                q, remainder = divmod((total >> _SHIFT) * MICRO, denominator)
+                twice = 2 * remainder
+                if twice > denominator or (twice == denominator and q & 1):
+                    q += 1
+                values.append(q)
         if not values:
             return None, 0
+        if len(values) == 1:
+            return values[0], 1
         return combine(values, method, trim), len(values)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+from array import array
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -288,32 +289,38 @@ def _evaluate_team(
     adjustments: Sequence[Adjustment],
     shared: dict[str, Any],
 ) -> TeamResult:
-    """Steps 2–5 for one team; rank 0 until ranked."""
-    ctx = TeamContext(team, activities, days, calendar, facts.competition, shared)
+    """Steps 2–5 for one team; rank 0 until ranked.
+
+    Only what the explanation needs is kept for :attr:`TeamResult.lines`: the candidates, the positions
+    each eligibility rule kept (as arrays, which the cycle collector never scans) and each activity
+    rule's contributions; the contexts and their columns are dropped when this returns.
+    """
+    competition = facts.competition
+    ctx = TeamContext(team, activities, days, calendar, competition, shared)
     subtotals_milli: dict[str, int] = dict.fromkeys(compiled.rule_ids, 0)
 
-    removals: list[tuple[int, EligibilityRule, Any, TeamContext, list[Activity]]] = []
-    for position, eligibility, params in compiled.eligibility:
+    removals: list[tuple[EligibilityRule, Any, array[int]]] = []
+    for _, eligibility, params in compiled.eligibility:
         kept = eligibility.select(params, ctx)
         if kept is None:
             continue
-        keep = set(kept)
-        removed = [a for i, a in enumerate(ctx.activities) if i not in keep]
-        removals.append((position, eligibility, params, ctx, removed))
+        removals.append((eligibility, params, array("q", kept)))
         ctx = ctx.subset(kept)
 
     running = [0] * len(ctx.activities)
-    contributions: list[tuple[int, ActivityRule, Any, list[int], list[int]]] = []
-    for position, activity_rule, params in compiled.activity:
+    contributions: list[tuple[ActivityRule, Any, array[int]]] = []
+    for _, activity_rule, params in compiled.activity:
         points = activity_rule.points(params, ctx, running)
-        contributions.append((position, activity_rule, params, running, points))
-        subtotals_milli[activity_rule.id] += sum(points)
-        running = list(map(add, running, points))
+        subtotal = sum(points)
+        if subtotal or any(points):
+            contributions.append((activity_rule, params, array("q", points)))
+            subtotals_milli[activity_rule.id] += subtotal
+            running = list(map(add, running, points))
 
-    team_points: list[tuple[int, TeamRule, TeamPoints]] = []
-    for position, team_rule, params in compiled.team:
+    team_points: list[tuple[TeamRule, TeamPoints]] = []
+    for _, team_rule, params in compiled.team:
         for item in team_rule.team_points(params, ctx):
-            team_points.append((position, team_rule, item))
+            team_points.append((team_rule, item))
             subtotals_milli[team_rule.id] += item.milli
 
     if adjustments:
@@ -326,27 +333,32 @@ def _evaluate_team(
     count, desa_total = reached(ctx)
     coverage = Decimal(count) / Decimal(desa_total) if desa_total else Decimal(0)
     last = max(ctx.column("occurred_at")) if counted else None
-    final_ctx = ctx
+    final = ctx.activities
+    del ctx, running
 
     def build_lines() -> tuple[Line, ...]:
         lines: list[Line] = []
         order = attrgetter("occurred_at", "id")
-        for _, eligibility, params, before_ctx, removed in removals:
+        stage = TeamContext(team, activities, days, calendar, competition, shared)
+        for eligibility, params, kept in removals:
+            keep = set(kept)
+            removed = [a for i, a in enumerate(stage.activities) if i not in keep]
             for a in sorted(removed, key=order):
-                reason_id, reason_en = eligibility.explain_removed(params, before_ctx, a)
+                reason_id, reason_en = eligibility.explain_removed(params, stage, a)
                 lines.append(Line(eligibility.id, a.id, None, from_milli(0), reason_id, reason_en))
-        acts = final_ctx.activities
-        for i in sorted(range(len(acts)), key=lambda i: order(acts[i])):
-            activity = acts[i]
-            for _, activity_rule, params, before, points in contributions:
-                if points[i]:
-                    reason_id, reason_en = activity_rule.explain(
-                        params, final_ctx, activity, before[i], points[i]
-                    )
+            stage = stage.subset(kept)
+        for i in sorted(range(len(final)), key=lambda i: order(final[i])):
+            activity = final[i]
+            before = 0
+            for activity_rule, params, points in contributions:
+                milli = points[i]
+                if milli:
+                    reason_id, reason_en = activity_rule.explain(params, stage, activity, before, milli)
                     lines.append(
-                        Line(activity_rule.id, activity.id, None, from_milli(points[i]), reason_id, reason_en)
+                        Line(activity_rule.id, activity.id, None, from_milli(milli), reason_id, reason_en)
                     )
-        for _, team_rule, item in team_points:
+                before += milli
+        for team_rule, item in team_points:
             lines.append(
                 Line(team_rule.id, None, item.period, from_milli(item.milli), item.reason_id, item.reason_en)
             )

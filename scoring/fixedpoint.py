@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 
 __all__ = ["MILLI", "div_round", "format_points", "from_milli", "to_milli"]
 
@@ -32,8 +33,12 @@ def to_milli(value: Decimal | int) -> int:
     return int(scaled)
 
 
+@lru_cache(maxsize=65536)
 def from_milli(units: int) -> Decimal:
-    """The Decimal value of ``units`` thousandths, always with three decimal places."""
+    """The Decimal value of ``units`` thousandths, always with three decimal places.
+
+    Memoised (Decimals are immutable): explanation lines repeat the same few values many times.
+    """
     return Decimal(units).scaleb(-3).quantize(_THOUSANDTH)
 
 
@@ -42,6 +47,11 @@ def format_points(value: Decimal | int, locale: str = "id") -> str:
 
     ``locale="id"`` writes ``1.234,5`` (Indonesian), anything else ``1,234.5``.
     """
+    return _format_points(value, locale)
+
+
+@lru_cache(maxsize=65536)
+def _format_points(value: Decimal | int, locale: str) -> str:
     rounded = Decimal(value).quantize(_HUNDREDTH, rounding=ROUND_HALF_UP)
     if rounded == 0:
         rounded = Decimal(0).quantize(_HUNDREDTH)

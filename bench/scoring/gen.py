@@ -43,9 +43,11 @@ def generate(
     scored_share: float = 0.10,
     judges: int = 3,
     seed: int = 2024,
+    team_order: bool = False,
 ) -> Facts:
     """The benchmark's facts. ``scored_share`` of the activities carry rubric scores from ``judges``
-    judges on the four criteria of :data:`RUBRIC`."""
+    judges on the four criteria of :data:`RUBRIC`. Activities come in random team order, or grouped by
+    team when ``team_order`` (as a query ordered by team would return them; ids follow that order)."""
     rng = random.Random(seed)
     team_list = tuple(
         Team(f"{11 + i // 99:02d}.{1 + i % 99:02d}", f"Kabupaten {i + 1}", rng.randint(40, 450))
@@ -61,6 +63,8 @@ def generate(
         range(1, teams), weights=weights, k=activities - SINGLE_TEAM_ACTIVITIES
     )
     rng.shuffle(owners)
+    if team_order:
+        owners.sort()
     start = datetime.combine(COMPETITION.starts_on, datetime.min.time(), tzinfo=UTC) - timedelta(hours=7)
     span = int((COMPETITION.ends_on - COMPETITION.starts_on).days + 1) * 86400
     judge_names = [f"juri-{j}" for j in range(40)]

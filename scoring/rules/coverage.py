@@ -52,11 +52,14 @@ class CoverageParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True, kw
 
 
 def reached(ctx: TeamContext) -> tuple[int, int]:
-    """(distinct desa reached, capped at the regency's count; the regency's count)."""
-    desa = {a.desa_code for a in ctx.activities}
-    desa.discard(None)
-    total = max(ctx.team.desa_count, 0)
-    return min(len(desa), total), total
+    """(distinct desa reached, capped at the regency's count; the regency's count), kept in the cache."""
+    result: tuple[int, int] | None = ctx.cache.get("reached")
+    if result is None:
+        desa = set(ctx.column("desa_code"))
+        desa.discard(None)
+        total = max(ctx.team.desa_count, 0)
+        result = ctx.cache["reached"] = (min(len(desa), total), total)
+    return result
 
 
 class Coverage(TeamRule):
