@@ -42,6 +42,11 @@ async def _pg(statement: str) -> None:
 def pytest_sessionstart(session: object) -> None:
     if _PG_BASE:
         asyncio.run(_pg(f'CREATE DATABASE "{_PG_DB}"'))
+    if os.environ.get("REDIS_URL"):
+        import redis
+
+        # The test run owns the Redis database it is given (CI passes a dedicated one).
+        redis.Redis.from_url(os.environ["REDIS_URL"]).flushdb()
 
 
 def pytest_sessionfinish(session: object, exitstatus: int) -> None:

@@ -65,7 +65,16 @@ class SessionController(Controller):
                 username=username,
                 error=i18n._("Too many failed attempts. Please wait a few minutes and try again."),
             )
-        account = await services.authenticate(username, password) if username and password else None
+        if not username or not password:
+            return page(
+                request,
+                "accounts/login.html",
+                status_code=422,
+                next=target,
+                username=username,
+                error=i18n._("Fill in your username and password."),
+            )
+        account = await services.authenticate(username, password)
         if account is None:
             await login_limiter.hit(key)
             return page(

@@ -108,7 +108,10 @@ async def create_competition(
     )
     info = await competition_by_id(competition.id)
     assert info is not None
-    return info
+    from app.leaderboard.services import recompute
+
+    await recompute(info)
+    return await competition_by_id(competition.id) or info
 
 
 async def save_ruleset(
@@ -175,3 +178,190 @@ async def teams(competition_id: int) -> list[dict[str, Any]]:
 
 async def team_by_code(competition_id: int, code: str) -> dict[str, Any] | None:
     return await Team.select().where((Team.competition == competition_id) & (Team.code == code)).first()
+
+
+class CompetitionConflict(Exception):
+    """The change clashes with what is stored (a code or slug already taken)."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+async def configure_competition(
+    competition_id: int, *, is_private: bool, reviews_required: int, actor_id: int | None, actor_name: str
+) -> None:
+    """Sets who may watch and how many reviews decide an activity; runs inside a write transaction."""
+    await Competition.update(
+        {Competition.is_private: is_private, Competition.reviews_required: reviews_required}
+    ).where(Competition.id == competition_id)
+    await audit.record(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action="competition.configure",
+        object_type="competition",
+        object_id=competition_id,
+        after={"is_private": is_private, "reviews_required": reviews_required},
+        competition_id=competition_id,
+    )
+
+
+async def add_team(
+    competition: CompetitionInfo, code: str, name: str, *, actor_id: int | None, actor_name: str
+) -> int:
+    """Registers a team and lists it on the leaderboard at once."""
+    from app.db import write_transaction
+    from app.i18n import _
+    from app.leaderboard.services import recompute
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        if await team_by_code(competition.id, code) is not None:
+            raise CompetitionConflict("code", _("That team is already registered."))
+        team = Team(competition=competition.id, code=code, name=name)
+        await team.save()
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="team.create",
+            object_type="team",
+            object_id=team.id,
+            after={"code": code, "name": name},
+            competition_id=competition.id,
+        )
+        await recompute(competition)
+    return int(team.id)
+
+
+async def add_activity_type(
+    competition_id: int,
+    *,
+    code: str,
+    name: str,
+    name_en: str,
+    cluster: str,
+    actor_id: int | None,
+    actor_name: str,
+) -> int:
+    from app.db import write_transaction
+    from app.i18n import _
+
+    async with write_transaction(lock=f"competition:{competition_id}"):
+        if await ActivityType.exists().where(
+            (ActivityType.competition == competition_id) & (ActivityType.code == code)
+        ):
+            raise CompetitionConflict("code", _("That activity type already exists."))
+        row = ActivityType(competition=competition_id, code=code, name=name, name_en=name_en, cluster=cluster)
+        await row.save()
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="activity_type.create",
+            object_type="activity_type",
+            object_id=row.id,
+            after={"code": code, "name": name, "name_en": name_en, "cluster": cluster},
+            competition_id=competition_id,
+        )
+    return int(row.id)
+
+
+async def rubric(competition_id: int) -> list[dict[str, Any]]:
+    """The rubric's criteria in order; weight, min and max as exact decimal text."""
+    from app.tables import RubricCriterion
+
+    return await (
+        RubricCriterion.select()
+        .where(RubricCriterion.competition == competition_id)
+        .order_by(RubricCriterion.position)
+        .order_by(RubricCriterion.id)
+    )
+
+
+async def replace_rubric(
+    competition: CompetitionInfo, criteria: list[dict[str, Any]], *, actor_id: int | None, actor_name: str
+) -> None:
+    """Puts a new rubric in force (criteria: code, name, name_en, weight, min, max) and rescores."""
+    from app.db import write_transaction
+    from app.leaderboard.services import recompute
+    from app.tables import RubricCriterion
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        before = [
+            {k: r[k] for k in ("code", "name", "name_en", "weight", "min", "max")}
+            for r in await rubric(competition.id)
+        ]
+        await RubricCriterion.delete().where(RubricCriterion.competition == competition.id)
+        if criteria:
+            await RubricCriterion.insert(
+                *[
+                    RubricCriterion(
+                        competition=competition.id,
+                        code=c["code"],
+                        name=c["name"],
+                        name_en=c.get("name_en") or "",
+                        weight=str(c["weight"]),
+                        min=str(c["min"]),
+                        max=str(c["max"]),
+                        position=i,
+                    )
+                    for i, c in enumerate(criteria)
+                ]
+            )
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="rubric.update",
+            object_type="rubric",
+            object_id=competition.id,
+            before=before,
+            after=[{k: str(v) for k, v in c.items()} for c in criteria],
+            competition_id=competition.id,
+        )
+        await recompute(competition)
+
+
+async def add_adjustment(
+    competition: CompetitionInfo,
+    team_id: int,
+    points: Any,
+    reason: str,
+    *,
+    actor_id: int | None,
+    actor_name: str,
+) -> int:
+    """An organisers' bonus or penalty (points: an exact Decimal), counted in the standings at once."""
+    from app.db import write_transaction
+    from app.leaderboard.services import recompute
+    from app.tables import Adjustment
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        row = Adjustment(
+            competition=competition.id, team=team_id, points=str(points), reason=reason, created_by=actor_id
+        )
+        await row.save()
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="adjustment.create",
+            object_type="adjustment",
+            object_id=row.id,
+            after={"team": team_id, "points": str(points), "reason": reason},
+            competition_id=competition.id,
+        )
+        await recompute(competition)
+    return int(row.id)
+
+
+async def publish_ruleset(
+    competition: CompetitionInfo, ruleset: Ruleset, *, actor_id: int | None, actor_name: str, note: str = ""
+) -> int:
+    """Stores the next ruleset version and recomputes the standings with it, in one transaction."""
+    from app.db import write_transaction
+    from app.leaderboard.services import recompute
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        version = await save_ruleset(
+            competition.id, ruleset, actor_id=actor_id, actor_name=actor_name, note=note
+        )
+        await recompute(competition)
+    return version

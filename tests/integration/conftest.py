@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -21,6 +22,14 @@ from app.settings import Settings
 from app.tables import ALL_TABLES, Account, Team
 
 PASSWORD = "rahasia-123"
+# Every test browser gets its own client address, so the login limiter never carries over between tests.
+_addresses = itertools.count(1)
+
+
+def _address(n: int) -> tuple[str, int]:
+    return f"198.18.{n // 250}.{n % 250 + 1}", 50000
+
+
 _HASH = hash_password_sync(PASSWORD)
 
 
@@ -127,7 +136,7 @@ async def browser_factory(app: Litestar) -> AsyncIterator[Any]:
 
     async def make(username: str | None = None) -> Browser:
         client = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app, client=("127.0.0.1", 50000 + len(clients))),
+            transport=httpx.ASGITransport(app=app, client=_address(next(_addresses))),
             base_url="http://testserver.local",
         )
         clients.append(client)
