@@ -16,7 +16,7 @@ import msgspec
 
 from scoring.facts import Activity, Adjustment, Facts, Team
 from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
-from scoring.periods import Calendar, Period
+from scoring.periods import Calendar, Period, calendar_for
 from scoring.ranking import competition_ranks
 from scoring.registry import get_rule
 from scoring.rules.base import ActivityRule, EligibilityRule, Rule, TeamContext, TeamPoints, TeamRule
@@ -415,7 +415,8 @@ def _results(
     compiled: _Compiled, facts: Facts, period: Period | None, view: str, only: str | None = None
 ) -> list[TeamResult]:
     view_filter = parse_view(view)
-    calendar = Calendar(facts.competition)
+    competition = facts.competition
+    calendar = calendar_for(competition.starts_on, competition.ends_on, competition.timezone)
     buckets = _buckets(facts, calendar, period, view_filter, only)
     with_adjustments = view_filter is None and (period is None or period.kind == "season")
     adjustments = _adjustments_by_team(facts) if with_adjustments else {}

@@ -5,13 +5,12 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from itertools import repeat
 from operator import attrgetter, sub
 from zoneinfo import ZoneInfo
 
-from scoring.facts import Competition
-
-__all__ = ["Calendar", "Period", "parse_period"]
+__all__ = ["Calendar", "Period", "calendar_for", "parse_period"]
 
 _WEEK = re.compile(r"week:(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"month:(\d{4})-(\d{2})")
@@ -90,6 +89,13 @@ def month_label(day: date) -> str:
     return f"month:{day.year:04d}-{day.month:02d}"
 
 
+@lru_cache(maxsize=64)
+def calendar_for(starts_on: date, ends_on: date, timezone: str) -> Calendar:
+    """The calendar of a competition's dates and zone, memoised: it is immutable and the same few
+    competitions are evaluated again and again."""
+    return Calendar(starts_on, ends_on, timezone)
+
+
 class Calendar:
     """The competition's days, numbered 0..n-1 in its time zone, with their week and month.
 
@@ -110,9 +116,9 @@ class Calendar:
         "week_of_day",
     )
 
-    def __init__(self, competition: Competition) -> None:
-        zone = ZoneInfo(competition.timezone)
-        first, last = competition.starts_on, competition.ends_on
+    def __init__(self, starts_on: date, ends_on: date, timezone: str) -> None:
+        zone = ZoneInfo(timezone)
+        first, last = starts_on, ends_on
         self.ndays = max((last - first).days + 1, 0)
         self.dates = [first + timedelta(days=i) for i in range(self.ndays)]
         self.midnights = [

@@ -160,6 +160,18 @@ class Rule:
                 [FieldError("params", "Parameter harus berupa objek.", "Parameters must be an object.")]
             )
         fields = {f.encode_name: f for f in msgspec.structs.fields(self.params_type)}
+        # Fast path (the engine re-validates stored rulesets on every evaluation): one conversion and
+        # the Decimal bounds; the detailed pass below runs only to word the errors.
+        try:
+            converted_all = msgspec.convert(dict(params), self.params_type)
+        except msgspec.ValidationError:
+            pass
+        else:
+            if not any(
+                _check_decimals(f"params.{name}", getattr(converted_all, field.name), field.type)
+                for name, field in fields.items()
+            ):
+                return converted_all
         errors: list[FieldError] = []
         for key, value in params.items():
             path = f"params.{key}"
