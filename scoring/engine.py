@@ -232,14 +232,15 @@ def _buckets(
     period: Period | None,
     view: tuple[str, str] | None,
     only: str | None = None,
-) -> dict[str, tuple[list[Activity], list[int] | None]]:
+) -> Iterator[tuple[str, list[Activity], list[int] | None, list[datetime]]]:
     """Step 1, candidates: each team's verified activities inside the competition, the period and the
     view, with their local day numbers when they had to be computed here (else None: computed later,
-    only if a rule asks).
+    only if a rule asks) and their times (read here anyway, and kept as the context's column).
 
-    One Python-level pass groups verified activities by team. A team whose earliest and latest
-    activity both lie inside the period is taken whole; otherwise its day numbers are computed and
-    the activities outside dropped.
+    One Python-level pass groups verified activities by team. Then, team by team and just before the
+    team is evaluated (so its activities are still in the CPU's cache for the rules), a team whose
+    earliest and latest activity both lie inside the period is taken whole; otherwise its day numbers
+    are computed and the activities outside dropped.
     """
     lo, hi = calendar.day_range(period)
     grouped: dict[str, list[Activity]] = {
@@ -256,20 +257,18 @@ def _buckets(
         for a in activities:
             if a.status == "verified" and (members := get(a.team)) is not None:
                 members.append(a)
-    buckets: dict[str, tuple[list[Activity], list[int] | None]] = {}
     start, end = calendar.midnights[lo], calendar.midnights[hi]
     for code, members in grouped.items():
         if not members or lo >= hi:
-            buckets[code] = ([], [])
+            yield code, [], [], []
             continue
         moments = list(map(_occurred_at, members))
         if start <= min(moments) and max(moments) < end:
-            buckets[code] = (members, None)
+            yield code, members, None, moments
             continue
         days = calendar.days_of(moments)
         inside = [i for i, day in enumerate(days) if lo <= day < hi]
-        buckets[code] = ([members[i] for i in inside], [days[i] for i in inside])
-    return buckets
+        yield code, [members[i] for i in inside], [days[i] for i in inside], [moments[i] for i in inside]
 
 
 def _adjustments_by_team(facts: Facts) -> dict[str, list[Adjustment]]:
@@ -284,6 +283,7 @@ def _evaluate_team(
     team: Team,
     activities: list[Activity],
     days: list[int] | None,
+    moments: list[datetime],
     calendar: Calendar,
     facts: Facts,
     adjustments: Sequence[Adjustment],
@@ -296,7 +296,7 @@ def _evaluate_team(
     rule's contributions; the contexts and their columns are dropped when this returns.
     """
     competition = facts.competition
-    ctx = TeamContext(team, activities, days, calendar, competition, shared)
+    ctx = TeamContext(team, activities, days, calendar, competition, shared, {"occurred_at": moments})
     subtotals_milli: dict[str, int] = dict.fromkeys(compiled.rule_ids, 0)
 
     removals: list[tuple[EligibilityRule, Any, array[int]]] = []
@@ -417,14 +417,16 @@ def _results(
     view_filter = parse_view(view)
     competition = facts.competition
     calendar = calendar_for(competition.starts_on, competition.ends_on, competition.timezone)
-    buckets = _buckets(facts, calendar, period, view_filter, only)
+    candidates = _buckets(facts, calendar, period, view_filter, only)
     with_adjustments = view_filter is None and (period is None or period.kind == "season")
     adjustments = _adjustments_by_team(facts) if with_adjustments else {}
     teams = {team.code: team for team in facts.teams}
     shared: dict[str, Any] = {}
     return [
-        _evaluate_team(compiled, teams[code], acts, days, calendar, facts, adjustments.get(code, ()), shared)
-        for code, (acts, days) in buckets.items()
+        _evaluate_team(
+            compiled, teams[code], acts, days, moments, calendar, facts, adjustments.get(code, ()), shared
+        )
+        for code, acts, days, moments in candidates
     ]
 
 

@@ -6,7 +6,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
-from operator import attrgetter
+from operator import attrgetter, itemgetter
 from typing import Annotated, Any, ClassVar, NamedTuple
 
 import msgspec
@@ -86,6 +86,7 @@ class TeamContext:
         calendar: Calendar,
         competition: Competition,
         shared: dict[str, Any] | None = None,
+        columns: dict[str, list[Any]] | None = None,
     ) -> None:
         self.team = team
         self.activities = activities
@@ -94,7 +95,7 @@ class TeamContext:
         self.competition = competition
         self.shared: dict[str, Any] = {} if shared is None else shared
         self.cache: dict[str, Any] = {}
-        self._columns: dict[str, list[Any]] = {}
+        self._columns: dict[str, list[Any]] = {} if columns is None else columns
 
     @property
     def days(self) -> list[int]:
@@ -112,11 +113,26 @@ class TeamContext:
 
     def subset(self, kept: Sequence[int]) -> TeamContext:
         """The context restricted to the activities at positions ``kept`` (ascending)."""
-        acts = [self.activities[i] for i in kept]
-        days = None if self._days is None else [self._days[i] for i in kept]
-        other = TeamContext(self.team, acts, days, self.calendar, self.competition, self.shared)
-        for name, values in self._columns.items():
-            other._columns[name] = [values[i] for i in kept]
+        if len(kept) > 1:
+            getter = itemgetter(*kept)
+
+            def pick(values: list[Any]) -> list[Any]:
+                return list(getter(values))
+
+        else:
+
+            def pick(values: list[Any]) -> list[Any]:
+                return [values[i] for i in kept]
+
+        other = TeamContext(
+            self.team,
+            pick(self.activities),
+            None if self._days is None else pick(self._days),
+            self.calendar,
+            self.competition,
+            self.shared,
+            {name: pick(values) for name, values in self._columns.items()},
+        )
         return other
 
     def period_keys(self, kind: str) -> tuple[list[int], list[str]]:
