@@ -22,6 +22,7 @@ from app import db, i18n
 from app.accounts.auth import auth_middleware, public
 from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController
+from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
 from app.leaderboard.controllers import LeaderboardController, ProbeController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
@@ -93,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             JudgeController,
             OrganiserController,
             static,
+            api_router(),
         ],
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
@@ -113,7 +115,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin()],
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
         lifespan=[lifespan],
-        openapi_config=None,
+        openapi_config=openapi_config(),
+        # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
+        include_in_schema=False,
         debug=False,
         state={"settings": settings},
     )

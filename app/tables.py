@@ -147,6 +147,33 @@ class AuditEvent(Table, tablename="audit_event"):
     hash = Varchar(length=64, default="")
 
 
+class RubricCriterion(Table, tablename="rubric_criterion"):
+    """One weighted criterion of a competition's rubric; decimals are kept as exact text."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    code = Varchar(length=32)
+    name = Varchar(length=200)
+    name_en = Varchar(length=200, default="")
+    weight = Varchar(length=32)
+    min = Varchar(length=32)
+    max = Varchar(length=32)
+    position = Integer(default=0)
+
+
+class Photo(Table):
+    """Photo evidence of an activity: the stored copy (EXIF removed) under the var directory."""
+
+    activity = ForeignKey(references=Activity, index=True)
+    path = Varchar(length=255)
+    sha256 = Varchar(length=64)
+    content_type = Varchar(length=32)
+    width = Integer()
+    height = Integer()
+    size = Integer()
+    uploaded_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -159,4 +186,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Adjustment,
     Standing,
     AuditEvent,
+    RubricCriterion,
+    Photo,
 )

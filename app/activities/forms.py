@@ -112,7 +112,10 @@ def validate(
     ends_on: date,
     timezone: str,
     now: datetime | None = None,
+    require_village: bool = True,
 ) -> CleanActivity | None:
+    """`require_village=False` (the JSON API, where `desa_code` is optional) accepts an activity without
+    a desa/kelurahan."""
     now = now or datetime.now(UTC)
     tz = ZoneInfo(timezone)
     if not data.type_code:
@@ -152,7 +155,7 @@ def validate(
             errors.setdefault("village_code", _("That desa/kelurahan is not in your team's regency/city."))
         else:
             district_code, village_code = village.district_code, village.code
-    else:
+    elif require_village:
         errors.setdefault("village_code", _("Choose the desa/kelurahan where the activity took place."))
     if data.rw and not RW_RE.match(data.rw):
         errors.setdefault("rw", _("RW/RT: digits and letters only, e.g. RW 03 / RT 01."))

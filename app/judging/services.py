@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.accounts.auth import CurrentUser
@@ -46,9 +48,18 @@ async def queue(competition_id: int, judge: CurrentUser, page: int) -> tuple[lis
 
 
 async def decide(
-    competition: CompetitionInfo, judge: CurrentUser, activity_id: int, decision: str, reason: str
+    competition: CompetitionInfo,
+    judge: CurrentUser,
+    activity_id: int,
+    decision: str,
+    reason: str,
+    scores: dict[str, str] | None = None,
 ) -> str:
-    """Records the review; once enough reviews agree the status changes and the standings are recomputed."""
+    """Records the review; once enough reviews agree the status changes and the standings are recomputed.
+
+    `scores` are the judge's rubric scores (criterion code -> exact decimal text), checked by the caller
+    with `check_scores`.
+    """
     from app.i18n import _
 
     if decision not in DECISIONS:
@@ -70,7 +81,15 @@ async def decide(
             raise DecisionError(409, _("This activity has already been decided."))
         if await Review.exists().where((Review.activity == activity_id) & (Review.judge == judge.id)):
             raise DecisionError(409, _("You have already reviewed this activity."))
-        await Review.insert(Review(activity=activity_id, judge=judge.id, decision=decision, reason=reason))
+        await Review.insert(
+            Review(
+                activity=activity_id,
+                judge=judge.id,
+                decision=decision,
+                reason=reason,
+                scores=json.dumps(scores or {}),
+            )
+        )
         reviews = await Review.select(Review.decision).where(Review.activity == activity_id)
         votes = [r["decision"] for r in reviews]
         status = "submitted"
@@ -90,7 +109,12 @@ async def decide(
             object_type="activity",
             object_id=activity_id,
             before={"status": row["status"]},
-            after={"status": status, "decision": decision, "reason": reason},
+            after={
+                "status": status,
+                "decision": decision,
+                "reason": reason,
+                **({"scores": scores} if scores else {}),
+            },
             competition_id=competition.id,
         )
         if status != "submitted":
@@ -103,3 +127,36 @@ async def decide(
 async def activity_for_judge(activity_id: int) -> dict[str, Any] | None:
     row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
     return _decode(row) if row else None
+
+
+async def check_scores(competition_id: int, scores: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
+    """A judge's rubric scores as exact decimal text, and the errors (field `scores.<code>`) if any."""
+    from app.competitions.services import rubric
+    from app.i18n import _
+
+    criteria = {c["code"]: c for c in await rubric(competition_id)}
+    clean: dict[str, str] = {}
+    errors: dict[str, str] = {}
+    for code, value in scores.items():
+        field = f"scores.{code}"
+        criterion = criteria.get(code)
+        if criterion is None:
+            errors[field] = _("Unknown rubric criterion.")
+            continue
+        try:
+            if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
+                raise InvalidOperation
+            number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[field] = _("Must be a number.")
+            continue
+        low, high = Decimal(criterion["min"]), Decimal(criterion["max"])
+        if not low <= number <= high:
+            errors[field] = _(
+                "Must be between %(low)s and %(high)s.", low=criterion["min"], high=criterion["max"]
+            )
+            continue
+        clean[code] = str(number)
+    return clean, errors

@@ -10,12 +10,12 @@ from typing import Any
 
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
-from app.tables import Activity, Adjustment, Competition, Standing, Team
+from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import evaluate
 from scoring.facts import Activity as FactActivity
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
-from scoring.facts import Facts
+from scoring.facts import Criterion, Facts, JudgeScore
 from scoring.facts import Team as FactTeam
 
 
@@ -47,9 +47,32 @@ async def load_facts(competition: CompetitionInfo) -> Facts:
     adjustments = await Adjustment.select(
         Adjustment.id, Adjustment.team.code, Adjustment.points, Adjustment.reason
     ).where(Adjustment.competition == competition.id)
+    criteria = await RubricCriterion.select().where(RubricCriterion.competition == competition.id)
+    judge_scores: dict[int, list[JudgeScore]] = {}
+    if criteria:
+        for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
+            (Review.activity.competition == competition.id) & (Review.activity.status == "verified")
+        ):
+            scores = review["scores"]
+            scores = json.loads(scores) if isinstance(scores, str) else scores or {}
+            if scores:
+                judge_scores.setdefault(review["activity"], []).append(
+                    JudgeScore(
+                        judge=str(review["judge"]),
+                        scores=tuple(sorted((code, Decimal(value)) for code, value in scores.items())),
+                    )
+                )
     return Facts(
         competition=FactCompetition(
-            starts_on=competition.starts_on, ends_on=competition.ends_on, timezone=competition.timezone
+            starts_on=competition.starts_on,
+            ends_on=competition.ends_on,
+            timezone=competition.timezone,
+            rubric=tuple(
+                Criterion(
+                    code=c["code"], weight=Decimal(c["weight"]), min=Decimal(c["min"]), max=Decimal(c["max"])
+                )
+                for c in criteria
+            ),
         ),
         teams=tuple(
             FactTeam(code=t["code"], name=t["name"], desa_count=regions.village_count(t["code"]))
@@ -70,6 +93,7 @@ async def load_facts(competition: CompetitionInfo) -> Facts:
                 residents_reached=a["residents_reached"],
                 preemptive=a["preemptive"],
                 status=a["status"],
+                judge_scores=tuple(judge_scores.get(a["id"], ())),
             )
             for a in activities
         ),

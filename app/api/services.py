@@ -1,0 +1,229 @@
+"""What the API reads: pages of rows by cursor, and leaderboards (stored, or evaluated once per version)."""
+
+from __future__ import annotations
+
+import json
+from collections import OrderedDict
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from app.accounts.auth import CurrentUser
+from app.activities.services import ACTIVITY_COLUMNS, _decode
+from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.leaderboard.services import load_facts
+from app.tables import Activity, Competition, Review, Standing, Team
+from scoring.engine import Standings, evaluate
+from scoring.periods import Period
+
+
+async def competitions_page(after_id: int, limit: int, include_private: bool) -> list[dict[str, Any]]:
+    where = Competition.id > after_id
+    if not include_private:
+        where &= Competition.is_private.eq(False)
+    return await Competition.select().where(where).order_by(Competition.id).limit(limit + 1)
+
+
+async def teams_page(competition_id: int, after_id: int, limit: int) -> list[dict[str, Any]]:
+    return await (
+        Team.select()
+        .where((Team.competition == competition_id) & (Team.id > after_id))
+        .order_by(Team.id)
+        .limit(limit + 1)
+    )
+
+
+async def activities_page(
+    competition_id: int,
+    user: CurrentUser,
+    *,
+    after_id: int,
+    limit: int,
+    status: str | None,
+    team: str | None,
+    type_code: str | None,
+) -> list[dict[str, Any]]:
+    """A page of activities, oldest first; a participant sees their own team's only and a judge never
+    sees their own regency's (conflict of interest)."""
+    where = (Activity.competition == competition_id) & (Activity.id > after_id)
+    if user.role == "participant":
+        where &= Activity.team == (user.team_id or 0)
+    if user.role == "judge" and user.region_code:
+        where &= Activity.team.code != user.region_code
+    if status:
+        where &= Activity.status == status
+    if team:
+        where &= Activity.team.code == team
+    if type_code:
+        where &= Activity.activity_type.code == type_code
+    rows = await (
+        Activity.select(*ACTIVITY_COLUMNS, Activity.submitted_by.username)
+        .where(where)
+        .order_by(Activity.id)
+        .limit(limit + 1)
+    )
+    return [_decode(r) for r in rows]
+
+
+async def activity(activity_id: int) -> dict[str, Any] | None:
+    row = await (
+        Activity.select(*ACTIVITY_COLUMNS, Activity.competition, Activity.submitted_by.username)
+        .where(Activity.id == activity_id)
+        .first()
+    )
+    return _decode(row) if row else None
+
+
+async def reviews_of(activity_id: int) -> list[dict[str, Any]]:
+    rows = await (
+        Review.select(Review.id, Review.decision, Review.reason, Review.scores, Review.created_at)
+        .where(Review.activity == activity_id)
+        .order_by(Review.id)
+    )
+    for row in rows:
+        if isinstance(row["scores"], str):
+            row["scores"] = json.loads(row["scores"])
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    rank: int
+    team_code: str
+    team_name: str
+    score: Decimal
+    counted: int
+    breakdown: dict[str, Decimal]
+    lines: list[dict[str, Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Board:
+    ruleset_version: int
+    rows: list[BoardRow]
+
+
+async def stored_board(competition_id: int, lines_for: str | None = None) -> Board:
+    """The season's overall standings as the last recompute stored them (lines of `lines_for` only)."""
+    where = (
+        (Standing.competition == competition_id)
+        & (Standing.period == "season")
+        & (Standing.view == "overall")
+    )
+    rows = await (
+        Standing.select(
+            Standing.rank,
+            Standing.team.code,
+            Standing.team.name,
+            Standing.score,
+            Standing.counted,
+            Standing.subtotals,
+            Standing.ruleset_version,
+        )
+        .where(where)
+        .order_by(Standing.rank)
+        .order_by(Standing.team.code)
+    )
+    lines: list[dict[str, Any]] = []
+    if lines_for is not None:
+        found = await Standing.select(Standing.lines).where(where & (Standing.team.code == lines_for)).first()
+        raw = found["lines"] if found else []
+        lines = json.loads(raw) if isinstance(raw, str) else raw or []
+    result = []
+    for r in rows:
+        subtotals = json.loads(r["subtotals"]) if isinstance(r["subtotals"], str) else r["subtotals"]
+        result.append(
+            BoardRow(
+                rank=r["rank"],
+                team_code=r["team.code"],
+                team_name=r["team.name"],
+                score=Decimal(r["score"]),
+                counted=r["counted"],
+                breakdown={k: Decimal(v) for k, v in (subtotals or {}).items()},
+                lines=lines if r["team.code"] == lines_for else [],
+            )
+        )
+    return Board(rows[0]["ruleset_version"] if rows else 0, result)
+
+
+class _BoardCache:
+    """Evaluated views and periods, per (competition, standings version, ruleset version, view, period).
+
+    Any change to the facts or the ruleset bumps the standings version, so an entry is never stale; the
+    cache is per process and small, and losing it only costs one evaluation.
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[Any, ...], Standings] = OrderedDict()
+
+    def get(self, key: tuple[Any, ...]) -> Standings | None:
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, key: tuple[Any, ...], value: Standings) -> None:
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
+_cache = _BoardCache()
+
+
+async def computed_board(
+    competition: CompetitionInfo, view: str, period: Period, lines_for: str | None = None
+) -> Board:
+    """Lines are built only for the team `lines_for` (a season holds far more lines than anyone reads)."""
+    row = (
+        await Competition.select(Competition.standings_version)
+        .where(Competition.id == competition.id)
+        .first()
+    )
+    data_version = row["standings_version"] if row else 0
+    version, ruleset = await ruleset_in_force(competition.id)
+    key = (competition.id, data_version, version, view, str(period))
+    standings = _cache.get(key)
+    if standings is None:
+        facts = await load_facts(competition)
+        standings = evaluate(ruleset, facts, None if period.kind == "season" else period, view)
+        _cache.put(key, standings)
+    names = {
+        t["code"]: t["name"]
+        for t in await Team.select(Team.code, Team.name).where(Team.competition == competition.id)
+    }
+    return Board(
+        version,
+        [
+            BoardRow(
+                rank=r.rank,
+                team_code=r.team,
+                team_name=names.get(r.team, r.team),
+                score=r.score,
+                counted=r.counted,
+                breakdown=dict(r.subtotals),
+                lines=[
+                    {
+                        "rule": line.rule,
+                        "activity_id": line.activity_id,
+                        "period": line.period,
+                        "points": str(line.points),
+                        "reason_id": line.reason_id,
+                        "reason_en": line.reason_en,
+                    }
+                    for line in (r.lines if r.team == lines_for else ())
+                ],
+            )
+            for r in standings.rows
+        ],
+    )
+
+
+async def board(
+    competition: CompetitionInfo, view: str, period: Period, lines_for: str | None = None
+) -> Board:
+    if view == "overall" and period.kind == "season":
+        return await stored_board(competition.id, lines_for)
+    return await computed_board(competition, view, period, lines_for)
