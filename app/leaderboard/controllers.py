@@ -15,6 +15,7 @@ from app.accounts.auth import public
 from app.competitions.services import current_competition, ruleset_in_force, team_by_code
 from app.leaderboard import services
 from app.web import page
+from scoring.registry import all_rules
 
 POLL_SECONDS = 5
 
@@ -61,6 +62,9 @@ class LeaderboardController(Controller):
             raise NotFoundException(detail=i18n._("Team not found."))
         standing = await services.team_standing(competition.id, team["id"])
         version, _ruleset = await ruleset_in_force(competition.id)
+        locale = i18n.get_locale()
+        titles = {rule.id: rule.title.get(locale, rule.id) for rule in all_rules()}
+        titles["adjustment"] = i18n._("Organisers' adjustments")
         return page(
             request,
             "leaderboard/team.html",
@@ -68,6 +72,7 @@ class LeaderboardController(Controller):
             team=team,
             standing=standing,
             ruleset_version=standing["ruleset_version"] if standing else version,
+            rule_titles=titles,
         )
 
 

@@ -220,4 +220,8 @@ async def team_standing(competition_id: int, team_id: int) -> dict[str, Any] | N
     for key in ("subtotals", "lines"):
         if isinstance(row[key], str):
             row[key] = json.loads(row[key])
+    row["score"] = Decimal(row["score"])
+    row["subtotals"] = {rule: Decimal(points) for rule, points in row["subtotals"].items()}
+    for line in row["lines"]:
+        line["points"] = Decimal(line["points"])
     return row
