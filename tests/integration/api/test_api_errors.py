@@ -65,6 +65,10 @@ async def test_errors_have_their_shapes_and_languages(season, api_factory):
         "/api/v1/competitions", content=b"{not json", headers={"Content-Type": "application/json"}
     )
     assert malformed.status_code == 400, malformed.text
+    # NUL characters never reach the database (PostgreSQL refuses them in text).
+    assert (await organiser.get(f"{BASE}/activities?team=%00")).status_code == 400
+    nul = await organiser.post(f"{BASE}/teams", {"code": "35.78\u0000"})
+    assert nul.status_code == 400
 
     body = {
         "slug": "Bad Slug!",
