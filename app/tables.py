@@ -129,6 +129,9 @@ class Standing(Table):
     counted = Integer(default=0)
     subtotals = JSON(default={})
     lines = JSON(default=[])
+    quality = Varchar(length=32, null=True, default=None)
+    coverage = Varchar(length=32, default="0")
+    last_activity_at = Timestamptz(null=True, default=None)
     ruleset_version = Integer(default=0)
     data_version = Integer(default=0)
 

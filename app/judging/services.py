@@ -120,7 +120,7 @@ async def decide(
         if status != "submitted":
             await Activity.update({Activity.status: status}).where(Activity.id == activity_id)
             if status == "verified":
-                await recompute(competition)
+                await recompute(competition, row["team.code"])
         return status
 
 

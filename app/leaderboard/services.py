@@ -11,12 +11,13 @@ from typing import Any
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
-from scoring.engine import evaluate
+from scoring.engine import TeamResult, evaluate, evaluate_team, rank
 from scoring.facts import Activity as FactActivity
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
 from scoring.facts import Criterion, Facts, JudgeScore
 from scoring.facts import Team as FactTeam
+from scoring.registry import get_rule
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,7 +30,8 @@ class Row:
     shared: bool
 
 
-async def load_facts(competition: CompetitionInfo) -> Facts:
+async def load_facts(competition: CompetitionInfo, team_code: str | None = None) -> Facts:
+    """The competition's facts; with `team_code`, only that team's activities and adjustments."""
     teams = await Team.select(Team.code, Team.name).where(Team.competition == competition.id)
     activities = await Activity.select(
         Activity.id,
@@ -43,15 +45,24 @@ async def load_facts(competition: CompetitionInfo) -> Facts:
         Activity.residents_reached,
         Activity.preemptive,
         Activity.status,
-    ).where((Activity.competition == competition.id) & (Activity.status == "verified"))
+    ).where(
+        (Activity.competition == competition.id)
+        & (Activity.status == "verified")
+        & (Activity.team.code == team_code if team_code else Activity.id.is_not_null())
+    )
     adjustments = await Adjustment.select(
         Adjustment.id, Adjustment.team.code, Adjustment.points, Adjustment.reason
-    ).where(Adjustment.competition == competition.id)
+    ).where(
+        (Adjustment.competition == competition.id)
+        & (Adjustment.team.code == team_code if team_code else Adjustment.id.is_not_null())
+    )
     criteria = await RubricCriterion.select().where(RubricCriterion.competition == competition.id)
     judge_scores: dict[int, list[JudgeScore]] = {}
     if criteria:
         for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
-            (Review.activity.competition == competition.id) & (Review.activity.status == "verified")
+            (Review.activity.competition == competition.id)
+            & (Review.activity.status == "verified")
+            & (Review.activity.team.code == team_code if team_code else Review.id.is_not_null())
         ):
             scores = review["scores"]
             scores = json.loads(scores) if isinstance(scores, str) else scores or {}
@@ -104,11 +115,61 @@ async def load_facts(competition: CompetitionInfo) -> Facts:
     )
 
 
-async def recompute(competition: CompetitionInfo) -> int:
-    """Re-evaluates and stores the season standings, inside the write transaction that changed the facts."""
+def _standing_row(
+    competition_id: int, team_id: int, r: TeamResult, version: int, data_version: int
+) -> Standing:
+    return Standing(
+        competition=competition_id,
+        team=team_id,
+        period="season",
+        view="overall",
+        rank=r.rank,
+        score=str(r.score),
+        counted=r.counted,
+        subtotals=json.dumps({k: str(v) for k, v in r.subtotals.items()}),
+        lines=json.dumps(
+            [
+                {
+                    "rule": line.rule,
+                    "activity_id": line.activity_id,
+                    "period": line.period,
+                    "points": str(line.points),
+                    "reason_id": line.reason_id,
+                    "reason_en": line.reason_en,
+                }
+                for line in r.lines
+            ]
+        ),
+        quality=None if r.quality is None else str(r.quality),
+        coverage=str(r.coverage),
+        last_activity_at=r.last_activity_at,
+        ruleset_version=version,
+        data_version=data_version,
+    )
+
+
+def _stored_result(row: dict[str, Any]) -> TeamResult:
+    """Enough of a stored standing to rank it again: the tie-break keys, not the explanation."""
+    return TeamResult(
+        team=row["team.code"],
+        rank=row["rank"],
+        score=Decimal(row["score"]),
+        counted=row["counted"],
+        subtotals={},
+        lines=(),
+        quality=None if row["quality"] is None else Decimal(row["quality"]),
+        coverage=Decimal(row["coverage"] or "0"),
+        last_activity_at=row["last_activity_at"],
+    )
+
+
+async def recompute(competition: CompetitionInfo, team_code: str | None = None) -> int:
+    """Re-evaluates and stores the season standings, inside the write transaction that changed the facts.
+
+    With `team_code` (only that team's facts changed) and a ruleset of team-local rules, only that team is
+    evaluated again and every team re-ranked from the stored keys; it equals a full evaluation.
+    """
     version, ruleset = await ruleset_in_force(competition.id)
-    facts = await load_facts(competition)
-    standings = evaluate(ruleset, facts)
     team_ids = {
         t["code"]: t["id"]
         for t in await Team.select(Team.id, Team.code).where(Team.competition == competition.id)
@@ -119,42 +180,52 @@ async def recompute(competition: CompetitionInfo) -> int:
         .first()
     )
     data_version = (row["standings_version"] if row else 0) + 1
-    await Standing.delete().where(
+    season_rows = (
         (Standing.competition == competition.id)
         & (Standing.period == "season")
         & (Standing.view == "overall")
     )
-    await Standing.insert(
-        *[
-            Standing(
-                competition=competition.id,
-                team=team_ids[r.team],
-                period="season",
-                view="overall",
-                rank=r.rank,
-                score=str(r.score),
-                counted=r.counted,
-                subtotals=json.dumps({k: str(v) for k, v in r.subtotals.items()}),
-                lines=json.dumps(
-                    [
-                        {
-                            "rule": line.rule,
-                            "activity_id": line.activity_id,
-                            "period": line.period,
-                            "points": str(line.points),
-                            "reason_id": line.reason_id,
-                            "reason_en": line.reason_en,
-                        }
-                        for line in r.lines
-                    ]
-                ),
-                ruleset_version=version,
-                data_version=data_version,
+    stored: list[dict[str, Any]] = []
+    if team_code is not None and all(get_rule(ref.rule).team_local for ref in ruleset.rules):
+        stored = await Standing.select(
+            Standing.id,
+            Standing.team.code,
+            Standing.rank,
+            Standing.score,
+            Standing.counted,
+            Standing.quality,
+            Standing.coverage,
+            Standing.last_activity_at,
+            Standing.ruleset_version,
+        ).where(season_rows)
+    complete = len(stored) == len(team_ids) and all(r["ruleset_version"] == version for r in stored)
+    if team_code is not None and complete:
+        fresh = evaluate_team(ruleset, await load_facts(competition, team_code), team_code)
+        others = [_stored_result(r) for r in stored if r["team.code"] != team_code]
+        standings = rank([*others, fresh], ruleset.tie_break)
+        old_ranks = {r["team.code"]: r["rank"] for r in stored}
+        await Standing.delete().where(season_rows & (Standing.team == team_ids[team_code]))
+        await Standing.insert(
+            _standing_row(
+                competition.id, team_ids[team_code], standings.row(team_code), version, data_version
             )
-            for r in standings.rows
-            if r.team in team_ids
-        ]
-    )
+        )
+        moved: dict[int, list[int]] = {}
+        for result in standings.rows:
+            if result.team != team_code and old_ranks.get(result.team) != result.rank:
+                moved.setdefault(result.rank, []).append(team_ids[result.team])
+        for new_rank, ids in moved.items():
+            await Standing.update({Standing.rank: new_rank}).where(season_rows & Standing.team.is_in(ids))
+    else:
+        standings = evaluate(ruleset, await load_facts(competition))
+        await Standing.delete().where(season_rows)
+        await Standing.insert(
+            *[
+                _standing_row(competition.id, team_ids[r.team], r, version, data_version)
+                for r in standings.rows
+                if r.team in team_ids
+            ]
+        )
     await Competition.update({Competition.standings_version: data_version}).where(
         Competition.id == competition.id
     )

@@ -79,3 +79,30 @@ async def test_decided_twice_and_bad_decisions(season, browser_factory):
     assert again.status_code == 409
     missing = await judge.post("/juri/kegiatan/999999/keputusan", data={"decision": "verified"})
     assert missing.status_code == 404
+
+
+async def test_one_teams_recompute_equals_a_full_one(season, browser_factory):
+    from app.leaderboard.services import recompute
+
+    judge = await browser_factory("juri.mlg")
+    for title in ("Sambang satu", "Sambang dua"):
+        activity_id = await submit(browser_factory, title=title)
+        await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+    judge_sby = await browser_factory("juri.sby")
+    activity_id = await submit(browser_factory, "peserta.mlg", title="Ronda Malang", residents_reached="300")
+    await judge_sby.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+
+    columns = (
+        Standing.team,
+        Standing.rank,
+        Standing.score,
+        Standing.counted,
+        Standing.subtotals,
+        Standing.lines,
+    )
+    incremental = sorted(await Standing.select(*columns), key=lambda r: r["team"])
+    await recompute(season.competition)
+    full = sorted(await Standing.select(*columns), key=lambda r: r["team"])
+    assert incremental == full
+    top = sorted(full, key=lambda r: r["rank"])[:2]
+    assert {r["team"] for r in top} == {season.team_ids["35.78"], season.team_ids["35.07"]}
