@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 from fractions import Fraction
+from functools import lru_cache
 
 from scoring.facts import Criterion, JudgeScore
 from scoring.fixedpoint import div_round
 
-__all__ = ["METHODS", "MICRO", "Rubric", "combine", "method_name"]
+__all__ = ["METHODS", "MICRO", "Rubric", "combine", "method_name", "rubric_for"]
 
 #: q is carried as an integer number of millionths.
 MICRO = 1_000_000
@@ -81,6 +82,14 @@ class Rubric:
         if len(values) == 1:
             return values[0], 1
         return combine(values, method, trim), len(values)
+
+
+@lru_cache(maxsize=16)
+def rubric_for(criteria: tuple[Criterion, ...]) -> Rubric:
+    """The prepared rubric of these criteria, shared across evaluations: its memo of
+    (criterion, score) terms only ever holds exact values derived from the criteria, and a season's
+    judges use a few hundred distinct scores, so re-evaluating one team does not recompute them."""
+    return Rubric(criteria)
 
 
 def combine(values: Sequence[int], method: str, trim: int = 1) -> int:

@@ -6,6 +6,7 @@ import re
 import typing
 from collections.abc import Mapping, Sequence
 from decimal import Decimal, InvalidOperation
+from functools import cache
 from operator import attrgetter, itemgetter
 from typing import Annotated, Any, ClassVar, NamedTuple
 
@@ -175,7 +176,7 @@ class Rule:
             raise ParamsInvalid(
                 [FieldError("params", "Parameter harus berupa objek.", "Parameters must be an object.")]
             )
-        fields = {f.encode_name: f for f in msgspec.structs.fields(self.params_type)}
+        fields = _fields(self.params_type)
         # Fast path (the engine re-validates stored rulesets on every evaluation): one conversion and
         # the Decimal bounds; the detailed pass below runs only to word the errors.
         try:
@@ -255,6 +256,12 @@ class TeamRule(Rule):
 
     def team_points(self, params: Any, ctx: TeamContext) -> list[TeamPoints]:
         raise NotImplementedError
+
+
+@cache
+def _fields(params_type: type[msgspec.Struct]) -> dict[str, msgspec.structs.FieldInfo]:
+    """A params Struct's fields by name (resolving their annotations is slow, and they never change)."""
+    return {f.encode_name: f for f in msgspec.structs.fields(params_type)}
 
 
 def _check_mapping(path: str, value: Mapping[Any, Any], annotation: Any) -> list[FieldError]:

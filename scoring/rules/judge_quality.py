@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
 
-from scoring.aggregate import MICRO, Rubric, method_name
+from scoring.aggregate import MICRO, Rubric, method_name, rubric_for
 from scoring.facts import Activity
 from scoring.fixedpoint import MILLI, div_round, format_points, from_milli, to_milli
 from scoring.rules.base import ActivityRule, TeamContext, decimal_param
@@ -72,11 +72,8 @@ class JudgeQualityParams(msgspec.Struct, frozen=True, forbid_unknown_fields=True
 
 
 def rubric_of(ctx: TeamContext) -> Rubric:
-    """The competition's prepared rubric, shared by every team of one evaluation."""
-    rubric: Rubric | None = ctx.shared.get("rubric")
-    if rubric is None:
-        rubric = ctx.shared["rubric"] = Rubric(ctx.competition.rubric)
-    return rubric
+    """The competition's prepared rubric (shared by every team and every evaluation)."""
+    return rubric_for(tuple(ctx.competition.rubric))
 
 
 def activity_qualities(ctx: TeamContext, method: str, trim: int) -> list[int | None]:
