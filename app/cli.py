@@ -76,6 +76,22 @@ async def _seed_demo(settings: Settings) -> bool:
         await db.stop()
 
 
+async def _audit_verify(settings: Settings) -> int:
+    from app import db
+    from app.audit.services import verify
+
+    await db.start(settings)
+    try:
+        report = await verify()
+    finally:
+        await db.stop()
+    if report.ok:
+        print(f"OK {report.count} events")
+        return 0
+    print(f"BROKEN at audit event id {report.broken_id}: {report.reason}")
+    return 1
+
+
 def serve(settings: Settings, host: str | None, port: int | None) -> None:
     import uvicorn
 
@@ -117,6 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     cu.add_argument("--region", help="a judge's home regency code, e.g. 35.07")
     cu.add_argument("--full-name", dest="full_name")
     sub.add_parser("seed-demo", help="seed the demo season (once)")
+    au = sub.add_parser("audit", help="the audit trail")
+    au_sub = au.add_subparsers(dest="audit_command", required=True)
+    au_sub.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken link")
     sv = sub.add_parser("serve", help="serve the database the settings name, seeding nothing")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
@@ -137,6 +156,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         seeded = asyncio.run(_seed_demo(settings))
         print("demo season seeded" if seeded else "demo season already present; nothing seeded")
         return 0
+    if args.command == "audit":
+        return asyncio.run(_audit_verify(settings))
     if args.command == "serve":
         serve(settings, args.host, args.port)
         return 0
