@@ -1,0 +1,403 @@
+"""The organiser console: ruleset editor, what-if preview, publish and restore; the audit trail; the public
+rules reference. Every change goes through a service that records its audit event in the same transaction."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlencode
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app import i18n
+from app.accounts.auth import organiser_only, public
+from app.audit import services as audit
+from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
+from app.organiser import rulesets
+from app.organiser.markdown import render
+from app.web import Pager, current_user, page, page_number
+from scoring.registry import get_rule
+from scoring.ruleset import TIE_BREAK_KEYS, Ruleset, ruleset_to_json
+
+AUDIT_PAGE_SIZE = 50
+NOTE_MAX = 200
+
+
+async def _competition() -> CompetitionInfo:
+    competition = await current_competition()
+    if competition is None:
+        raise NotFoundException(detail=i18n._("There is no competition yet."))
+    return competition
+
+
+def _form_dict(form: Any) -> dict[str, str]:
+    return {str(k): str(v)[:200] for k, v in form.items()}
+
+
+class RulesetController(Controller):
+    path = "/panitia/aturan"
+    guards = [organiser_only]
+
+    async def _editor(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        errors: dict[int | str, dict[str, str]] | None = None,
+        submitted: dict[int, dict[str, str]] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        draft = await rulesets.draft(competition)
+        in_force_version, in_force = await ruleset_in_force(competition.id)
+        types = await activity_types(competition.id)
+        errors = errors or {}
+        submitted = submitted or {}
+        rules = []
+        for index, item in enumerate(rulesets.describe(draft.ruleset)):
+            fields = rulesets.param_fields(item["id"], item["params"], types)
+            raw = submitted.get(index)
+            if raw is not None:
+                fields = [
+                    dataclasses.replace(
+                        f,
+                        value=raw.get(f.name, f.value),
+                        entries=tuple((n, c, label, raw.get(n, "")) for n, c, label, _ in f.entries),
+                    )
+                    for f in fields
+                ]
+            rules.append({**item, "index": index, "fields": fields, "errors": errors.get(index, {})})
+        return page(
+            request,
+            "organiser/rules.html",
+            status_code=status_code,
+            competition=competition,
+            draft=draft,
+            rules=rules,
+            changed=ruleset_to_json(draft.ruleset) != ruleset_to_json(in_force),
+            in_force_version=in_force_version,
+            choices=rulesets.rule_choices(),
+            tie_break=list(draft.ruleset.tie_break),
+            tie_break_choices=[(k, rulesets.tie_break_labels([k])[0]) for k in TIE_BREAK_KEYS],
+            tie_break_errors=errors.get("tie_break", {}),
+            add_error=errors.get("add", {}).get("rule", ""),
+            versions=await rulesets.versions(competition.id),
+            render=render,
+        )
+
+    @get("/")
+    async def editor(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._editor(request)
+
+    async def _store(
+        self, request: Request[Any, Any, Any], competition: CompetitionInfo, ruleset: Ruleset, change: str
+    ) -> Redirect:
+        user = current_user(request)
+        assert user is not None
+        await rulesets.save_draft(
+            competition, ruleset, actor_id=user.id, actor_name=user.username, change=change
+        )
+        return Redirect("/panitia/aturan#draf")
+
+    async def _draft_rule(self, index: int) -> tuple[CompetitionInfo, Ruleset]:
+        competition = await _competition()
+        draft = await rulesets.draft(competition)
+        if not 0 <= index < len(draft.ruleset.rules):
+            raise NotFoundException(detail=i18n._("That rule is no longer in the draft."))
+        return competition, draft.ruleset
+
+    @post("/tambah")
+    async def add(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        competition = await _competition()
+        rule_id = str((await request.form()).get("rule") or "")
+        try:
+            get_rule(rule_id)
+        except KeyError:
+            return await self._editor(
+                request, errors={"add": {"rule": i18n._("Choose a rule to add.")}}, status_code=422
+            )
+        draft = await rulesets.draft(competition)
+        return await self._store(
+            request, competition, rulesets.with_rule_added(draft.ruleset, rule_id), f"add {rule_id}"
+        )
+
+    @post("/kosongkan")
+    async def clear(self, request: Request[Any, Any, Any]) -> Redirect:
+        competition = await _competition()
+        draft = await rulesets.draft(competition)
+        return await self._store(request, competition, Ruleset((), draft.ruleset.tie_break), "clear")
+
+    @post("/batalkan")
+    async def discard(self, request: Request[Any, Any, Any]) -> Redirect:
+        user = current_user(request)
+        assert user is not None
+        await rulesets.discard_draft(await _competition(), actor_id=user.id, actor_name=user.username)
+        return Redirect("/panitia/aturan")
+
+    @post("/{index:int}/hapus")
+    async def remove(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Redirect:
+        competition, ruleset = await self._draft_rule(index)
+        rule_id = ruleset.rules[index].rule
+        return await self._store(
+            request, competition, rulesets.with_rule_removed(ruleset, index), f"remove {rule_id}"
+        )
+
+    @post("/{index:int}/pindah")
+    async def move(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Redirect:
+        competition, ruleset = await self._draft_rule(index)
+        offset = -1 if (await request.form()).get("arah") == "naik" else 1
+        return await self._store(
+            request,
+            competition,
+            rulesets.with_rule_moved(ruleset, index, offset),
+            f"move {index} {offset:+d}",
+        )
+
+    @post("/{index:int}/parameter")
+    async def params(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Template | Redirect:
+        competition, ruleset = await self._draft_rule(index)
+        form = _form_dict(await request.form())
+        rule_id = ruleset.rules[index].rule
+        params, errors = rulesets.params_from_form(rule_id, form)
+        # The rule's own validation runs too, so every bad parameter is named at once.
+        validated, rule_errors = rulesets.validate_params(rule_id, params)
+        errors = {**rule_errors, **errors}
+        if errors or validated is None:
+            return await self._editor(
+                request, errors={index: errors}, submitted={index: form}, status_code=422
+            )
+        return await self._store(
+            request, competition, rulesets.with_params(ruleset, index, validated), f"params {rule_id}"
+        )
+
+    @post("/urutan-seri")
+    async def tie_break(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        competition = await _competition()
+        form = await request.form()
+        keys = [str(form.get(f"k{i}") or "") for i in range(len(TIE_BREAK_KEYS))]
+        draft = await rulesets.draft(competition)
+        ruleset, errors = rulesets.with_tie_break(draft.ruleset, keys)
+        if ruleset is None:
+            return await self._editor(request, errors={"tie_break": errors}, status_code=422)
+        return await self._store(request, competition, ruleset, "tie_break")
+
+    @get("/pratinjau")
+    async def preview(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await _competition()
+        draft = await rulesets.draft(competition)
+        version, _ = await ruleset_in_force(competition.id)
+        rows = await rulesets.preview(competition, draft.ruleset)
+        return page(
+            request,
+            "organiser/preview.html",
+            competition=competition,
+            rows=rows,
+            in_force_version=version,
+            draft_rules=rulesets.describe(draft.ruleset),
+            moved=sum(1 for r in rows if r.rank_change),
+        )
+
+    @get("/terbitkan")
+    async def confirm_publish(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await _competition()
+        draft = await rulesets.draft(competition)
+        version, _ = await ruleset_in_force(competition.id)
+        return page(
+            request,
+            "organiser/confirm_publish.html",
+            competition=competition,
+            draft_rules=rulesets.describe(draft.ruleset),
+            tie_break=rulesets.tie_break_labels(draft.ruleset.tie_break),
+            in_force_version=version,
+            error=None,
+        )
+
+    @post("/terbitkan")
+    async def publish(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        draft = await rulesets.draft(competition)
+        version, _ = await ruleset_in_force(competition.id)
+        error = None
+        if form.get("confirm") != "1":
+            error = i18n._("Tick the box to confirm that the new rules take effect at once.")
+        elif not draft.ruleset.rules:
+            error = i18n._("The draft has no rules: add at least one rule before publishing.")
+        if error:
+            return page(
+                request,
+                "organiser/confirm_publish.html",
+                status_code=422,
+                competition=competition,
+                draft_rules=rulesets.describe(draft.ruleset),
+                tie_break=rulesets.tie_break_labels(draft.ruleset.tie_break),
+                in_force_version=version,
+                error=error,
+            )
+        note = str(form.get("note") or "").strip()[:NOTE_MAX]
+        published = await rulesets.publish(
+            competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
+        )
+        return Redirect(f"/panitia/aturan?terbit={published}")
+
+    @get("/versi/{version:int}")
+    async def confirm_restore(self, request: Request[Any, Any, Any], version: FromPath[int]) -> Template:
+        competition = await _competition()
+        ruleset = await rulesets.version(competition.id, version)
+        if ruleset is None:
+            raise NotFoundException(detail=i18n._("That ruleset version does not exist."))
+        in_force_version, _ = await ruleset_in_force(competition.id)
+        return page(
+            request,
+            "organiser/confirm_restore.html",
+            competition=competition,
+            version=version,
+            in_force_version=in_force_version,
+            rules=rulesets.describe(ruleset),
+            tie_break=rulesets.tie_break_labels(ruleset.tie_break),
+            rows=await rulesets.preview(competition, ruleset),
+            error=None,
+        )
+
+    @post("/versi/{version:int}")
+    async def restore(self, request: Request[Any, Any, Any], version: FromPath[int]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        ruleset = await rulesets.version(competition.id, version)
+        if ruleset is None:
+            raise NotFoundException(detail=i18n._("That ruleset version does not exist."))
+        form = await request.form()
+        if form.get("confirm") != "1":
+            in_force_version, _ = await ruleset_in_force(competition.id)
+            return page(
+                request,
+                "organiser/confirm_restore.html",
+                status_code=422,
+                competition=competition,
+                version=version,
+                in_force_version=in_force_version,
+                rules=rulesets.describe(ruleset),
+                tie_break=rulesets.tie_break_labels(ruleset.tie_break),
+                rows=await rulesets.preview(competition, ruleset),
+                error=i18n._("Tick the box to confirm that the restored rules take effect at once."),
+            )
+        published = await rulesets.publish(
+            competition,
+            ruleset,
+            actor_id=user.id,
+            actor_name=user.username,
+            note=i18n._("Restored from version %(version)s") % {"version": version},
+            restored_from=version,
+        )
+        return Redirect(f"/panitia/aturan?terbit={published}")
+
+
+def _parse_moment(value: str | None, timezone: str, end: bool = False) -> datetime | None:
+    """A date (YYYY-MM-DD) or date and time from the filter form, in the competition's time zone."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if len(value.strip()) <= 10 and end:
+        moment += timedelta(days=1)
+    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+
+
+class AuditController(Controller):
+    path = "/panitia/audit"
+    guards = [organiser_only]
+
+    @get("/")
+    async def events(
+        self,
+        request: Request[Any, Any, Any],
+        pelaku: FromQuery[str | None] = None,
+        tindakan: FromQuery[str | None] = None,
+        objek: FromQuery[str | None] = None,
+        id_objek: FromQuery[str | None] = None,
+        dari: FromQuery[str | None] = None,
+        sampai: FromQuery[str | None] = None,
+        halaman: FromQuery[str | None] = None,
+    ) -> Template:
+        competition = await current_competition()
+        timezone = competition.timezone if competition else "Asia/Jakarta"
+        values = {
+            "pelaku": (pelaku or "")[:64],
+            "tindakan": (tindakan or "")[:64],
+            "objek": (objek or "")[:32],
+            "id_objek": (id_objek or "")[:64],
+            "dari": (dari or "")[:16],
+            "sampai": (sampai or "")[:16],
+        }
+        errors: dict[str, str] = {}
+        since = _parse_moment(values["dari"], timezone)
+        until = _parse_moment(values["sampai"], timezone, end=True)
+        if values["dari"] and since is None:
+            errors["dari"] = i18n._("Enter a date such as 2024-02-14.")
+        if values["sampai"] and until is None:
+            errors["sampai"] = i18n._("Enter a date such as 2024-02-14.")
+        f = audit.EventFilter(
+            actor=values["pelaku"],
+            action=values["tindakan"],
+            object_type=values["objek"],
+            object_id=values["id_objek"],
+            since=since,
+            until=until,
+        )
+        number = page_number(halaman)
+        rows, total = await audit.events(f, (number - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+        query = urlencode({k: v for k, v in values.items() if v})
+        return page(
+            request,
+            "organiser/audit.html",
+            status_code=422 if errors else 200,
+            events=rows,
+            pager=Pager(number, AUDIT_PAGE_SIZE, total),
+            values=values,
+            errors=errors,
+            base="/panitia/audit?" + (query + "&" if query else ""),
+            actors=await audit.distinct_values("actor_name"),
+            actions=await audit.distinct_values("action"),
+            object_types=await audit.distinct_values("object_type"),
+            timezone=timezone,
+        )
+
+    @get("/verifikasi")
+    async def verify(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "organiser/audit_verify.html", report=await audit.verify())
+
+
+class RulesReferenceController(Controller):
+    """ "Aturan penilaian": how points are earned, from the published ruleset and the rules' own docs."""
+
+    path = "/aturan"
+    guards = [public]
+
+    @get("/")
+    async def reference(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await current_competition()
+        rules: list[dict[str, Any]] = []
+        tie_break: list[str] = []
+        version = 0
+        if competition is not None:
+            version, ruleset = await ruleset_in_force(competition.id)
+            rules = rulesets.describe(ruleset)
+            tie_break = rulesets.tie_break_labels(ruleset.tie_break)
+        return page(
+            request,
+            "organiser/reference.html",
+            competition=competition,
+            rules=rules,
+            tie_break=tie_break,
+            version=version,
+            render=render,
+        )
