@@ -9,16 +9,18 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n
 from app.accounts.auth import organiser_only, public
+from app.accounts.services import account_by_id
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
-from app.organiser import rulesets
+from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
 from app.web import Pager, current_user, page, page_number
 from scoring.registry import get_rule
@@ -401,3 +403,125 @@ class RulesReferenceController(Controller):
             version=version,
             render=render,
         )
+
+
+class AccountConsoleController(Controller):
+    """Accounts in bulk and password resets; the list and single-account pages live in app.accounts."""
+
+    path = "/panitia/akun"
+    guards = [organiser_only]
+
+    @get("/impor")
+    async def import_form(self, request: Request[Any, Any, Any]) -> Template:
+        return page(request, "organiser/import.html", rows=None, error=None, payload="", created=None)
+
+    @post("/impor")
+    async def import_preview(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await current_competition()
+        form = await request.form()
+        upload = form.get("file")
+        if not isinstance(upload, UploadFile) or not upload.filename:
+            return page(
+                request,
+                "organiser/import.html",
+                status_code=422,
+                rows=None,
+                error=i18n._("Choose a CSV or XLSX file."),
+                payload="",
+                created=None,
+            )
+        try:
+            records = accounts.read_table(upload.filename, await upload.read())
+        except accounts.ImportFileError as exc:
+            return page(
+                request,
+                "organiser/import.html",
+                status_code=422,
+                rows=None,
+                error=str(exc),
+                payload="",
+                created=None,
+            )
+        rows = await accounts.validate_rows(competition.id if competition else None, records)
+        bad = [r for r in rows if r.errors]
+        return page(
+            request,
+            "organiser/import.html",
+            status_code=422 if bad or not rows else 200,
+            rows=rows,
+            bad=len(bad),
+            error=None if rows else i18n._("The file has no accounts."),
+            payload=accounts.rows_payload(rows) if rows and not bad else "",
+            created=None,
+        )
+
+    @post("/impor/simpan")
+    async def import_write(self, request: Request[Any, Any, Any]) -> Template:
+        user = current_user(request)
+        assert user is not None
+        competition = await current_competition()
+        records = accounts.rows_from_payload(str((await request.form()).get("payload") or ""))
+        error = None
+        rows: list[accounts.ImportRow] = []
+        if not records:
+            error = i18n._("Nothing to import: upload the file again.")
+        else:
+            rows = await accounts.validate_rows(competition.id if competition else None, records)
+            if any(r.errors for r in rows):
+                error = i18n._("Some rows are no longer valid; nothing was written. Check them below.")
+        if error is None:
+            try:
+                created = await accounts.write_rows(rows, actor_id=user.id, actor_name=user.username)
+            except ValueError:
+                error = i18n._("A username was taken meanwhile; nothing was written. Upload the file again.")
+            else:
+                return page(
+                    request, "organiser/import.html", rows=None, error=None, payload="", created=created
+                )
+        return page(
+            request,
+            "organiser/import.html",
+            status_code=422,
+            rows=rows or None,
+            bad=sum(1 for r in rows if r.errors),
+            error=error,
+            payload="",
+            created=None,
+        )
+
+    @get("/ekspor")
+    async def export(self) -> Response[str]:
+        return Response(
+            await accounts.export_csv(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": 'attachment; filename="akun-sinergi.csv"'},
+        )
+
+    @get("/{account_id:int}/sandi")
+    async def password_form(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
+        account = await account_by_id(account_id)
+        if account is None:
+            raise NotFoundException()
+        return page(request, "organiser/password.html", account=account, errors={})
+
+    @post("/{account_id:int}/sandi")
+    async def password_reset(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int]
+    ) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        account = await account_by_id(account_id)
+        if account is None:
+            raise NotFoundException()
+        form = await request.form()
+        password = str(form.get("password") or "")[:256]
+        errors: dict[str, str] = {}
+        if password != str(form.get("password2") or "")[:256]:
+            errors["password2"] = i18n._("The two passwords differ.")
+        if not errors:
+            errors = await accounts.reset_password(
+                account_id, password, actor_id=user.id, actor_name=user.username
+            )
+        if errors:
+            return page(request, "organiser/password.html", status_code=422, account=account, errors=errors)
+        return Redirect("/panitia/akun?sandi=1")
