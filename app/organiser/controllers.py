@@ -73,6 +73,9 @@ class RulesetController(Controller):
                     for f in fields
                 ]
             rules.append({**item, "index": index, "fields": fields, "errors": errors.get(index, {})})
+        if request.headers.get("hx-request") == "true":
+            # htmx swaps only 2xx answers: the form with its errors must replace the editor all the same.
+            status_code = 200
         return page(
             request,
             "organiser/rules.html",
