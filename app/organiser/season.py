@@ -1,0 +1,289 @@
+"""Season set-up (name, dates, time zone, privacy, review policy), the activity catalogue, and the
+organisers' bonuses and penalties. Each change is audited in its own transaction and rescored at once."""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromQuery
+from litestar.response import Redirect, Template
+
+from app import i18n
+from app.accounts.auth import organiser_only
+from app.audit import services as audit
+from app.competitions import services as competitions
+from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
+from app.db import write_transaction
+from app.tables import CLUSTERS, Adjustment, Competition
+from app.web import Pager, current_user, page, page_number
+
+TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
+MAX_REVIEWS = 5
+MAX_POINTS = Decimal(100_000)
+TYPE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+PAGE_SIZE = 50
+
+
+async def _competition() -> CompetitionInfo:
+    competition = await current_competition()
+    if competition is None:
+        raise NotFoundException(detail=i18n._("There is no competition yet."))
+    return competition
+
+
+def season_values(c: CompetitionInfo) -> dict[str, str]:
+    return {
+        "name": c.name,
+        "starts_on": c.starts_on.isoformat(),
+        "ends_on": c.ends_on.isoformat(),
+        "timezone": c.timezone,
+        "is_private": "1" if c.is_private else "",
+        "reviews_required": str(c.reviews_required),
+    }
+
+
+def validate_season(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
+    errors: dict[str, str] = {}
+    name = values.get("name", "").strip()
+    if not name:
+        errors["name"] = i18n._("This field is required.")
+    dates: dict[str, date] = {}
+    for key in ("starts_on", "ends_on"):
+        try:
+            dates[key] = date.fromisoformat(values.get(key, "").strip())
+        except ValueError:
+            errors[key] = i18n._("Enter a date such as 2024-02-14.")
+    if len(dates) == 2 and dates["ends_on"] < dates["starts_on"]:
+        errors["ends_on"] = i18n._("The season cannot end before it starts.")
+    timezone = values.get("timezone", "")
+    if timezone not in TIMEZONES:
+        errors["timezone"] = i18n._("Choose WIB, WITA or WIT.")
+    try:
+        reviews = int(values.get("reviews_required", ""))
+    except ValueError:
+        reviews = 0
+    if not 1 <= reviews <= MAX_REVIEWS:
+        errors["reviews_required"] = i18n._("Between 1 and %(n)s reviews.") % {"n": MAX_REVIEWS}
+    cleaned = {
+        "name": name[:200],
+        "starts_on": dates.get("starts_on"),
+        "ends_on": dates.get("ends_on"),
+        "timezone": timezone,
+        "is_private": values.get("is_private") == "1",
+        "reviews_required": reviews,
+    }
+    return cleaned, errors
+
+
+async def update_season(
+    competition: CompetitionInfo, cleaned: dict[str, Any], *, actor_id: int, actor_name: str
+) -> None:
+    """Stores the season's settings with one audit event (before and after); the standings are recomputed
+    because weeks, months and local days depend on the dates and the time zone."""
+    from app.leaderboard.services import recompute
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        before = {k: v for k, v in season_values(competition).items() if k != "is_private"} | {
+            "is_private": competition.is_private
+        }
+        await Competition.update(
+            {
+                Competition.name: cleaned["name"],
+                Competition.starts_on: cleaned["starts_on"],
+                Competition.ends_on: cleaned["ends_on"],
+                Competition.timezone: cleaned["timezone"],
+                Competition.is_private: cleaned["is_private"],
+                Competition.reviews_required: cleaned["reviews_required"],
+            }
+        ).where(Competition.id == competition.id)
+        after = {**cleaned, "starts_on": str(cleaned["starts_on"]), "ends_on": str(cleaned["ends_on"])}
+        before["reviews_required"] = competition.reviews_required
+        await audit.record(
+            actor_id=actor_id,
+            actor_name=actor_name,
+            action="competition.update",
+            object_type="competition",
+            object_id=competition.id,
+            before=before,
+            after=after,
+            competition_id=competition.id,
+        )
+        fresh = await competitions.competition_by_id(competition.id)
+        assert fresh is not None
+        await recompute(fresh)
+
+
+def parse_points(raw: str) -> Decimal | None:
+    cleaned = raw.strip().replace(" ", "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    if not number.is_finite() or number != number.quantize(Decimal("0.001")):
+        return None
+    return number
+
+
+class SeasonController(Controller):
+    path = "/panitia/musim"
+    guards = [organiser_only]
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        type_values: dict[str, str] | None = None,
+        type_errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        return page(
+            request,
+            "organiser/season.html",
+            status_code=status_code,
+            competition=competition,
+            values=values or season_values(competition),
+            errors=errors or {},
+            timezones=TIMEZONES,
+            types=await competitions.activity_types(competition.id),
+            clusters=CLUSTERS,
+            type_values=type_values or {},
+            type_errors=type_errors or {},
+            rubric=await competitions.rubric(competition.id),
+        )
+
+    @get("/")
+    async def form(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._page(request)
+
+    @post("/")
+    async def save(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        values = {
+            k: str(form.get(k) or "")[:200]
+            for k in ("name", "starts_on", "ends_on", "timezone", "is_private", "reviews_required")
+        }
+        cleaned, errors = validate_season(values)
+        if errors:
+            return await self._page(request, values=values, errors=errors, status_code=422)
+        await update_season(competition, cleaned, actor_id=user.id, actor_name=user.username)
+        return Redirect("/panitia/musim?disimpan=1")
+
+    @post("/jenis")
+    async def add_type(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        values = {k: str(form.get(k) or "").strip()[:200] for k in ("code", "name", "name_en", "cluster")}
+        values["code"] = values["code"].upper()
+        errors: dict[str, str] = {}
+        if not TYPE_CODE.match(values["code"]):
+            errors["code"] = i18n._(
+                "2–32 characters: capital letters, digits and underscores, e.g. RONDA_MALAM."
+            )
+        if not values["name"]:
+            errors["name"] = i18n._("This field is required.")
+        if values["cluster"] not in CLUSTERS:
+            errors["cluster"] = i18n._("Choose a cluster.")
+        if not errors:
+            try:
+                await competitions.add_activity_type(
+                    competition.id,
+                    code=values["code"],
+                    name=values["name"],
+                    name_en=values["name_en"] or values["name"],
+                    cluster=values["cluster"],
+                    actor_id=user.id,
+                    actor_name=user.username,
+                )
+            except CompetitionConflict as exc:
+                errors[exc.field] = exc.message
+        if errors:
+            return await self._page(request, type_values=values, type_errors=errors, status_code=422)
+        return Redirect("/panitia/musim?jenis=1#katalog")
+
+
+class AdjustmentController(Controller):
+    path = "/panitia/penyesuaian"
+    guards = [organiser_only]
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        number: int = 1,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        rows = await (
+            Adjustment.select(
+                Adjustment.id,
+                Adjustment.team.code,
+                Adjustment.team.name,
+                Adjustment.points,
+                Adjustment.reason,
+                Adjustment.created_at,
+                Adjustment.created_by.username,
+            )
+            .where(Adjustment.competition == competition.id)
+            .order_by(Adjustment.id, ascending=False)
+            .offset((number - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
+        for row in rows:
+            row["points"] = Decimal(row["points"])
+        total = await Adjustment.count().where(Adjustment.competition == competition.id)
+        return page(
+            request,
+            "organiser/adjustments.html",
+            status_code=status_code,
+            competition=competition,
+            adjustments=rows,
+            pager=Pager(number, PAGE_SIZE, total),
+            teams=await competitions.teams(competition.id),
+            values=values or {},
+            errors=errors or {},
+        )
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None) -> Template:
+        return await self._page(request, page_number(halaman))
+
+    @post("/")
+    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        values = {k: str(form.get(k) or "").strip()[:500] for k in ("team", "points", "reason")}
+        errors: dict[str, str] = {}
+        team = await competitions.team_by_code(competition.id, values["team"]) if values["team"] else None
+        if team is None:
+            errors["team"] = i18n._("Choose a team.")
+        points = parse_points(values["points"])
+        if points is None or points == 0 or abs(points) > MAX_POINTS:
+            errors["points"] = i18n._(
+                "Enter the points: positive for a bonus, negative for a penalty (at most 3 decimals)."
+            )
+        if not values["reason"]:
+            errors["reason"] = i18n._("A reason is required: it is shown on the team's breakdown.")
+        if errors or team is None or points is None:
+            return await self._page(request, values=values, errors=errors, status_code=422)
+        await competitions.add_adjustment(
+            competition, team["id"], points, values["reason"], actor_id=user.id, actor_name=user.username
+        )
+        return Redirect("/panitia/penyesuaian?disimpan=1")

@@ -1,0 +1,120 @@
+"""The rest of the organiser console: season set-up, the catalogue, bonuses and penalties with their reason
+on the team's breakdown, and the audit page's filters — each change leaving its audit event."""
+
+from __future__ import annotations
+
+import re
+
+from app.audit import services as audit
+from app.competitions.services import competition_by_id
+from app.tables import ActivityType, Adjustment, AuditEvent
+
+
+async def test_season_settings_are_validated_saved_and_audited(app, season, browser_factory):
+    organiser = await browser_factory("panitia")
+    page = await organiser.get("/panitia/musim/")
+    assert page.status_code == 200 and 'data-testid="catalogue-row"' in page.text
+    bad = await organiser.post(
+        "/panitia/musim/",
+        data={"name": "", "starts_on": "2024-03-01", "ends_on": "2024-02-01", "timezone": "Mars/Base"},
+    )
+    assert bad.status_code == 422
+    assert 'data-testid="error-name"' in bad.text and 'data-testid="error-ends_on"' in bad.text
+    assert 'data-testid="error-timezone"' in bad.text and 'data-testid="error-reviews_required"' in bad.text
+    ok = await organiser.post(
+        "/panitia/musim/",
+        data={
+            "name": "Lomba Sinergitas 2025",
+            "starts_on": "2025-01-01",
+            "ends_on": "2025-06-30",
+            "timezone": "Asia/Makassar",
+            "reviews_required": "2",
+            "is_private": "1",
+        },
+    )
+    assert ok.status_code in (302, 303)
+    competition = await competition_by_id(season.competition.id)
+    assert competition.name == "Lomba Sinergitas 2025" and competition.timezone == "Asia/Makassar"
+    assert competition.is_private and competition.reviews_required == 2
+    event = await AuditEvent.select().where(AuditEvent.action == "competition.update").first()
+    assert event["actor_name"] == "panitia" and '"Lomba Uji"' in event["before"]
+    assert (await audit.verify()).ok
+
+
+async def test_catalogue_entry(app, season, browser_factory):
+    organiser = await browser_factory("panitia")
+    bad = await organiser.post("/panitia/musim/jenis", data={"code": "x", "name": "", "cluster": "?"})
+    assert bad.status_code == 422
+    dup = await organiser.post(
+        "/panitia/musim/jenis", data={"code": "DDS", "name": "Lagi", "cluster": "kamtibmas"}
+    )
+    assert dup.status_code == 422
+    ok = await organiser.post(
+        "/panitia/musim/jenis", data={"code": "ronda_malam", "name": "Ronda malam", "cluster": "kamtibmas"}
+    )
+    assert ok.status_code in (302, 303)
+    assert await ActivityType.exists().where(ActivityType.code == "RONDA_MALAM")
+    # The new type gets its own input in the ruleset editor's points mapping.
+    editor = await organiser.get("/panitia/aturan/")
+    assert 'name="p.points.RONDA_MALAM"' in editor.text
+
+
+async def test_adjustment_needs_a_reason_and_shows_on_the_team_page(app, season, browser_factory):
+    organiser = await browser_factory("panitia")
+    missing = await organiser.post(
+        "/panitia/penyesuaian/", data={"team": "35.78", "points": "-5", "reason": " "}
+    )
+    assert missing.status_code == 422 and 'data-testid="error-reason"' in missing.text
+    for points in ("abc", "0", "1,2345", "1000001"):
+        bad = await organiser.post(
+            "/panitia/penyesuaian/", data={"team": "35.78", "points": points, "reason": "x"}
+        )
+        assert bad.status_code == 422, points
+    assert await Adjustment.count() == 0
+    ok = await organiser.post(
+        "/panitia/penyesuaian/",
+        data={"team": "35.78", "points": "-2,5", "reason": "Laporan ganda minggu ke-3"},
+    )
+    assert ok.status_code in (302, 303)
+    row = await Adjustment.select().first()
+    assert row["points"] == "-2.5"
+    listing = await organiser.get("/panitia/penyesuaian/")
+    assert "Laporan ganda minggu ke-3" in listing.text
+    anonymous = await browser_factory()
+    team = await anonymous.get("/tim/35.78")
+    assert "Laporan ganda minggu ke-3" in team.text
+
+
+async def test_audit_page_filters(app, season, browser_factory):
+    organiser = await browser_factory("panitia")
+    await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})
+    await organiser.post(
+        "/panitia/penyesuaian/", data={"team": "35.07", "points": "3", "reason": "Bonus kegiatan bencana"}
+    )
+    everything = await organiser.get("/panitia/audit/")
+    assert everything.status_code == 200
+    total = len(re.findall(r'data-testid="audit-row"', everything.text))
+    assert total == await AuditEvent.count()
+    by_actor = await organiser.get("/panitia/audit/?pelaku=panitia")
+    actions = set(re.findall(r'data-testid="audit-row" data-action="([a-z_.]+)"', by_actor.text))
+    assert actions == {"ruleset.draft", "adjustment.create"}
+    by_action = await organiser.get("/panitia/audit/?tindakan=adjustment.create")
+    assert len(re.findall(r'data-testid="audit-row"', by_action.text)) == 1
+    assert "Bonus kegiatan bencana" in by_action.text
+    by_object = await organiser.get(
+        "/panitia/audit/?objek=competition&id_objek=" + str(season.competition.id)
+    )
+    assert set(re.findall(r'data-action="([a-z_.]+)"', by_object.text)) == {"competition.create"}
+    future = await organiser.get("/panitia/audit/?dari=2999-01-01")
+    assert 'data-testid="audit-row"' not in future.text
+    today = await organiser.get("/panitia/audit/?sampai=2000-01-01")
+    assert 'data-testid="audit-row"' not in today.text
+    bad_date = await organiser.get("/panitia/audit/?dari=kemarin")
+    assert bad_date.status_code == 422
+    chain = await organiser.get("/panitia/audit/verifikasi")
+    assert 'data-testid="chain-ok"' in chain.text
+    await AuditEvent.raw(
+        "UPDATE audit_event SET actor_name = {} WHERE action = {}", "juri.sby", "adjustment.create"
+    )
+    chain = await organiser.get("/panitia/audit/verifikasi")
+    assert 'data-testid="chain-broken"' in chain.text
