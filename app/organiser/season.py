@@ -27,6 +27,12 @@ MAX_REVIEWS = 5
 MAX_POINTS = Decimal(100_000)
 TYPE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 PAGE_SIZE = 50
+RUBRIC_FIELDS = ("code", "name", "name_en", "weight", "min", "max")
+CRITERION_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
+MAX_CRITERIA = 30
+BLANK_CRITERIA = 3
+MAX_WEIGHT = Decimal(1000)
+MAX_SCORE = Decimal(1_000_000)
 
 
 async def _competition() -> CompetitionInfo:
@@ -143,9 +149,19 @@ class SeasonController(Controller):
         errors: dict[str, str] | None = None,
         type_values: dict[str, str] | None = None,
         type_errors: dict[str, str] | None = None,
+        rubric_errors: dict[str, str] | None = None,
+        rubric_values: Any = None,
         status_code: int = 200,
     ) -> Template:
         competition = await _competition()
+        criteria = await competitions.rubric(competition.id)
+        rows = [{k: str(c[k]) for k in RUBRIC_FIELDS} for c in criteria]
+        rows += [dict.fromkeys(RUBRIC_FIELDS, "") for _ in range(BLANK_CRITERIA)]
+        if rubric_values is not None:
+            rows = [
+                {k: str(rubric_values.get(f"{k}_{i}") or "") for k in RUBRIC_FIELDS}
+                for i in range(min(MAX_CRITERIA, len(rows)))
+            ]
         return page(
             request,
             "organiser/season.html",
@@ -158,7 +174,9 @@ class SeasonController(Controller):
             clusters=CLUSTERS,
             type_values=type_values or {},
             type_errors=type_errors or {},
-            rubric=await competitions.rubric(competition.id),
+            rubric=criteria,
+            rubric_rows=rows[:MAX_CRITERIA],
+            rubric_errors=rubric_errors or {},
         )
 
     @get("/")
@@ -214,6 +232,53 @@ class SeasonController(Controller):
         if errors:
             return await self._page(request, type_values=values, type_errors=errors, status_code=422)
         return Redirect("/panitia/musim?jenis=1#katalog")
+
+    @post("/rubrik")
+    async def save_rubric(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        errors: dict[str, str] = {}
+        criteria: list[dict[str, Any]] = []
+        raw_rows: list[dict[str, str]] = []
+        seen: set[str] = set()
+        for i in range(MAX_CRITERIA):
+            raw = {k: str(form.get(f"{k}_{i}") or "").strip()[:200] for k in RUBRIC_FIELDS}
+            if not any(raw.values()):
+                continue
+            raw_rows.append(raw)
+            where = str(i)
+            code = raw["code"]
+            if not CRITERION_RE.match(code):
+                errors[f"code_{where}"] = i18n._(
+                    "1–32 characters: lowercase letters, digits and underscores."
+                )
+            elif code in seen:
+                errors[f"code_{where}"] = i18n._("Each criterion code may appear once.")
+            seen.add(code)
+            if not raw["name"]:
+                errors[f"name_{where}"] = i18n._("This field is required.")
+            numbers = {}
+            for key, low, high in (
+                ("weight", Decimal("0.001"), MAX_WEIGHT),
+                ("min", -MAX_SCORE, MAX_SCORE),
+                ("max", -MAX_SCORE, MAX_SCORE),
+            ):
+                number = parse_points(raw[key])
+                if number is None or not low <= number <= high:
+                    errors[f"{key}_{where}"] = i18n._("Enter a number between %(low)s and %(high)s.") % {
+                        "low": i18n.format_number(low, 3),
+                        "high": i18n.format_number(high, 3),
+                    }
+                numbers[key] = number
+            if numbers["min"] is not None and numbers["max"] is not None and numbers["max"] <= numbers["min"]:
+                errors[f"max_{where}"] = i18n._("The maximum must be greater than the minimum.")
+            criteria.append({"code": code, "name": raw["name"], "name_en": raw["name_en"], **numbers})
+        if errors:
+            return await self._page(request, rubric_errors=errors, rubric_values=form, status_code=422)
+        await competitions.replace_rubric(competition, criteria, actor_id=user.id, actor_name=user.username)
+        return Redirect("/panitia/musim?rubrik=1#rubrik")
 
 
 class AdjustmentController(Controller):

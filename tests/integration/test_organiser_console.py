@@ -118,3 +118,36 @@ async def test_audit_page_filters(app, season, browser_factory):
     )
     chain = await organiser.get("/panitia/audit/verifikasi")
     assert 'data-testid="chain-broken"' in chain.text
+
+
+async def test_rubric_form(app, season, browser_factory):
+    from app.tables import RubricCriterion
+
+    organiser = await browser_factory("panitia")
+    bad = await organiser.post(
+        "/panitia/musim/rubrik",
+        data={"code_0": "Dampak!", "name_0": "", "weight_0": "0", "min_0": "5", "max_0": "1"},
+    )
+    assert bad.status_code == 422
+    for field in ("code_0", "name_0", "weight_0", "max_0"):
+        assert f'data-testid="error-{field}"' in bad.text, field
+    assert await RubricCriterion.count() == 0
+    ok = await organiser.post(
+        "/panitia/musim/rubrik",
+        data={
+            "code_0": "dampak",
+            "name_0": "Dampak bagi warga",
+            "weight_0": "2",
+            "min_0": "1",
+            "max_0": "5",
+            "code_1": "bukti",
+            "name_1": "Kelengkapan bukti",
+            "weight_1": "0,5",
+            "min_1": "0",
+            "max_1": "10",
+        },
+    )
+    assert ok.status_code in (302, 303)
+    rows = await RubricCriterion.select().order_by(RubricCriterion.position)
+    assert [(r["code"], r["weight"]) for r in rows] == [("dampak", "2"), ("bukti", "0.5")]
+    assert await AuditEvent.exists().where(AuditEvent.action == "rubric.update")
