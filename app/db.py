@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 import sqlite3
 import zlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from urllib.parse import urlsplit
 
 from piccolo.engine.base import Engine
@@ -90,17 +92,44 @@ async def write_transaction(lock: str | None = None) -> AsyncIterator[None]:
     "database is locked"; PostgreSQL takes a transaction-scoped advisory lock named by `lock`.
     """
     engine = current_engine()
-    if isinstance(engine, SQLiteEngine):
-        async with engine.transaction(transaction_type=TransactionType.immediate):
-            yield
-        return
-    async with engine.transaction():
-        if lock is not None:
-            key = zlib.crc32(lock.encode())
-            from app.tables import Competition
+    outer = _after_commit.get() is None
+    token = _after_commit.set([]) if outer else None
+    try:
+        if isinstance(engine, SQLiteEngine):
+            async with engine.transaction(transaction_type=TransactionType.immediate):
+                yield
+        else:
+            async with engine.transaction():
+                if lock is not None:
+                    key = zlib.crc32(lock.encode())
+                    from app.tables import Competition
 
-            await Competition.raw("SELECT pg_advisory_xact_lock({})", key)
-        yield
+                    await Competition.raw("SELECT pg_advisory_xact_lock({})", key)
+                yield
+        callbacks = (_after_commit.get() or []) if outer else []
+    finally:
+        if token is not None:
+            _after_commit.reset(token)
+    for callback in callbacks:
+        try:
+            await callback()
+        except Exception:  # an announcement must never undo or fail a committed action
+            logging.getLogger("sinergi").exception("after-commit callback failed")
+
+
+_after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
+    "sinergi_after_commit", default=None
+)
+
+
+async def after_commit(callback: Callable[[], Awaitable[None]]) -> None:
+    """Runs `callback` once the outermost write transaction commits (never if it rolls back); outside a
+    write transaction it runs at once."""
+    pending = _after_commit.get()
+    if pending is None:
+        await callback()
+    else:
+        pending.append(callback)
 
 
 _users = 0

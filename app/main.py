@@ -24,7 +24,8 @@ from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController
 from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
-from app.leaderboard.controllers import LeaderboardController, ProbeController
+from app.leaderboard import live
+from app.leaderboard.controllers import FreezeController, LeaderboardController, ProbeController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
 from app.web import http_exception_handler, internal_error_handler
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         finally:
             await db.stop()
 
+    channels = live.make_channels(settings)
     static = create_static_files_router(
         path="/static",
         directories=[STATIC_DIR],
@@ -89,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             LeaderboardController,
             ProbeController,
+            FreezeController,
             SessionController,
             ActivityController,
             JudgeController,
@@ -112,7 +115,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(make_environment()),
         ),
-        plugins=[HTMXPlugin()],
+        plugins=[HTMXPlugin(), channels],
+        on_startup=[live.on_startup_hook(channels)],
+        on_shutdown=[live.on_shutdown_hook(channels)],
         exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
         lifespan=[lifespan],
         openapi_config=openapi_config(),

@@ -35,6 +35,11 @@ class Settings:
     login_window_seconds: int = 300
     default_locale: str = "id"
     secure_cookies: bool = False
+    # Live leaderboards: "memory" (one process), "redis" (REDIS_URL) or "postgres" (LISTEN/NOTIFY);
+    # "auto" picks redis when REDIS_URL is set, else memory. An SSE stream is closed after
+    # `sse_seconds` and the browser reconnects (it bounds a connection's life and eases restarts).
+    channels_backend: str = "auto"
+    sse_seconds: float = 600.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -71,7 +76,28 @@ class Settings:
             production=production,
             var_dir=var_dir,
             secure_cookies=_bool(env.get("SINERGI_SECURE_COOKIES"), default=production),
+            channels_backend=_channels_backend(env.get("SINERGI_CHANNELS")),
+            sse_seconds=_positive_float(env.get("SINERGI_SSE_SECONDS"), 600.0, "SINERGI_SSE_SECONDS"),
         )
+
+
+def _channels_backend(value: str | None) -> str:
+    value = (value or "auto").strip().lower()
+    if value not in {"auto", "memory", "redis", "postgres"}:
+        raise SettingsError("SINERGI_CHANNELS must be auto, memory, redis or postgres")
+    return value
+
+
+def _positive_float(value: str | None, default: float, name: str) -> float:
+    if not value:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if number <= 0:
+        raise SettingsError(f"{name} must be a positive number of seconds")
+    return number
 
 
 def _demo_secret(var_dir: Path) -> str:

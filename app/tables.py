@@ -32,6 +32,10 @@ class Competition(Table):
     ruleset_version = Integer(default=0)
     standings_version = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
+    # Leaderboard freeze: from `frozen_at` the public sees the snapshot of standings version
+    # `frozen_version` (StandingSnapshot label "frozen"); organisers and judges keep the live standings.
+    frozen_at = Timestamptz(null=True, default=None)
+    frozen_version = Integer(default=0)
 
 
 class Team(Table):
@@ -177,6 +181,22 @@ class Photo(Table):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class StandingSnapshot(Table, tablename="standing_snapshot"):
+    """A copy of the overall season standings: label "frozen" (what the public sees of a frozen
+    leaderboard) or "mv:YYYY-Www" (the ranks when that week began, for the movement arrows)."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    team = ForeignKey(references=Team)
+    label = Varchar(length=16)
+    rank = Integer(default=0)
+    score = Varchar(length=32, default="0")
+    counted = Integer(default=0)
+    subtotals = Text(default="{}")
+    lines = Text(default="[]")
+    ruleset_version = Integer(default=0)
+    data_version = Integer(default=0)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -191,4 +211,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AuditEvent,
     RubricCriterion,
     Photo,
+    StandingSnapshot,
 )

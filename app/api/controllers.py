@@ -45,6 +45,7 @@ from app.api.common import (
 from app.competitions import services as competitions
 from app.db import write_transaction
 from app.judging import services as judging
+from app.leaderboard import views as leaderboard_views
 from app.leaderboard.services import load_facts
 from app.ratelimit import Limiter
 from app.settings import Settings
@@ -914,6 +915,12 @@ async def _ruleset_out(competition_id: int) -> s.RulesetOut:
     )
 
 
+async def _frozen_for(competition_id: int, request: Request[Any, Any, Any]) -> bool:
+    """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not."""
+    state = await leaderboard_views.competition_state(competition_id)
+    return bool(state and state.frozen_for(leaderboard_views.audience_of(user_of(request))))
+
+
 class LeaderboardController(Controller):
     path = "/competitions/{slug:str}"
     tags = ["leaderboard"]
@@ -957,12 +964,18 @@ class LeaderboardController(Controller):
     ) -> s.LeaderboardOut:
         competition = await visible_competition(slug, user_of(request))
         board = await self._board(competition, view, period)
+        frozen = await _frozen_for(competition.id, request)
+        if frozen:
+            # The public sees the snapshot of the freeze: the overall season only.
+            board = await leaderboard_views.frozen_api_board(competition.id)
+            if view != "overall" or period != "season":
+                board.rows.clear()
         return s.LeaderboardOut(
             competition=competition.slug,
             view=view,
             period=period,
             ruleset_version=board.ruleset_version or competition.ruleset_version,
-            frozen=False,
+            frozen=frozen,
             generated_at=datetime.now(UTC).isoformat(),
             rows=[
                 s.LeaderboardRow(
@@ -998,6 +1011,10 @@ class LeaderboardController(Controller):
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
         board = await self._board(competition, "overall", period, lines_for=code)
+        if await _frozen_for(competition.id, request):
+            board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
+            if period != "season":
+                board.rows.clear()
         row = next((r for r in board.rows if r.team_code == code), None)
         english = i18n.get_locale() == "en"
         return s.ExplanationOut(

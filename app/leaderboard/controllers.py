@@ -1,79 +1,205 @@
-"""Public pages: the live leaderboard, its self-refreshing fragment, the team page; and the probes."""
+"""Public pages: the live leaderboard and its fragments, the SSE stream, the team page, the freeze form;
+and the probes."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from litestar import Controller, MediaType, Request, Response, get
+from litestar import Controller, MediaType, Request, Response, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
-from litestar.status_codes import HTTP_204_NO_CONTENT
+from litestar.response import Redirect, ServerSentEvent, Template
+from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 
 from app import db, i18n
-from app.accounts.auth import public
-from app.competitions.services import current_competition, ruleset_in_force, team_by_code
-from app.leaderboard import services
-from app.web import page
-from scoring.registry import all_rules
+from app.accounts.auth import public, requires
+from app.competitions.services import activity_types, team_by_code
+from app.leaderboard import live, views
+from app.leaderboard import team as team_view
+from app.settings import Settings
+from app.web import current_user, page
 
-POLL_SECONDS = 5
+POLL_SECONDS = 5  # without a live connection
+LIVE_POLL_SECONDS = 30  # with one: the poll only covers a missed event
+
+
+def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
+    environment = request.app.template_engine.engine  # type: ignore[attr-defined]
+    context.setdefault("locale", i18n.get_locale())
+    context.setdefault("poll_seconds", POLL_SECONDS)
+    context.setdefault("live_poll_seconds", LIVE_POLL_SECONDS)
+    return environment.get_template(template).render(**context)
+
+
+def html_bytes(request: Request[Any, Any, Any], rendered: views.Rendered) -> Response[bytes]:
+    headers = {"Vary": "Accept-Encoding, Cookie", "Cache-Control": "no-cache"}
+    if "gzip" in request.headers.get("accept-encoding", ""):
+        headers["Content-Encoding"] = "gzip"
+        return Response(rendered.gzipped, media_type="text/html; charset=utf-8", headers=headers)
+    return Response(rendered.body, media_type="text/html; charset=utf-8", headers=headers)
+
+
+async def _choice(state: views.State, view: str | None, period: str | None) -> views.Choice:
+    types = (
+        {t["code"] for t in await activity_types(state.id)} if view and view.startswith("type:") else set()
+    )
+    choice = views.choose(view, period, types)
+    if choice is None:
+        from litestar.exceptions import HTTPException
+
+        raise HTTPException(
+            status_code=HTTP_400_BAD_REQUEST,
+            detail=i18n._("Choose a view and a period from the lists."),
+        )
+    return choice
+
+
+def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
+    return request.app.plugins.get(ChannelsPlugin) if ChannelsPlugin in request.app.plugins else None  # type: ignore[return-value]
 
 
 class LeaderboardController(Controller):
     path = "/"
     guards = [public]
 
-    async def _board(self) -> dict[str, Any]:
-        competition = await current_competition()
-        if competition is None:
-            return {"competition": None, "rows": [], "version": 0, "ruleset_version": 0}
-        rows, ruleset_version = await services.leaderboard(competition.id)
-        return {
-            "competition": competition,
-            "rows": rows,
-            "version": competition.standings_version,
-            "ruleset_version": ruleset_version or competition.ruleset_version,
-            "poll_seconds": POLL_SECONDS,
-        }
+    async def _fragment(
+        self, request: Request[Any, Any, Any], state: views.State, choice: views.Choice
+    ) -> views.Rendered:
+        audience = views.audience_of(current_user(request))
+        locale = i18n.get_locale()
+
+        def render(board: views.Board) -> str:
+            return _render(request, "leaderboard/rows.html", board=board)
+
+        return await views.fragment(state, choice, audience, locale, render)
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "leaderboard/index.html", **await self._board())
+    async def index(
+        self,
+        request: Request[Any, Any, Any],
+        tampilan: FromQuery[str | None] = None,
+        periode: FromQuery[str | None] = None,
+    ) -> Template:
+        state = await views.current_state()
+        if state is None:
+            return page(request, "leaderboard/index.html", competition=None)
+        choice = await _choice(state, tampilan, periode)
+        rendered = await self._fragment(request, state, choice)
+        audience = views.audience_of(current_user(request))
+        return page(
+            request,
+            "leaderboard/index.html",
+            competition=state.info,
+            choice=choice,
+            fragment=rendered.body.decode(),
+            frozen=state.frozen_for(audience),
+            state=state,
+            audience=audience,
+            options=views.period_options(state.info),
+            types=await activity_types(state.id),
+        )
 
     @get("/papan/baris")
     async def rows(
-        self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
-    ) -> Template | Response[None]:
-        competition = await current_competition()
-        current = competition.standings_version if competition else 0
-        if versi is not None and versi == current:
-            # htmx swaps nothing on 204: the poll costs a few bytes while nothing changes.
+        self,
+        request: Request[Any, Any, Any],
+        versi: FromQuery[int | None] = None,
+        tampilan: FromQuery[str | None] = None,
+        periode: FromQuery[str | None] = None,
+    ) -> Response[Any]:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        audience = views.audience_of(current_user(request))
+        if versi is not None and versi == state.version_for(audience):
+            # htmx swaps nothing on 204: the poll costs a few bytes while nothing changed.
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
-        return page(request, "leaderboard/rows.html", **await self._board())
+        choice = await _choice(state, tampilan, periode)
+        return html_bytes(request, await self._fragment(request, state, choice))
+
+    @get("/papan/sse")
+    async def stream(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> ServerSentEvent:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        audience = views.audience_of(current_user(request))
+        return live.sse_response(
+            _plugin(request), state.id, audience, settings.sse_seconds, first=state.version_for(audience)
+        )
 
     @get("/tim/{code:str}")
     async def team(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
-        competition = await current_competition()
-        if competition is None:
-            raise NotFoundException()
-        team = await team_by_code(competition.id, code)
-        if team is None:
-            raise NotFoundException(detail=i18n._("Team not found."))
-        standing = await services.team_standing(competition.id, team["id"])
-        version, _ruleset = await ruleset_in_force(competition.id)
-        locale = i18n.get_locale()
-        titles = {rule.id: rule.title.get(locale, rule.id) for rule in all_rules()}
-        titles["adjustment"] = i18n._("Organisers' adjustments")
+        state, team = await self._team(code)
+        audience = views.audience_of(current_user(request))
+        summary = await team_view.summary(state, team, audience, i18n.get_locale())
         return page(
             request,
             "leaderboard/team.html",
-            competition=competition,
+            competition=state.info,
             team=team,
-            standing=standing,
-            ruleset_version=standing["ruleset_version"] if standing else version,
-            rule_titles=titles,
+            s=summary,
+            poll_seconds=POLL_SECONDS,
+            live_poll_seconds=LIVE_POLL_SECONDS,
         )
+
+    @get("/tim/{code:str}/ringkas")
+    async def team_fragment(
+        self, request: Request[Any, Any, Any], code: FromPath[str], versi: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        state, team = await self._team(code)
+        audience = views.audience_of(current_user(request))
+        if versi is not None and versi == state.version_for(audience):
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+        summary = await team_view.summary(state, team, audience, i18n.get_locale())
+        body = _render(request, "leaderboard/team_summary.html", team=team, s=summary)
+        return Response(body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    async def _team(self, code: str) -> tuple[views.State, dict[str, Any]]:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        team = await team_by_code(state.id, code)
+        if team is None:
+            raise NotFoundException(detail=i18n._("Team not found."))
+        return state, team
+
+
+class FreezeController(Controller):
+    path = "/panitia/beku"
+    guards = [requires("organiser")]
+
+    @get("/")
+    async def form(self, request: Request[Any, Any, Any]) -> Template:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        return page(request, "leaderboard/freeze.html", competition=state.info, state=state)
+
+    @post("/")
+    async def submit(self, request: Request[Any, Any, Any]) -> Redirect | Template:
+        action = (await request.form()).get("action", "")
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        user = current_user(request)
+        if action == "freeze":
+            await views.freeze(state.id, user)
+        elif action == "unfreeze":
+            await views.unfreeze(state.id, user)
+        else:
+            return page(
+                request,
+                "leaderboard/freeze.html",
+                status_code=422,
+                competition=state.info,
+                state=state,
+                error=i18n._("Choose freeze or unfreeze."),
+            )
+        return Redirect("/panitia/beku")
 
 
 class ProbeController(Controller):

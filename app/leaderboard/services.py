@@ -180,6 +180,9 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         .first()
     )
     data_version = (row["standings_version"] if row else 0) + 1
+    from app.leaderboard.views import keep_week_baseline
+
+    await keep_week_baseline(competition)
     season_rows = (
         (Standing.competition == competition.id)
         & (Standing.period == "season")
@@ -229,6 +232,11 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     await Competition.update({Competition.standings_version: data_version}).where(
         Competition.id == competition.id
     )
+    from app.db import after_commit
+    from app.leaderboard.live import announce
+
+    competition_id = competition.id
+    await after_commit(lambda: announce(competition_id))
     return data_version
 
 

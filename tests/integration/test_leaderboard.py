@@ -12,7 +12,7 @@ async def test_fragment_answers_204_until_the_standings_change(season, browser_f
     page = (await public.get("/")).text
     version = int(re.search(r'data-version="(\d+)"', page).group(1))
     assert page.count('data-testid="board-row"') == 38
-    assert 'hx-get="/papan/baris?versi=' in page and 'hx-trigger="every' in page
+    assert 'hx-get="/papan/baris?versi=' in page and 'hx-trigger="sse:changed, every 5s' in page
     unchanged = await public.get(f"/papan/baris?versi={version}")
     assert unchanged.status_code == 204 and unchanged.content == b""
     activity_id = await submit(browser_factory)

@@ -1,0 +1,594 @@
+"""Leaderboard views for pages and the API: who sees what (live or frozen), which rows, rendered once.
+
+Read path rules:
+- the overall season standings are read from the `standing` table (stored by `services.recompute`);
+- other views and periods are evaluated by the engine from the facts, cached per
+  (competition, standings version, ruleset version, view, period);
+- a rendered fragment is kept per (competition, view, period, audience, version, locale) and served as
+  bytes (with a gzipped copy);
+- the public audience of a frozen leaderboard only ever sees the snapshot stored at the freeze.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
+from app.tables import Competition, Standing, StandingSnapshot, Team
+from scoring.engine import Standings, evaluate, parse_view
+from scoring.facts import Facts
+from scoring.periods import Period, parse_period
+from scoring.registry import all_rules
+
+PUBLIC = "public"
+STAFF = "staff"
+FROZEN_PERIOD = "frozen"
+STATE_TTL_SECONDS = 1.0
+MAIN_RULES = 4
+
+
+def clock() -> datetime:
+    """Now, in UTC; tests replace it."""
+    return datetime.now(UTC)
+
+
+# --- competition state (version, freeze), cached briefly per process ------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class State:
+    info: CompetitionInfo
+    version: int
+    frozen_at: datetime | None
+    frozen_version: int
+
+    created_at: datetime | None = None
+
+    @property
+    def id(self) -> int:
+        return self.info.id
+
+    @property
+    def stamp(self) -> tuple[int, Any]:
+        """Names this competition in cache keys even if a database reuses its id (tests wipe tables)."""
+        return (self.info.id, self.created_at)
+
+    def version_for(self, audience: str) -> int:
+        if audience == PUBLIC and self.frozen_at is not None:
+            return self.frozen_version
+        return self.version
+
+    def frozen_for(self, audience: str) -> bool:
+        return audience == PUBLIC and self.frozen_at is not None
+
+
+_states: dict[Any, tuple[float, State | None]] = {}
+
+
+def invalidate() -> None:
+    """Forgets the cached states; `live.announce` calls it after every commit that changed standings.
+    Other processes see a change within STATE_TTL_SECONDS."""
+    _states.clear()
+
+
+def _state(row: dict[str, Any]) -> State:
+    frozen_at = row.get("frozen_at")
+    if frozen_at is not None and frozen_at.tzinfo is None:
+        frozen_at = frozen_at.replace(tzinfo=UTC)
+    return State(
+        info=_info(row),
+        version=row["standings_version"],
+        frozen_at=frozen_at,
+        frozen_version=row.get("frozen_version") or 0,
+        created_at=row.get("created_at"),
+    )
+
+
+async def _cached_state(key: Any, load: Callable[[], Awaitable[dict[str, Any] | None]]) -> State | None:
+    now = time.monotonic()
+    hit = _states.get(key)
+    if hit is not None and hit[0] > now:
+        return hit[1]
+    row = await load()
+    state = _state(row) if row else None
+    _states[key] = (now + STATE_TTL_SECONDS, state)
+    return state
+
+
+async def current_state() -> State | None:
+    async def load() -> dict[str, Any] | None:
+        row = (
+            await Competition.select().where(Competition.is_current.eq(True)).order_by(Competition.id).first()
+        )
+        if row is None:
+            row = await Competition.select().order_by(Competition.id, ascending=False).first()
+        return row
+
+    return await _cached_state("current", load)
+
+
+async def competition_state(competition_id: int) -> State | None:
+    async def load() -> dict[str, Any] | None:
+        return await Competition.select().where(Competition.id == competition_id).first()
+
+    return await _cached_state(competition_id, load)
+
+
+def audience_of(user: Any) -> str:
+    """Organisers and judges see the live standings; everyone else sees what the public sees."""
+    return STAFF if user is not None and getattr(user, "role", None) in ("organiser", "judge") else PUBLIC
+
+
+# --- choosing a view and a period ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    view: str
+    period: Period
+
+    @property
+    def is_stored(self) -> bool:
+        return self.view == "overall" and self.period.kind == "season"
+
+
+def choose(view: str | None, period: str | None, type_codes: set[str]) -> Choice | None:
+    """The requested view and period, or None when either is not one we know."""
+    view = view or "overall"
+    try:
+        parsed = parse_period(period or "season")
+        kind = parse_view(view)
+    except ValueError:
+        return None
+    if kind is not None:
+        attribute, value = kind
+        from app.tables import CLUSTERS
+
+        if (attribute == "cluster" and value not in CLUSTERS) or (
+            attribute == "type" and value not in type_codes
+        ):
+            return None
+    return Choice(view, parsed)
+
+
+def local_today(info: CompetitionInfo) -> date:
+    today = clock().astimezone(ZoneInfo(info.timezone)).date()
+    return min(max(today, info.starts_on), info.ends_on)
+
+
+def week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def period_options(info: CompetitionInfo) -> dict[str, list[tuple[str, str]]]:
+    """Weeks (Monday first) and months of the season up to today, newest first: (value, label)."""
+    last = local_today(info)
+    weeks: list[tuple[str, str]] = []
+    day = week_start(info.starts_on)
+    while day <= last:
+        year, number, _ = day.isocalendar()
+        weeks.append((f"week:{year:04d}-W{number:02d}", f"{year}-W{number:02d}"))
+        day += timedelta(days=7)
+    months: list[tuple[str, str]] = []
+    month = date(info.starts_on.year, info.starts_on.month, 1)
+    while month <= last:
+        months.append((f"month:{month.year:04d}-{month.month:02d}", f"{month.year}-{month.month:02d}"))
+        month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
+    return {"weeks": weeks[::-1], "months": months[::-1]}
+
+
+def previous_period(period: Period) -> Period | None:
+    if period.kind == "week":
+        first = date.fromisocalendar(period.year, period.number, 1) - timedelta(days=7)
+        year, number, _ = first.isocalendar()
+        return Period("week", year, number)
+    if period.kind == "month":
+        if period.number == 1:
+            return Period("month", period.year - 1, 12)
+        return Period("month", period.year, period.number - 1)
+    return None
+
+
+# --- rows -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class BoardRow:
+    rank: int
+    shared: bool
+    move: int | None  # places gained since the previous period (negative: lost), None: not known
+    team_code: str
+    team_name: str
+    score: Decimal
+    counted: int
+    subtotals: dict[str, Decimal]
+
+
+@dataclass(slots=True)
+class Board:
+    competition: CompetitionInfo
+    choice: Choice
+    audience: str
+    version: int
+    ruleset_version: int
+    frozen: bool
+    frozen_at: datetime | None
+    restricted: bool  # a frozen public board shows only the overall season snapshot
+    rows: list[BoardRow] = field(default_factory=list)
+    rules: list[tuple[str, str]] = field(default_factory=list)  # main rules (id, title) for columns
+    movement_note: str = ""
+
+
+def _shared(ranks: list[int]) -> set[int]:
+    seen: set[int] = set()
+    shared: set[int] = set()
+    for r in ranks:
+        (shared if r in seen else seen).add(r)
+    return shared
+
+
+def _json(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def _stored_rows(competition_id: int) -> tuple[list[dict[str, Any]], int]:
+    rows = await (
+        Standing.select(
+            Standing.rank,
+            Standing.team.code,
+            Standing.team.name,
+            Standing.score,
+            Standing.counted,
+            Standing.subtotals,
+            Standing.ruleset_version,
+        )
+        .where(
+            (Standing.competition == competition_id)
+            & (Standing.period == "season")
+            & (Standing.view == "overall")
+        )
+        .order_by(Standing.rank)
+        .order_by(Standing.team.code)
+    )
+    return rows, (rows[0]["ruleset_version"] if rows else 0)
+
+
+async def _snapshot_rows(competition_id: int, label: str) -> tuple[list[dict[str, Any]], int]:
+    S = StandingSnapshot
+    rows = await (
+        S.select(S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.ruleset_version)
+        .where((S.competition == competition_id) & (S.label == label))
+        .order_by(S.rank)
+        .order_by(S.team.code)
+    )
+    return rows, (rows[0]["ruleset_version"] if rows else 0)
+
+
+async def _baseline_ranks(competition_id: int, label: str) -> dict[str, int]:
+    S = StandingSnapshot
+    rows = await S.select(S.team.code, S.rank).where((S.competition == competition_id) & (S.label == label))
+    return {r["team.code"]: r["rank"] for r in rows}
+
+
+def baseline_label(day: date) -> str:
+    """The stored "rank when this week began" snapshot of the week containing `day` (period column)."""
+    year, number, _ = day.isocalendar()
+    return f"mv:{year:04d}-W{number:02d}"
+
+
+# Facts and evaluated standings for the computed views, per process; small and keyed by version.
+class _Lru:
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self.entries: OrderedDict[Any, Any] = OrderedDict()
+
+    def get(self, key: Any) -> Any:
+        value = self.entries.get(key)
+        if value is not None:
+            self.entries.move_to_end(key)
+        return value
+
+    def put(self, key: Any, value: Any) -> None:
+        self.entries[key] = value
+        self.entries.move_to_end(key)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+
+_facts = _Lru(2)
+_standings = _Lru(64)
+_locks: dict[Any, asyncio.Lock] = {}
+
+
+async def _single_flight(key: Any, cache: _Lru, make: Callable[[], Awaitable[Any]]) -> Any:
+    value = cache.get(key)
+    if value is not None:
+        return value
+    lock = _locks.setdefault(key, asyncio.Lock())
+    async with lock:
+        value = cache.get(key)
+        if value is None:
+            value = await make()
+            cache.put(key, value)
+    _locks.pop(key, None)
+    return value
+
+
+async def _facts_of(state: State) -> Facts:
+    from app.leaderboard.services import load_facts
+
+    return await _single_flight((state.stamp, state.version), _facts, lambda: load_facts(state.info))
+
+
+async def evaluated(
+    state: State, view: str, period: Period | None, before: datetime | None = None
+) -> Standings:
+    """The engine's standings of a view and period (None: season), optionally of the facts before a
+    moment; cached per standings and ruleset version."""
+    ruleset_version, ruleset = await ruleset_in_force(state.id)
+    key = (state.stamp, state.version, ruleset_version, view, str(period), before)
+
+    async def make() -> Standings:
+        facts = await _facts_of(state)
+        if before is not None:
+            facts = Facts(
+                competition=facts.competition,
+                teams=facts.teams,
+                activities=tuple(a for a in facts.activities if a.occurred_at < before),
+                adjustments=facts.adjustments,
+            )
+        return evaluate(ruleset, facts, period, view)
+
+    return await _single_flight(key, _standings, make)
+
+
+def _rule_titles(locale: str) -> dict[str, str]:
+    from app import i18n
+
+    titles = {rule.id: rule.title.get(locale, rule.id) for rule in all_rules()}
+    titles["adjustment"] = i18n._("Organisers' adjustments")
+    return titles
+
+
+async def build(state: State, choice: Choice, audience: str, locale: str) -> Board:
+    """The rows one audience may see for a view and a period."""
+    frozen = state.frozen_for(audience)
+    ruleset_version, ruleset = await ruleset_in_force(state.id)
+    titles = _rule_titles(locale)
+    rule_ids = [ref.rule for ref in ruleset.rules][:MAIN_RULES]
+    board = Board(
+        competition=state.info,
+        choice=choice,
+        audience=audience,
+        version=state.version_for(audience),
+        ruleset_version=ruleset_version,
+        frozen=frozen,
+        frozen_at=state.frozen_at,
+        restricted=frozen and not choice.is_stored,
+        rules=[(rule, titles.get(rule, rule)) for rule in rule_ids],
+    )
+    if frozen:
+        if board.restricted:
+            return board
+        stored, board.ruleset_version = await _snapshot_rows(state.id, FROZEN_PERIOD)
+        board.rows = _rows_from_stored(stored, {})
+        return board
+    if choice.is_stored:
+        stored, stored_version = await _stored_rows(state.id)
+        board.ruleset_version = stored_version or ruleset_version
+        today = local_today(state.info)
+        previous = await _baseline_ranks(state.id, baseline_label(today))
+        board.rows = _rows_from_stored(stored, previous)
+        return board
+    standings = await evaluated(state, choice.view, None if choice.period.kind == "season" else choice.period)
+    previous_ranks: dict[str, int] = {}
+    if choice.period.kind == "season":
+        zone = ZoneInfo(state.info.timezone)
+        start = week_start(local_today(state.info))
+        cutoff = datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC)
+        before = await evaluated(state, choice.view, None, before=cutoff)
+        previous_ranks = {r.team: r.rank for r in before.rows}
+    else:
+        prior = previous_period(choice.period)
+        dates = prior.local_dates() if prior else None
+        if prior is not None and dates is not None and dates[1] > state.info.starts_on:
+            previous_ranks = {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
+    names = {
+        t["code"]: t["name"]
+        for t in await Team.select(Team.code, Team.name).where(Team.competition == state.id)
+    }
+    shared = _shared([r.rank for r in standings.rows])
+    board.rows = [
+        BoardRow(
+            rank=r.rank,
+            shared=r.rank in shared,
+            move=(previous_ranks[r.team] - r.rank) if r.team in previous_ranks else None,
+            team_code=r.team,
+            team_name=names.get(r.team, r.team),
+            score=r.score,
+            counted=r.counted,
+            subtotals=dict(r.subtotals),
+        )
+        for r in standings.rows
+        if r.team in names
+    ]
+    return board
+
+
+def _rows_from_stored(stored: list[dict[str, Any]], previous: dict[str, int]) -> list[BoardRow]:
+    shared = _shared([r["rank"] for r in stored])
+    rows = []
+    for r in stored:
+        subtotals = _json(r["subtotals"]) or {}
+        code = r["team.code"]
+        rows.append(
+            BoardRow(
+                rank=r["rank"],
+                shared=r["rank"] in shared,
+                move=(previous[code] - r["rank"]) if code in previous else None,
+                team_code=code,
+                team_name=r["team.name"],
+                score=Decimal(r["score"]),
+                counted=r["counted"],
+                subtotals={k: Decimal(v) for k, v in subtotals.items()},
+            )
+        )
+    return rows
+
+
+# --- rendered fragments ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    body: bytes
+    gzipped: bytes
+    version: int
+
+
+_fragments = _Lru(256)
+
+
+async def fragment(
+    state: State,
+    choice: Choice,
+    audience: str,
+    locale: str,
+    render: Callable[[Board], str],
+) -> Rendered:
+    """The fragment's bytes, rendered once per (competition, view, period, audience, version, locale)."""
+    version = state.version_for(audience)
+    frozen_at = state.frozen_at if state.frozen_for(audience) else None
+    key = (state.stamp, choice.view, str(choice.period), audience, version, frozen_at, locale)
+
+    async def make() -> Rendered:
+        board = await build(state, choice, audience, locale)
+        body = render(board).encode()
+        return Rendered(body, gzip.compress(body, 6), version)
+
+    return await _single_flight(key, _fragments, make)
+
+
+# --- write side: the week's movement baseline and the freeze --------------------------------------
+
+
+async def keep_week_baseline(competition: CompetitionInfo) -> None:
+    """Inside a recompute, before the season standings change: the first change of a week stores the
+    standings as they were (their ranks are what the week's movement arrows compare with)."""
+    label = baseline_label(local_today(competition))
+    S = StandingSnapshot
+    if await S.exists().where((S.competition == competition.id) & (S.label == label)):
+        return
+    await S.delete().where((S.competition == competition.id) & (S.label.like("mv:%")))
+    await _copy_season(competition.id, label)
+
+
+async def _copy_season(competition_id: int, label: str) -> None:
+    await StandingSnapshot.raw(
+        "INSERT INTO standing_snapshot (competition, team, label, rank, score, counted, subtotals, lines, "
+        "ruleset_version, data_version) "
+        "SELECT competition, team, {}, rank, score, counted, CAST(subtotals AS TEXT), CAST(lines AS TEXT), "
+        "ruleset_version, data_version "
+        "FROM standing WHERE competition = {} AND period = 'season' AND view = 'overall'",
+        label,
+        competition_id,
+    )
+
+
+async def freeze(competition_id: int, actor: Any) -> bool:
+    """Stores the public snapshot and the freeze time; False when already frozen."""
+    from app.audit.services import record
+    from app.db import after_commit, write_transaction
+    from app.leaderboard.live import announce
+
+    async with write_transaction(lock=f"competition:{competition_id}"):
+        row = (
+            await Competition.select(Competition.frozen_at, Competition.standings_version)
+            .where(Competition.id == competition_id)
+            .first()
+        )
+        if row is None or row["frozen_at"] is not None:
+            return False
+        now = clock()
+        await StandingSnapshot.delete().where(
+            (StandingSnapshot.competition == competition_id) & (StandingSnapshot.label == FROZEN_PERIOD)
+        )
+        await _copy_season(competition_id, FROZEN_PERIOD)
+        await Competition.update(
+            {Competition.frozen_at: now, Competition.frozen_version: row["standings_version"]}
+        ).where(Competition.id == competition_id)
+        await record(
+            actor_id=actor.id,
+            actor_name=actor.username,
+            action="leaderboard.freeze",
+            object_type="competition",
+            object_id=competition_id,
+            after={"frozen_at": now.isoformat(), "version": row["standings_version"]},
+            competition_id=competition_id,
+        )
+        await after_commit(lambda: announce(competition_id))
+    return True
+
+
+async def unfreeze(competition_id: int, actor: Any) -> bool:
+    """Shows the live standings to everyone again (the snapshot stays for the reveal); False if not frozen."""
+    from app.audit.services import record
+    from app.db import after_commit, write_transaction
+    from app.leaderboard.live import announce
+
+    async with write_transaction(lock=f"competition:{competition_id}"):
+        row = await Competition.select(Competition.frozen_at).where(Competition.id == competition_id).first()
+        if row is None or row["frozen_at"] is None:
+            return False
+        await Competition.update({Competition.frozen_at: None}).where(Competition.id == competition_id)
+        await record(
+            actor_id=actor.id,
+            actor_name=actor.username,
+            action="leaderboard.unfreeze",
+            object_type="competition",
+            object_id=competition_id,
+            competition_id=competition_id,
+        )
+        await after_commit(lambda: announce(competition_id))
+    return True
+
+
+async def frozen_api_board(competition_id: int, lines_for: str | None = None) -> Any:
+    """The frozen snapshot in the JSON API's board shape (app.api.services.Board)."""
+    from app.api.services import Board as ApiBoard
+    from app.api.services import BoardRow as ApiRow
+
+    S = StandingSnapshot
+    rows = await (
+        S.select(
+            S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
+        )
+        .where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
+        .order_by(S.rank)
+        .order_by(S.team.code)
+    )
+    return ApiBoard(
+        rows[0]["ruleset_version"] if rows else 0,
+        [
+            ApiRow(
+                rank=r["rank"],
+                team_code=r["team.code"],
+                team_name=r["team.name"],
+                score=Decimal(r["score"]),
+                counted=r["counted"],
+                breakdown={k: Decimal(v) for k, v in (_json(r["subtotals"]) or {}).items()},
+                lines=(_json(r["lines"]) or []) if r["team.code"] == lines_for else [],
+            )
+            for r in rows
+        ],
+    )

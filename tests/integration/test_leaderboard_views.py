@@ -1,0 +1,234 @@
+"""Leaderboard views on a hand-computed season: periods (ISO weeks from Monday, months, the season),
+clusters and types, shared ranks, movement arrows; and nothing after a freeze reaching the public."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from app.db import write_transaction
+from app.leaderboard import live, views
+from app.leaderboard.services import recompute
+from app.tables import Activity, ActivityType
+from tests.integration.conftest import PASSWORD
+from tests.integration.test_judge import submit
+
+A, B = "35.78", "35.07"  # Kota Surabaya, Kabupaten Malang
+
+
+def _weekday(day: date, weekday: int) -> date:
+    return day - timedelta(days=day.weekday()) + timedelta(days=weekday)
+
+
+async def _verified(season: Any, team: str, day: date, n: int = 1) -> None:
+    dds = await ActivityType.select(ActivityType.id).where(ActivityType.code == "DDS").first()
+    for i in range(n):
+        await Activity.insert(
+            Activity(
+                competition=season.competition.id,
+                team=season.team_ids[team],
+                activity_type=dds["id"],
+                # 10:00 WIB on that day
+                occurred_at=datetime(day.year, day.month, day.day, 3, i, tzinfo=UTC),
+                village_code=f"{team}.01.1001" if team == A else f"{team}.01.2001",
+                title=f"Kegiatan {team} {day} {i}",
+                senkom_count=2,
+                officer_count=1,
+                residents_reached=40,
+                preemptive=True,
+                status="verified",
+            )
+        )
+
+
+def _rows(html: str) -> list[tuple[str, int, str]]:
+    """(team, rank, movement) of every row."""
+    return [
+        (team, int(rank), move)
+        for team, rank, move in re.findall(
+            r'data-testid="board-row" data-team="([\d.]+)" data-rank="(\d+)">.*?data-move="(-?\d*)"',
+            html,
+            re.S,
+        )
+    ]
+
+
+@pytest.fixture
+async def weeks(season: Any) -> tuple[date, date]:
+    """A: 2 activities in week 1; B: 1 in week 1 and 3 in week 2 (both weeks before this one)."""
+    today = datetime.now(UTC).date()
+    week1 = _weekday(today - timedelta(days=21), 2)  # a Wednesday three weeks ago
+    week2 = week1 + timedelta(days=7)
+    async with write_transaction():
+        await _verified(season, A, week1, 2)
+        await _verified(season, B, week1, 1)
+        await _verified(season, B, week2, 3)
+        await recompute(season.competition)
+    return week1, week2
+
+
+def _label(day: date) -> str:
+    year, week, _ = day.isocalendar()
+    return f"week:{year:04d}-W{week:02d}"
+
+
+async def test_week_views_rank_share_and_move(weeks, browser_factory):
+    week1, week2 = weeks
+    public = await browser_factory()
+    first = _rows((await public.get(f"/papan/baris?periode={_label(week1)}")).text)
+    assert first[0][:2] == (A, 1) and first[1][:2] == (B, 2)
+    assert {rank for _, rank, _ in first[2:]} == {3} and len(first) == 38
+    second_html = (await public.get(f"/papan/baris?periode={_label(week2)}")).text
+    second = dict((team, (rank, move)) for team, rank, move in _rows(second_html))
+    # Week 2: B alone scores (1st, was 2nd: ▲1); A drops to the shared 2nd place (was 1st: ▼1);
+    # the 36 others move from the shared 3rd to the shared 2nd (▲1).
+    assert second[B] == (1, "1") and second[A] == (2, "-1") and second["35.01"] == (2, "1")
+    assert "▲1" in second_html and "▼1" in second_html
+    assert second_html.count('class="tie"') == 37
+
+
+async def test_season_month_cluster_and_type_views(weeks, browser_factory):
+    week1, _ = weeks
+    public = await browser_factory()
+    season_rows = _rows((await public.get("/papan/baris")).text)
+    assert [r[:2] for r in season_rows[:2]] == [(B, 1), (A, 2)] and season_rows[2][1] == 3
+    # Stored standings: the week's baseline was taken before this week's first change (everyone 1st).
+    assert dict((t, m) for t, _, m in season_rows)[A] == "-1"
+    for view in ("cluster:kamtibmas", "type:DDS"):
+        rows = _rows((await public.get(f"/papan/baris?tampilan={view}")).text)
+        assert [r[:2] for r in rows[:2]] == [(B, 1), (A, 2)], view
+    empty = _rows((await public.get("/papan/baris?tampilan=cluster:bencana")).text)
+    assert {rank for _, rank, _ in empty} == {1}
+    month = f"month:{week1.year:04d}-{week1.month:02d}"
+    assert _rows((await public.get(f"/papan/baris?periode={month}")).text)
+    page = (await public.get(f"/?tampilan=type:DDS&periode={_label(week1)}")).text
+    assert 'data-view="type:DDS"' in page and 'value="type:DDS" selected' in page
+    for bad in ("tampilan=cluster:x", "tampilan=type:NOPE", "periode=week:2024-W99", "periode=kemarin"):
+        response = await public.get(f"/papan/baris?{bad}")
+        assert response.status_code == 400, bad
+        assert (await public.get(f"/?{bad}")).status_code == 400
+
+
+async def test_scores_are_shown_in_indonesian_format(weeks, browser_factory):
+    html = (await (await browser_factory()).get("/papan/baris")).text
+    score = re.search(r'data-testid="score">([^<]+)<', html).group(1)
+    assert re.fullmatch(r"\d{1,3}(\.\d{3})*(,\d+)?", score), score
+
+
+async def test_fragment_bytes_are_cached_per_version_and_gzipped(weeks, browser_factory):
+    public = await browser_factory()
+    one = await public.get("/papan/baris", headers={"accept-encoding": "gzip"})
+    assert one.headers["content-encoding"] == "gzip"
+    key = next(k for k in views._fragments.entries if k[1] == "overall" and k[3] == views.PUBLIC and k[4] > 1)
+    cached = views._fragments.entries[key]
+    two = await public.get("/papan/baris", headers={"accept-encoding": "gzip"})
+    assert two.text == one.text and views._fragments.entries[key] is cached
+
+
+class _Recorder:
+    def __init__(self) -> None:
+        self.published: list[tuple[str, list[str]]] = []
+
+    def publish(self, data: Any, channels: list[str]) -> None:
+        self.published.append((data, list(channels)))
+
+
+async def test_a_commit_announces_the_new_version(season, browser_factory, monkeypatch):
+    recorder = _Recorder()
+    monkeypatch.setattr(live, "_started", [recorder])
+    activity_id = await submit(browser_factory)
+    assert recorder.published == []  # submitting does not change the standings
+    judge = await browser_factory("juri.mlg")
+    await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+    state = await views.competition_state(season.competition.id)
+    cid = season.competition.id
+    assert recorder.published == [
+        (str(state.version), [live.channel(cid, "staff")]),
+        (str(state.version), [live.channel(cid, "public")]),
+    ]
+
+
+async def test_a_rolled_back_transaction_announces_nothing(season, monkeypatch):
+    recorder = _Recorder()
+    monkeypatch.setattr(live, "_started", [recorder])
+    with pytest.raises(RuntimeError):
+        async with write_transaction():
+            await recompute(season.competition)
+            raise RuntimeError("undo")
+    assert recorder.published == []
+
+
+async def test_nothing_after_the_freeze_reaches_the_public(season, browser_factory, monkeypatch):
+    recorder = _Recorder()
+    monkeypatch.setattr(live, "_started", [recorder])
+    organiser = await browser_factory("panitia")
+    public = await browser_factory()
+    participant = await browser_factory("peserta.mlg")
+    judge = await browser_factory("juri.mlg")
+    form = await organiser.get("/panitia/beku")
+    assert 'data-testid="freeze"' in form.text
+    assert (await public.get("/panitia/beku")).status_code in (302, 303, 401)
+    assert (await participant.post("/panitia/beku", data={"action": "freeze"})).status_code == 403
+    frozen_version = int(re.search(r'data-version="(\d+)"', (await public.get("/")).text).group(1))
+    response = await organiser.post("/panitia/beku", data={"action": "freeze"})
+    assert response.status_code in (302, 303)
+    assert 'data-testid="unfreeze"' in (await organiser.get("/panitia/beku")).text
+    recorder.published.clear()
+
+    activity_id = await submit(browser_factory)
+    await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+    cid = season.competition.id
+    # SSE: only the staff channel hears of the new version.
+    assert recorder.published and all(ch == [live.channel(cid, "staff")] for _, ch in recorder.published)
+
+    for viewer in (public, participant):
+        page = (await viewer.get("/")).text
+        assert "Papan peringkat dibekukan" in page and 'data-testid="frozen-notice"' in page
+        assert f'data-version="{frozen_version}"' in page
+        assert re.findall(r'<td class="num rank">(\d+)', page) == ["1"] * 38
+        assert (await viewer.get(f"/papan/baris?versi={frozen_version}")).status_code == 204
+        fragment = (await viewer.get("/papan/baris")).text
+        assert re.findall(r'<td class="num rank">(\d+)', fragment) == ["1"] * 38
+        restricted = (await viewer.get("/papan/baris?periode=" + _label(datetime.now(UTC).date()))).text
+        assert 'data-testid="frozen-restricted"' in restricted and "board-row" not in restricted
+        team = (await viewer.get("/tim/35.78")).text
+        assert f'data-activity-id="{activity_id}"' not in team and f"#{activity_id}" not in team
+        assert 'data-testid="team-chart"' not in team
+        team_fragment = await viewer.get(f"/tim/35.78/ringkas?versi={frozen_version}")
+        assert team_fragment.status_code == 204
+        api = (await viewer.get("/api/v1/competitions/uji/leaderboard")).json()
+        assert api["frozen"] is True and {r["score"] for r in api["rows"]} == {"0"}
+        week = (
+            await viewer.get("/api/v1/competitions/uji/leaderboard?period=" + _label(date.today()))
+        ).json()
+        assert week["frozen"] is True and week["rows"] == []
+        explanation = (await viewer.get("/api/v1/competitions/uji/teams/35.78/explanation")).json()
+        assert explanation["score"] == "0" and explanation["lines"] == []
+
+    organiser.username, judge.username = "panitia", "juri.mlg"
+    for staff in (organiser, judge):
+        page = (await staff.get("/")).text
+        assert 'data-testid="frozen-staff-notice"' in page
+        assert re.search(r'data-team="35.78" data-rank="1"', page)
+        assert re.findall(r'<td class="num rank">(\d+)', page).count("1") == 1
+        assert f"#{activity_id}" in (await staff.get("/tim/35.78")).text
+        token = (
+            await staff.client.post(
+                "/api/v1/auth/token", json={"username": staff.username, "password": PASSWORD}
+            )
+        ).json()["token"]
+        api = (
+            await staff.client.get(
+                "/api/v1/competitions/uji/leaderboard", headers={"Authorization": f"Bearer {token}"}
+            )
+        ).json()
+        assert api["frozen"] is False and api["rows"][0]["team_code"] == "35.78"
+
+    recorder.published.clear()
+    await organiser.post("/panitia/beku", data={"action": "unfreeze"})
+    assert any(ch == [live.channel(cid, "public")] for _, ch in recorder.published)
+    page = (await public.get("/")).text
+    assert "frozen-notice" not in page and re.search(r'data-team="35.78" data-rank="1"', page)
