@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 from app import db, i18n
 from app.accounts.auth import auth_middleware, public
 from app.accounts.controllers import OrganiserController, SessionController
-from app.activities.controllers import ActivityController
+from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
 from app.leaderboard import live
@@ -94,6 +94,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             FreezeController,
             SessionController,
             ActivityController,
+            PhotoController,
             JudgeController,
             OrganiserController,
             static,

@@ -179,6 +179,22 @@ class Photo(Table):
     size = Integer()
     uploaded_by = ForeignKey(references=Account, null=True, default=None)
     created_at = Timestamptz(default=TimestamptzNow())
+    # For the judges only (the stored copy has no EXIF): a 64-bit difference hash, the thumbnail,
+    # and the capture time and GPS position read from the original's EXIF.
+    phash = Varchar(length=16, default="")
+    thumb_path = Varchar(length=255, default="")
+    taken_at = Timestamptz(null=True, default=None)
+    gps_lat = Varchar(length=32, null=True, default=None)
+    gps_lon = Varchar(length=32, null=True, default=None)
+
+
+class ActivityDraft(Table, tablename="activity_draft"):
+    """What a participant has typed into the capture form so far, kept per account and form key."""
+
+    account = ForeignKey(references=Account, index=True)
+    form_key = Varchar(length=64)
+    fields = Text(default="{}")
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class StandingSnapshot(Table, tablename="standing_snapshot"):
@@ -211,5 +227,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     AuditEvent,
     RubricCriterion,
     Photo,
+    ActivityDraft,
     StandingSnapshot,
 )

@@ -2,23 +2,31 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from litestar import Controller, Request, get, post
+import anyio.to_thread
+from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect, Template
+from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
-from app.accounts.auth import participant_only
-from app.activities import forms, services
+from app.accounts.auth import participant_only, signed_in
+from app.activities import forms, photos, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
+from app.settings import Settings
 from app.web import Pager, current_user, page, page_number
 
-# A form with a 10 MB title must reach our validation, not die in the framework's size check.
-FORM_MAX_BODY = 16 * 1024 * 1024
+# The form carries up to 5 photos of at most 8 MB; a 20 MB photo or a 10 MB title must still reach our
+# validation (and come back with a clear message), not die in the framework's size check.
+FORM_PHOTOS = 5
+FORM_MAX_BODY = FORM_PHOTOS * photos.MAX_BYTES + 16 * 1024 * 1024
 
 
 async def _competition() -> CompetitionInfo:
@@ -26,6 +34,27 @@ async def _competition() -> CompetitionInfo:
     if competition is None:
         raise NotFoundException(detail=i18n._("No competition is running yet."))
     return competition
+
+
+async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.CleanPhoto]:
+    """Every photo of the form checked by content before anything is stored; the first problem is shown."""
+    uploads = [
+        u for u in (form.getall("photos", []) if hasattr(form, "getall") else []) if isinstance(u, UploadFile)
+    ]
+    uploads = [u for u in uploads if u.filename]
+    if len(uploads) > FORM_PHOTOS:
+        errors["photos"] = i18n._("At most %(n)s photos per activity.", n=FORM_PHOTOS)
+        return []
+    checked: list[photos.CleanPhoto] = []
+    for upload in uploads:
+        try:
+            photos.check_filename(upload.filename)
+            raw = await upload.read(photos.MAX_BYTES + 1)
+            checked.append(await anyio.to_thread.run_sync(photos.clean_image, raw))
+        except photos.PhotoError as exc:
+            errors["photos"] = f"{upload.filename[:80]}: {exc.message}"
+            return []
+    return checked
 
 
 class ActivityController(Controller):
@@ -39,6 +68,7 @@ class ActivityController(Controller):
         data: forms.ActivityInput,
         errors: dict[str, str],
         status_code: int = 200,
+        restored: bool = False,
     ) -> Template:
         user = current_user(request)
         assert user is not None and user.team_code is not None
@@ -46,7 +76,13 @@ class ActivityController(Controller):
         clusters: dict[str, list[dict[str, Any]]] = {}
         for t in types:
             clusters.setdefault(t["cluster"], []).append(t)
-        districts = [(d, regions.villages_of(d.code)) for d in regions.districts_of(user.team_code)]
+        districts = regions.districts_of(user.team_code)
+        chosen = regions.district(data.district_code) if data.district_code else None
+        if chosen is not None and chosen.regency_code == user.team_code:
+            # With a kecamatan chosen, only its desa/kelurahan; without (no JavaScript yet), all of them.
+            villages = [(chosen, regions.villages_of(chosen.code))]
+        else:
+            villages = [(d, regions.villages_of(d.code)) for d in districts]
         officers = list(data.officers) + [{"name": "", "rank": "", "nrp": "", "polres": ""}] * max(
             0, forms.OFFICER_SLOTS - len(data.officers)
         )
@@ -61,23 +97,43 @@ class ActivityController(Controller):
             errors=errors,
             clusters=clusters,
             districts=districts,
+            villages=villages,
             polres=regions.polres_list(),
+            max_photos=FORM_PHOTOS,
+            restored=restored,
+            max_mb=photos.MAX_BYTES // (1024 * 1024),
         )
 
     @get("/baru")
     async def new(self, request: Request[Any, Any, Any]) -> Template:
         competition = await _competition()
-        now_local = datetime.now(UTC).astimezone(ZoneInfo(competition.timezone)).strftime("%Y-%m-%dT%H:%M")
-        data = forms.ActivityInput(occurred_at_local=now_local, idempotency_key=forms.new_key())
-        return await self._form_page(request, competition, data, {})
+        user = current_user(request)
+        assert user is not None
+        assert user.team_id is not None
+        draft = await services.latest_draft(user.id, user.team_id)
+        data = forms.from_draft(draft["fields"]) if draft else None
+        if data is not None and draft is not None:
+            # What was typed on this or another device comes back, under the same idempotency key.
+            data.idempotency_key = draft["form_key"]
+        else:
+            now_local = (
+                datetime.now(UTC).astimezone(ZoneInfo(competition.timezone)).strftime("%Y-%m-%dT%H:%M")
+            )
+            data = forms.ActivityInput(occurred_at_local=now_local, idempotency_key=forms.new_key())
+        return await self._form_page(
+            request, competition, data, {}, restored=data is not None and draft is not None
+        )
 
     @post("/baru", request_max_body_size=FORM_MAX_BODY)
-    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def create(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         competition = await _competition()
         user = current_user(request)
         assert user is not None and user.team_code is not None
         form = await request.form()
         data, errors = forms.from_form(form)
+        checked = await _checked_photos(form, errors)
         types = {t["code"] for t in await activity_types(competition.id)}
         clean = forms.validate(
             data,
@@ -100,7 +156,64 @@ class ActivityController(Controller):
                 "This form was already sent with different data. Check the fields and send it again."
             )
             return await self._form_page(request, competition, data, errors, status_code=409)
+        # A retry of the same form finds its activity and adds only what is missing (same content, one photo).
+        for photo in checked:
+            try:
+                await photos.store_photo(settings.var_dir, activity_id, user, photo, max_photos=FORM_PHOTOS)
+            except photos.PhotoError:
+                break
+        await services.drop_draft(user.id, clean.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?terkirim=1")
+
+    @post("/draf", status_code=200)
+    async def save_draft(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        """Called by capture.js as the participant types: keeps the draft and checks the fields so far."""
+        competition = await _competition()
+        user = current_user(request)
+        assert user is not None and user.team_code is not None
+        form = await request.form()
+        data, errors = forms.from_form(form)
+        try:
+            key = str(uuid.UUID(data.idempotency_key))
+        except ValueError:
+            return Response({"saved": False, "errors": {}}, status_code=422)
+        assert user.team_id is not None
+        saved = await services.save_draft(user.id, user.team_id, key, forms.to_draft(data))
+        forms.validate(
+            data,
+            errors=errors,
+            type_codes={t["code"] for t in await activity_types(competition.id)},
+            team_code=user.team_code,
+            starts_on=competition.starts_on,
+            ends_on=competition.ends_on,
+            timezone=competition.timezone,
+        )
+        errors.pop("form", None)
+        return Response({"saved": saved, "errors": errors})
+
+    @post("/draf/buang")
+    async def discard_draft(self, request: Request[Any, Any, Any]) -> Redirect:
+        user = current_user(request)
+        assert user is not None
+        form = await request.form()
+        key = form.get("idempotency_key")
+        if isinstance(key, str) and key:
+            await services.drop_draft(user.id, key[:64])
+        return Redirect("/kegiatan/baru")
+
+    @get("/desa")
+    async def villages(
+        self, request: Request[Any, Any, Any], district_code: FromQuery[str | None] = None
+    ) -> Template:
+        """The desa/kelurahan options of one kecamatan of the team's regency (htmx swaps them in)."""
+        user = current_user(request)
+        assert user is not None and user.team_code is not None
+        chosen = regions.district(district_code or "")
+        if chosen is not None and chosen.regency_code == user.team_code:
+            groups = [(chosen, regions.villages_of(chosen.code))]
+        else:
+            groups = [(d, regions.villages_of(d.code)) for d in regions.districts_of(user.team_code)]
+        return page(request, "activities/_villages.html", villages=groups, selected="")
 
     @get("/")
     async def list(self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None) -> Template:
@@ -137,4 +250,50 @@ class ActivityController(Controller):
             village=regions.village(row["village_code"] or ""),
             district=regions.district(row["district_code"] or ""),
             competition=await current_competition(),
+            photos=await photos.photos_of(activity_id),
+            max_photos=FORM_PHOTOS,
         )
+
+
+def _locate(var_dir: Path, relative: str) -> Path | None:
+    root = var_dir.resolve()
+    target = (root / relative).resolve()
+    return target if target.is_relative_to(root / "uploads") and target.is_file() else None
+
+
+class PhotoController(Controller):
+    """The stored copies of activity photos (no EXIF) for the team that sent them, judges and organisers."""
+
+    path = "/foto"
+    guards = [signed_in]
+
+    async def _file(
+        self, request: Request[Any, Any, Any], settings: Settings, photo_id: int, thumbnail: bool
+    ) -> File:
+        user = current_user(request)
+        assert user is not None
+        row = await photos.photo(photo_id)
+        if row is None or (user.role == "participant" and row["team_id"] != user.team_id):
+            raise NotFoundException()
+        relative = row["thumb_path"] if thumbnail and row["thumb_path"] else row["path"]
+        target = await anyio.to_thread.run_sync(_locate, Path(settings.var_dir), relative)
+        if target is None:
+            raise NotFoundException()
+        return File(
+            path=target,
+            media_type="image/jpeg" if thumbnail and row["thumb_path"] else row["content_type"],
+            content_disposition_type="inline",
+            headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
+        )
+
+    @get("/{photo_id:int}")
+    async def full(
+        self, request: Request[Any, Any, Any], photo_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> File:
+        return await self._file(request, settings, photo_id, thumbnail=False)
+
+    @get("/{photo_id:int}/kecil")
+    async def small(
+        self, request: Request[Any, Any, Any], photo_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> File:
+        return await self._file(request, settings, photo_id, thumbnail=True)

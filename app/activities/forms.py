@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ class ActivityInput:
     residents_reached: str = "0"
     preemptive: bool = False
     idempotency_key: str = ""
+    district_code: str = ""
 
 
 @dataclass
@@ -98,7 +100,11 @@ def from_form(form: Any) -> tuple[ActivityInput, dict[str, str]]:
         residents_reached=text("residents_reached", 12) or "0",
         preemptive=(form.get("preemptive") in ("1", "on", "true", "ya")),
         idempotency_key=text("idempotency_key", 64),
+        district_code=text("district_code", 16),
     )
+    if not data.district_code and data.village_code:
+        found = regions.village(data.village_code)
+        data.district_code = found.district_code if found else ""
     return data, errors
 
 
@@ -206,3 +212,30 @@ def validate(
 
 def new_key() -> str:
     return str(uuid.uuid4())
+
+
+def to_draft(data: ActivityInput) -> str:
+    """The typed fields as JSON for the server-side draft."""
+    return json.dumps(asdict(data), ensure_ascii=False)
+
+
+def from_draft(text: str) -> ActivityInput | None:
+    """A stored draft back into the form; anything malformed is dropped rather than shown."""
+    try:
+        raw = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(raw, dict):
+        return None
+    data = ActivityInput()
+    for name, value in raw.items():
+        if name in ("senkom_members", "officers"):
+            if isinstance(value, list) and all(isinstance(v, dict) for v in value):
+                setattr(
+                    data, name, [{k: str(x)[:MAX_NAME] for k, x in v.items()} for v in value][:MAX_PEOPLE]
+                )
+        elif name == "preemptive":
+            data.preemptive = bool(value)
+        elif hasattr(data, name) and isinstance(value, str):
+            setattr(data, name, value[:MAX_DESCRIPTION])
+    return data

@@ -5,8 +5,10 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -41,6 +43,96 @@ class CleanPhoto:
     extension: str
     width: int
     height: int
+    # For the judges: read from the original before its metadata is dropped.
+    phash: str = ""
+    thumbnail: bytes = b""
+    taken_at: datetime | None = None
+    gps_lat: float | None = None
+    gps_lon: float | None = None
+
+
+THUMB_SIZE = 320
+EXIF_IFD = 0x8769
+GPS_IFD = 0x8825
+DATETIME_ORIGINAL = 0x9003
+DATETIME = 0x0132
+# Phones write the capture time without a zone: in Jawa Timur it is WIB.
+EXIF_TZ = ZoneInfo("Asia/Jakarta")
+
+
+def check_filename(name: str | None) -> None:
+    """A browser sends the bare file name; a folder path in it is a crafted request and is refused."""
+    name = name or ""
+    if "/" in name or "\\" in name or ".." in name or "\x00" in name:
+        raise PhotoError(422, _("The file name must not contain a folder path."))
+
+
+def dhash(image: Image.Image) -> str:
+    """A 64-bit difference hash: survives re-encoding and resizing, so a photo used again is recognised."""
+    small = image.convert("L").resize((9, 8), Image.Resampling.LANCZOS)
+    pixels = small.tobytes()
+    bits = 0
+    for row in range(8):
+        for col in range(8):
+            bits = (bits << 1) | (pixels[row * 9 + col] > pixels[row * 9 + col + 1])
+    return f"{bits:016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return (int(a, 16) ^ int(b, 16)).bit_count()
+
+
+def _rational(value: Any) -> float:
+    try:
+        return float(value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        numerator, denominator = value
+        return float(numerator) / float(denominator)
+
+
+def _exif_facts(image: Image.Image) -> tuple[datetime | None, float | None, float | None]:
+    """The capture time (WIB) and GPS position of the original; anything unreadable is left out."""
+    try:
+        exif = image.getexif()
+    except Exception:
+        return None, None, None
+    taken_at = None
+    lat = lon = None
+    try:
+        raw = exif.get_ifd(EXIF_IFD).get(DATETIME_ORIGINAL) or exif.get(DATETIME)
+        if isinstance(raw, bytes):
+            raw = raw.decode("ascii", "replace")
+        if isinstance(raw, str) and raw.strip():
+            taken_at = datetime.strptime(raw.strip()[:19], "%Y:%m:%d %H:%M:%S").replace(tzinfo=EXIF_TZ)
+            taken_at = taken_at.astimezone(UTC)
+    except (ValueError, TypeError, KeyError, AttributeError):
+        taken_at = None
+    try:
+        gps = exif.get_ifd(GPS_IFD)
+        if gps.get(2) and gps.get(4):
+            d, m, sec = (_rational(x) for x in gps[2])
+            lat = d + m / 60 + sec / 3600
+            d, m, sec = (_rational(x) for x in gps[4])
+            lon = d + m / 60 + sec / 3600
+            if str(gps.get(1, "N")).upper().startswith("S"):
+                lat = -lat
+            if str(gps.get(3, "E")).upper().startswith("W"):
+                lon = -lon
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                lat = lon = None
+    except (ValueError, TypeError, KeyError, AttributeError, ZeroDivisionError):
+        lat = lon = None
+    return taken_at, lat, lon
+
+
+def _thumbnail(image: Image.Image) -> bytes:
+    thumb = image.copy()
+    thumb.thumbnail((THUMB_SIZE, THUMB_SIZE))
+    if thumb.mode not in ("RGB", "L"):
+        thumb = thumb.convert("RGB")
+    out = io.BytesIO()
+    thumb.save(out, format="JPEG", quality=72)
+    return out.getvalue()
 
 
 def clean_image(raw: bytes) -> CleanPhoto:
@@ -58,6 +150,7 @@ def clean_image(raw: bytes) -> CleanPhoto:
                 raise PhotoError(422, _("The photo has too many pixels."))
             probe.verify()
         with Image.open(io.BytesIO(raw)) as opened:
+            taken_at, gps_lat, gps_lon = _exif_facts(opened)
             # Phones record the orientation in EXIF, which is about to go: turn the pixels instead.
             image = ImageOps.exif_transpose(opened) or opened
             if image.mode not in ("RGB", "RGBA", "L", "LA"):
@@ -73,9 +166,13 @@ def clean_image(raw: bytes) -> CleanPhoto:
                     clean = clean.convert("RGB")
                 save["quality"] = 88
             clean.save(out, **save)
+            phash = dhash(clean)
+            thumbnail = _thumbnail(clean)
     except PhotoError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning):
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise PhotoError(422, _("The photo has too many pixels.")) from None
+    except UnidentifiedImageError:
         raise PhotoError(422, _("That file is not a readable JPEG, PNG or WebP photo.")) from None
     except (OSError, ValueError, SyntaxError):
         raise PhotoError(422, _("That file is not a readable JPEG, PNG or WebP photo.")) from None
@@ -88,6 +185,11 @@ def clean_image(raw: bytes) -> CleanPhoto:
         extension=extension,
         width=clean.width,
         height=clean.height,
+        phash=phash,
+        thumbnail=thumbnail,
+        taken_at=taken_at,
+        gps_lat=gps_lat,
+        gps_lon=gps_lon,
     )
 
 
@@ -95,6 +197,12 @@ async def add_photo(
     var_dir: Path, activity_id: int, user: CurrentUser, raw: bytes
 ) -> tuple[dict[str, Any], bool]:
     """Stores the photo of the participant's own, still undecided activity; (photo row, created)."""
+    await _own_open_activity(activity_id, user)
+    photo = await anyio.to_thread.run_sync(clean_image, raw)
+    return await store_photo(var_dir, activity_id, user, photo)
+
+
+async def _own_open_activity(activity_id: int, user: CurrentUser) -> dict[str, Any]:
     row = (
         await Activity.select(Activity.id, Activity.team, Activity.status, Activity.competition)
         .where(Activity.id == activity_id)
@@ -104,18 +212,26 @@ async def add_photo(
         raise PhotoError(404, _("Activity not found."))
     if row["status"] != "submitted":
         raise PhotoError(409, _("Photos can only be added while the activity awaits judging."))
-    photo = await anyio.to_thread.run_sync(clean_image, raw)
-    relative = (
-        Path("uploads") / str(row["competition"]) / str(activity_id) / f"{photo.sha256}.{photo.extension}"
-    )
+    return row
+
+
+async def store_photo(
+    var_dir: Path, activity_id: int, user: CurrentUser, photo: CleanPhoto, *, max_photos: int = MAX_PHOTOS
+) -> tuple[dict[str, Any], bool]:
+    """Stores an already checked photo (see clean_image); the same content twice is one photo."""
+    row = await _own_open_activity(activity_id, user)
+    folder = Path("uploads") / str(row["competition"]) / str(activity_id)
+    relative = folder / f"{photo.sha256}.{photo.extension}"
+    thumb_relative = folder / f"{photo.sha256}.thumb.jpg"
     target = var_dir / relative
 
     def write() -> None:
         target.parent.mkdir(parents=True, exist_ok=True)
-        if not target.exists():
-            temporary = target.with_suffix(".part")
-            temporary.write_bytes(photo.content)
-            temporary.replace(target)
+        for path, content in ((target, photo.content), (var_dir / thumb_relative, photo.thumbnail)):
+            if content and not path.exists():
+                temporary = path.with_name(path.name + ".part")
+                temporary.write_bytes(content)
+                temporary.replace(path)
 
     async with write_transaction(lock=f"activity-photo:{activity_id}"):
         existing = (
@@ -125,8 +241,8 @@ async def add_photo(
         )
         if existing is not None:
             return existing, False
-        if await Photo.count().where(Photo.activity == activity_id) >= MAX_PHOTOS:
-            raise PhotoError(409, _("An activity has at most %(n)s photos.", n=MAX_PHOTOS))
+        if await Photo.count().where(Photo.activity == activity_id) >= max_photos:
+            raise PhotoError(409, _("An activity has at most %(n)s photos.", n=max_photos))
         await anyio.to_thread.run_sync(write)
         saved = Photo(
             activity=activity_id,
@@ -137,6 +253,11 @@ async def add_photo(
             height=photo.height,
             size=len(photo.content),
             uploaded_by=user.id,
+            phash=photo.phash,
+            thumb_path=thumb_relative.as_posix() if photo.thumbnail else "",
+            taken_at=photo.taken_at,
+            gps_lat=f"{photo.gps_lat:.6f}" if photo.gps_lat is not None else None,
+            gps_lon=f"{photo.gps_lon:.6f}" if photo.gps_lon is not None else None,
         )
         await saved.save()
         await audit.record(
@@ -155,3 +276,51 @@ async def add_photo(
 
 async def photos_of(activity_id: int) -> list[dict[str, Any]]:
     return await Photo.select().where(Photo.activity == activity_id).order_by(Photo.id)
+
+
+async def photo(photo_id: int) -> dict[str, Any] | None:
+    return await (
+        Photo.select(Photo.all_columns(), Photo.activity.team.as_alias("team_id"))
+        .where(Photo.id == photo_id)
+        .first()
+    )
+
+
+# A photo taken more than this long before or after the activity is flagged to the judges.
+DATE_TOLERANCE_HOURS = 48
+# Difference hashes this close are the same picture (re-encoded, resized or lightly edited).
+SAME_PICTURE_BITS = 6
+
+
+async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> list[dict[str, Any]]:
+    """The activity's photos with what a judge should look at: an EXIF time far from the activity's
+    date, and the same picture used in another activity (of any team)."""
+    rows = await photos_of(activity_id)
+    hashes = [r["phash"] for r in rows if r.get("phash")]
+    others: list[dict[str, Any]] = []
+    if hashes:
+        others = await (
+            Photo.select(
+                Photo.id, Photo.activity, Photo.phash, Photo.activity.team.code.as_alias("team_code")
+            )
+            .where((Photo.activity != activity_id) & (Photo.phash != ""))
+            .order_by(Photo.id)
+        )
+    for row in rows:
+        flags: list[dict[str, Any]] = []
+        taken = row.get("taken_at")
+        if taken is not None and occurred_at is not None:
+            if taken.tzinfo is None:
+                taken = taken.replace(tzinfo=UTC)
+            when = occurred_at if occurred_at.tzinfo else occurred_at.replace(tzinfo=UTC)
+            hours = abs((taken - when).total_seconds()) / 3600
+            if hours > DATE_TOLERANCE_HOURS:
+                flags.append({"kind": "date", "days": round(hours / 24, 1)})
+        if row.get("phash"):
+            for other in others:
+                if hamming(row["phash"], other["phash"]) <= SAME_PICTURE_BITS:
+                    flags.append(
+                        {"kind": "reused", "activity": other["activity"], "team": other["team_code"]}
+                    )
+        row["flags"] = flags
+    return rows

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
 from app.db import write_transaction
-from app.tables import Activity, ActivityType
+from app.tables import Activity, ActivityDraft, ActivityType
 
 PAGE_SIZE = 25
 
@@ -151,3 +152,47 @@ async def team_activities(team_id: int, page: int) -> tuple[list[dict[str, Any]]
 async def activity(activity_id: int) -> dict[str, Any] | None:
     row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
     return _decode(row) if row else None
+
+
+# A draft nobody touched for this long is not offered again.
+DRAFT_DAYS = 14
+
+
+async def save_draft(account_id: int, team_id: int, form_key: str, fields: str) -> bool:
+    """Keeps what the participant has typed so far (one row per account and form key); False when the
+    form was already sent (a late autosave must not bring a sent form back as a draft)."""
+    if await _existing(team_id, form_key) is not None:
+        return False
+    async with write_transaction(lock=f"activity-draft:{account_id}"):
+        now = datetime.now(UTC)
+        mine = (ActivityDraft.account == account_id) & (ActivityDraft.form_key == form_key)
+        if await ActivityDraft.exists().where(mine):
+            await ActivityDraft.update({ActivityDraft.fields: fields, ActivityDraft.updated_at: now}).where(
+                mine
+            )
+        else:
+            await ActivityDraft(account=account_id, form_key=form_key, fields=fields, updated_at=now).save()
+    return True
+
+
+async def latest_draft(account_id: int, team_id: int) -> dict[str, Any] | None:
+    """The most recent unsent draft of the account; drafts of forms already sent are dropped."""
+    since = datetime.now(UTC) - timedelta(days=DRAFT_DAYS)
+    for _attempt in range(3):
+        draft = await (
+            ActivityDraft.select(ActivityDraft.form_key, ActivityDraft.fields)
+            .where((ActivityDraft.account == account_id) & (ActivityDraft.updated_at >= since))
+            .order_by(ActivityDraft.updated_at, ascending=False)
+            .first()
+        )
+        if draft is None or await _existing(team_id, draft["form_key"]) is None:
+            return draft
+        await drop_draft(account_id, draft["form_key"])
+    return None
+
+
+async def drop_draft(account_id: int, form_key: str) -> None:
+    async with write_transaction(lock=f"activity-draft:{account_id}"):
+        await ActivityDraft.delete().where(
+            (ActivityDraft.account == account_id) & (ActivityDraft.form_key == form_key)
+        )

@@ -220,3 +220,28 @@ class JudgeQueuePage:
     def verify(self, item: Locator) -> None:
         item.get_by_test_id("verify").click()
         expect(self.decided_notice).to_be_visible()
+
+
+class CaptureFormPage(ActivityFormPage):
+    """The capture form's parts beyond the plain fields: photos, kecamatan, draft and connection notices."""
+
+    def __init__(self, page: Page) -> None:
+        super().__init__(page)
+        self.district = page.get_by_test_id("district_code")
+        self.photos = page.get_by_test_id("photos")
+        self.net_error = page.get_by_test_id("net-error")
+        self.draft_restored = page.get_by_test_id("draft-restored")
+        self.discard_draft = page.get_by_test_id("discard-draft")
+
+    def goto(self) -> CaptureFormPage:
+        super().goto()
+        return self
+
+
+class ActivityDetailPage:
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.photos = page.get_by_test_id("photo")
+
+    def photo_urls(self) -> list[str]:
+        return [a.get_attribute("href") or "" for a in self.photos.all()]

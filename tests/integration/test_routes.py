@@ -73,6 +73,7 @@ async def test_route_role_matrix(app, season, browser_factory):
         "account_id": str(target.id),
         "code": "35.78",
         "file_path": "app.css",
+        "photo_id": "1",
     }
 
     browsers: dict[str | None, Any] = {}
