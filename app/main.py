@@ -26,6 +26,13 @@ from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
 from app.leaderboard import live
 from app.leaderboard.controllers import FreezeController, LeaderboardController, ProbeController
+from app.organiser.controllers import (
+    AccountConsoleController,
+    AuditController,
+    RulesetController,
+    RulesReferenceController,
+)
+from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
 from app.web import http_exception_handler, internal_error_handler
@@ -97,6 +104,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PhotoController,
             JudgeController,
             OrganiserController,
+            RulesetController,
+            AuditController,
+            RulesReferenceController,
+            AccountConsoleController,
+            SeasonController,
+            AdjustmentController,
             static,
             api_router(),
         ],

@@ -197,6 +197,16 @@ class ActivityDraft(Table, tablename="activity_draft"):
     updated_at = Timestamptz(default=TimestamptzNow())
 
 
+class RulesetDraft(Table, tablename="ruleset_draft"):
+    """The organisers' working draft of a competition's ruleset (JSON text), before it is published."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    body = Text(default="")
+    based_on = Integer(default=0)
+    updated_by = ForeignKey(references=Account, null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
 class StandingSnapshot(Table, tablename="standing_snapshot"):
     """A copy of the overall season standings: label "frozen" (what the public sees of a frozen
     leaderboard) or "mv:YYYY-Www" (the ranks when that week began, for the movement arrows)."""
@@ -228,5 +238,6 @@ ALL_TABLES: tuple[type[Table], ...] = (
     RubricCriterion,
     Photo,
     ActivityDraft,
+    RulesetDraft,
     StandingSnapshot,
 )

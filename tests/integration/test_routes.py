@@ -73,6 +73,8 @@ async def test_route_role_matrix(app, season, browser_factory):
         "account_id": str(target.id),
         "code": "35.78",
         "file_path": "app.css",
+        "index": "0",
+        "version": "1",
         "photo_id": "1",
     }
 
