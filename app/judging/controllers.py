@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import judge_only
+from app.activities import photos as photo_service
 from app.competitions.services import current_competition
 from app.judging import services
 from app.web import Pager, current_user, page, page_number
@@ -102,4 +103,5 @@ class JudgeController(Controller):
             competition=await current_competition(),
             errors={},
             reasons={},
+            photos=await photo_service.photos_with_flags(activity_id, row["occurred_at"]),
         )

@@ -244,6 +244,11 @@ async def test_judges_see_reused_photos_and_far_dates(season, browser_factory):
     assert flagged[0]["flags"][0]["activity"] == first["id"] and flagged[0]["flags"][0]["team"] == "35.78"
     original = await photo_service.photos_with_flags(first["id"], first["occurred_at"])
     assert {f["kind"] for f in original[0]["flags"]} == {"date", "reused"}
+    # The judge of another regency sees the photo strip with the flag on the activity's page.
+    judge = await browser_factory("juri.sby")
+    page = await judge.get(f"/juri/kegiatan/{second['id']}")
+    assert page.status_code == 200 and page.text.count('data-testid="judge-photo"') == 1
+    assert 'data-kind="reused"' in page.text and f"#{first['id']}" in page.text
 
 
 async def test_a_photo_near_the_activity_date_is_not_flagged(season, browser_factory):
