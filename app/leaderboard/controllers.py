@@ -57,7 +57,10 @@ async def _choice(state: views.State, view: str | None, period: str | None) -> v
 
 
 def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
-    return request.app.plugins.get(ChannelsPlugin) if ChannelsPlugin in request.app.plugins else None  # type: ignore[return-value]
+    try:
+        return request.app.plugins.get(ChannelsPlugin)
+    except KeyError:
+        return None
 
 
 class LeaderboardController(Controller):
