@@ -1,0 +1,122 @@
+"""Bytes a phone downloads to open the capture page (/kegiatan/baru) before any photo: the HTML, the
+stylesheet and the scripts it links, each gzip-compressed (level 6, what a reverse proxy sends).
+
+    .venv/bin/python bench/capture/measure.py [--budget 61440]
+
+Seeds a throwaway demo database, signs in as the participant of Kota Surabaya and as one of the regency
+with the most desa/kelurahan (the worst case: without JavaScript the form lists all of them), and prints
+one line per resource and the totals. Exits 1 when a page is over the budget (60 KB).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import gzip
+import os
+import re
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+TMP = Path(tempfile.mkdtemp(prefix="sinergi-bench-capture-"))
+os.environ.update(
+    DATABASE_URL=f"sqlite:///{TMP / 'bench.sqlite3'}",
+    SINERGI_VAR_DIR=str(TMP),
+    SECRET_KEY="bench-secret-key-" + "b" * 40,
+)
+os.environ.pop("REDIS_URL", None)
+os.environ.pop("SINERGI_PRODUCTION", None)
+sys.path.insert(0, str(ROOT))
+
+import httpx  # noqa: E402
+
+from app import db, regions  # noqa: E402
+from app.accounts.services import create_account  # noqa: E402
+from app.competitions.demo import DEMO_PASSWORD  # noqa: E402
+from app.main import create_app  # noqa: E402
+from app.settings import Settings  # noqa: E402
+from app.tables import Team  # noqa: E402
+
+BUDGET = 60 * 1024
+ASSET_RE = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+
+
+def gzipped(body: bytes) -> int:
+    return len(gzip.compress(body, compresslevel=6, mtime=0))
+
+
+async def measure(client: httpx.AsyncClient, username: str) -> tuple[int, int, list[tuple[str, int, int]]]:
+    login = await client.get("/masuk")
+    token = client.cookies.get("csrftoken", "")
+    signed = await client.post(
+        "/masuk", data={"username": username, "password": DEMO_PASSWORD}, headers={"x-csrftoken": token}
+    )
+    assert signed.status_code in (302, 303), signed.text[:300]
+    del login
+    page = await client.get("/kegiatan/baru")
+    assert page.status_code == 200, page.status_code
+    rows = [("/kegiatan/baru", len(page.content), gzipped(page.content))]
+    for url in dict.fromkeys(ASSET_RE.findall(page.text)):
+        asset = await client.get(url)
+        assert asset.status_code == 200, url
+        rows.append((url, len(asset.content), gzipped(asset.content)))
+    await client.post("/keluar", headers={"x-csrftoken": client.cookies.get("csrftoken", "")})
+    return sum(r[1] for r in rows), sum(r[2] for r in rows), rows
+
+
+async def main(budget: int) -> int:
+    settings = Settings.from_env()
+    await db.start(settings)
+    try:
+        worst = max(regions.regencies(), key=lambda r: regions.village_count(r.code))
+        team = await Team.select(Team.id).where(Team.code == worst.code).first()
+        await create_account(
+            username="bench.terbesar",
+            password=DEMO_PASSWORD,
+            role="participant",
+            full_name="Bench",
+            team_id=team["id"],
+        )
+        app = create_app(settings)
+        failed = 0
+        for username, label in (
+            ("peserta.surabaya", "Kota Surabaya"),
+            ("bench.terbesar", f"{worst.name} ({regions.village_count(worst.code)} desa/kelurahan)"),
+        ):
+            async with httpx.AsyncClient(
+                transport=httpx.ASGITransport(app=app), base_url="http://bench.local"
+            ) as client:
+                raw, packed, rows = await measure(client, username)
+            print(f"\n{label}")
+            for url, size, gz in rows:
+                print(f"  {url:<40} {size:>8,} B  gzip {gz:>7,} B")
+            verdict = "ok" if packed <= budget else "OVER BUDGET"
+            print(f"  {'total':<40} {raw:>8,} B  gzip {packed:>7,} B  ({packed / 1024:.1f} KB, {verdict})")
+            failed |= packed > budget
+        return 1 if failed else 0
+    finally:
+        await db.stop()
+
+
+def seed() -> bool:
+    seeded = subprocess.run(
+        [sys.executable, "-m", "app.cli", "seed-demo"],
+        cwd=ROOT,
+        env=os.environ,
+        capture_output=True,
+        text=True,
+    )
+    if seeded.returncode != 0:
+        print(seeded.stdout, seeded.stderr)
+    return seeded.returncode == 0
+
+
+if __name__ == "__main__":
+    if not seed():
+        sys.exit(2)
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--budget", type=int, default=BUDGET, help="bytes (gzip) allowed per page")
+    sys.exit(asyncio.run(main(parser.parse_args().budget)))
