@@ -426,7 +426,12 @@ async def version(competition_id: int, number: int) -> Ruleset | None:
 
 def rule_choices() -> list[dict[str, str]]:
     return [
-        {"id": r.id, "title": text(r.title), "kind": i18n._(KIND_LABELS.get(r.kind, r.kind))}
+        {
+            "id": r.id,
+            "title": text(r.title),
+            "kind": i18n._(KIND_LABELS.get(r.kind, r.kind)),
+            "doc": text(r.doc),
+        }
         for r in all_rules()
     ]
 
