@@ -25,7 +25,13 @@ from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
 from app.leaderboard import live
-from app.leaderboard.controllers import FreezeController, LeaderboardController, ProbeController
+from app.leaderboard.controllers import (
+    BoardExtrasController,
+    FreezeController,
+    LeaderboardController,
+    ProbeController,
+    RevealController,
+)
 from app.organiser.controllers import (
     AccountConsoleController,
     AuditController,
@@ -99,6 +105,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LeaderboardController,
             ProbeController,
             FreezeController,
+            BoardExtrasController,
+            RevealController,
             SessionController,
             ActivityController,
             PhotoController,

@@ -219,3 +219,169 @@ class ProbeController(Controller):
         if await db.ping():
             return Response("ok", media_type=MediaType.TEXT)
         return Response("database unavailable", status_code=503, media_type=MediaType.TEXT)
+
+
+SCREEN_STEPS = (
+    ("overall", "season"),
+    ("cluster:kamtibmas", "season"),
+    ("cluster:bencana", "season"),
+    ("cluster:bela_negara", "season"),
+    ("overall", "week"),
+)
+SCREEN_SECONDS = 15
+SCREEN_ROWS = 10
+REVEAL_PLACES = 10
+
+
+class BoardExtrasController(Controller):
+    """The map, the big screen and the exports: other shapes of the same leaderboard views."""
+
+    path = "/"
+    guards = [public]
+
+    @get("/peta")
+    async def map_page(self, request: Request[Any, Any, Any]) -> Template:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        rendered = await self._map(request, state)
+        return page(
+            request, "leaderboard/map_page.html", competition=state.info, fragment=rendered.body.decode()
+        )
+
+    @get("/peta/isi")
+    async def map_fragment(
+        self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
+    ) -> Response[Any]:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        if versi is not None and versi == state.version_for(views.audience_of(current_user(request))):
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+        return html_bytes(request, await self._map(request, state))
+
+    async def _map(self, request: Request[Any, Any, Any], state: views.State) -> views.Rendered:
+        from app.leaderboard import map as tile_map
+
+        def render(board: views.Board) -> str:
+            return _render(
+                request,
+                "leaderboard/map.html",
+                board=board,
+                tiles=tile_map.tiles(board.rows),
+                legend=tile_map.legend(board.rows),
+                columns=tile_map.COLUMNS,
+                rows=tile_map.ROWS,
+            )
+
+        choice = views.Choice("overall", views.parse_period("season"))
+        audience = views.audience_of(current_user(request))
+        return await views.fragment(state, choice, audience, i18n.get_locale(), render, kind="map")
+
+    @get("/layar")
+    async def screen(self, request: Request[Any, Any, Any]) -> Template:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        return page(
+            request,
+            "leaderboard/screen.html",
+            competition=state.info,
+            fragment=(await self._screen(request, state, 0)).body.decode(),
+        )
+
+    @get("/layar/isi")
+    async def screen_fragment(
+        self,
+        request: Request[Any, Any, Any],
+        langkah: FromQuery[int] = 0,
+        versi: FromQuery[int | None] = None,
+    ) -> Response[Any]:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        if versi is not None and versi == state.version_for(views.audience_of(current_user(request))):
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+        return html_bytes(request, await self._screen(request, state, langkah))
+
+    async def _screen(self, request: Request[Any, Any, Any], state: views.State, step: int) -> views.Rendered:
+        step = step % len(SCREEN_STEPS)
+        view, period = SCREEN_STEPS[step]
+        if period == "week":
+            year, number, _ = views.local_today(state.info).isocalendar()
+            period = f"week:{year:04d}-W{number:02d}"
+        choice = views.Choice(view, views.parse_period(period))
+        titles = {
+            "overall": i18n._("Overall"),
+            "cluster:kamtibmas": i18n._("Kamtibmas"),
+            "cluster:bencana": i18n._("Disasters"),
+            "cluster:bela_negara": i18n._("Defending the nation"),
+        }
+
+        def render(board: views.Board) -> str:
+            return _render(
+                request,
+                "leaderboard/screen_rows.html",
+                board=board,
+                step=step,
+                next_step=(step + 1) % len(SCREEN_STEPS),
+                title=titles[view],
+                week=period if period != "season" else "",
+                rows=board.rows[:SCREEN_ROWS],
+                seconds=SCREEN_SECONDS,
+            )
+
+        audience = views.audience_of(current_user(request))
+        return await views.fragment(state, choice, audience, i18n.get_locale(), render, kind=f"screen{step}")
+
+    @get(["/papan/unduh.csv", "/papan/unduh.xlsx"])
+    async def export(
+        self,
+        request: Request[Any, Any, Any],
+        tampilan: FromQuery[str | None] = None,
+        periode: FromQuery[str | None] = None,
+    ) -> Response[bytes]:
+        from app.leaderboard import exports
+
+        fmt = request.url.path.rsplit(".", 1)[-1]
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        choice = await _choice(state, tampilan, periode)
+        audience = views.audience_of(current_user(request))
+        board = await views.build(state, choice, audience, i18n.get_locale())
+        name = exports.filename(board, fmt)
+        body, media_type = exports.csv_bytes(board) if fmt == "csv" else exports.xlsx_bytes(board)
+        return Response(
+            body,
+            media_type=media_type,
+            headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        )
+
+
+class RevealController(Controller):
+    """Award night: the final places uncovered from the tenth to Juara I, one key press at a time."""
+
+    path = "/panitia/pengumuman"
+    guards = [requires("organiser")]
+
+    @get("/")
+    async def reveal(self, request: Request[Any, Any, Any], langkah: FromQuery[int] = 0) -> Template:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        choice = views.Choice("overall", views.parse_period("season"))
+        board = await views.build(state, choice, views.STAFF, i18n.get_locale())
+        places = [r for r in board.rows if r.rank <= REVEAL_PLACES][::-1]  # the last place first
+        step = max(0, min(langkah, len(places)))
+        return page(
+            request,
+            "leaderboard/reveal.html",
+            competition=state.info,
+            shown=places[:step][::-1],
+            step=step,
+            total=len(places),
+            next_step=min(step + 1, len(places)),
+            prev_step=max(step - 1, 0),
+            frozen=state.frozen_at is not None,
+        )

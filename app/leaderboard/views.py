@@ -465,11 +465,13 @@ async def fragment(
     audience: str,
     locale: str,
     render: Callable[[Board], str],
+    kind: str = "rows",
 ) -> Rendered:
-    """The fragment's bytes, rendered once per (competition, view, period, audience, version, locale)."""
+    """The fragment's bytes, rendered once per (kind, competition, view, period, audience, version,
+    locale); `kind` names the template (the table, the map, the big screen)."""
     version = state.version_for(audience)
     frozen_at = state.frozen_at if state.frozen_for(audience) else None
-    key = (state.stamp, choice.view, str(choice.period), audience, version, frozen_at, locale)
+    key = (state.stamp, choice.view, str(choice.period), audience, version, frozen_at, locale, kind)
 
     async def make() -> Rendered:
         board = await build(state, choice, audience, locale)
