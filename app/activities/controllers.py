@@ -12,7 +12,7 @@ import anyio.to_thread
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 
@@ -69,6 +69,8 @@ class ActivityController(Controller):
         errors: dict[str, str],
         status_code: int = 200,
         restored: bool = False,
+        mode: str = "new",
+        target: int | None = None,
     ) -> Template:
         user = current_user(request)
         assert user is not None and user.team_code is not None
@@ -102,6 +104,11 @@ class ActivityController(Controller):
             max_photos=FORM_PHOTOS,
             restored=restored,
             max_mb=photos.MAX_BYTES // (1024 * 1024),
+            mode=mode,
+            form_action={
+                "edit": f"/kegiatan/{target}/ubah",
+                "resubmit": f"/kegiatan/{target}/kirim-ulang",
+            }.get(mode, "/kegiatan/baru"),
         )
 
     @get("/baru")
@@ -216,18 +223,176 @@ class ActivityController(Controller):
         return page(request, "activities/_villages.html", villages=groups, selected="")
 
     @get("/")
-    async def list(self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None) -> Template:
+    async def list(
+        self,
+        request: Request[Any, Any, Any],
+        halaman: FromQuery[str | None] = None,
+        status: FromQuery[str | None] = None,
+        ditarik: FromQuery[str | None] = None,
+    ) -> Template:
         user = current_user(request)
         assert user is not None and user.team_id is not None
         number = page_number(halaman)
-        rows, total = await services.team_activities(user.team_id, number)
+        chosen = status if status in services.LIST_STATUSES else None
+        rows, total, counts = await services.team_activities_by_status(user.team_id, number, chosen)
         return page(
             request,
             "activities/list.html",
             activities=rows,
             pager=Pager(number, services.PAGE_SIZE, total),
             competition=await current_competition(),
+            counts=counts,
+            status=chosen,
+            withdrawn=bool(ditarik),
         )
+
+    async def _own(self, request: Request[Any, Any, Any], activity_id: int) -> dict[str, Any]:
+        user = current_user(request)
+        assert user is not None
+        row = await services.activity(activity_id)
+        # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
+        if row is None or row["team.id"] != user.team_id:
+            raise NotFoundException()
+        return row
+
+    async def _clean(
+        self, request: Request[Any, Any, Any], competition: CompetitionInfo, form: Any
+    ) -> tuple[forms.ActivityInput, dict[str, str], forms.CleanActivity | None, list[photos.CleanPhoto]]:
+        user = current_user(request)
+        assert user is not None and user.team_code is not None
+        data, errors = forms.from_form(form)
+        checked = await _checked_photos(form, errors)
+        clean = forms.validate(
+            data,
+            errors=errors,
+            type_codes={t["code"] for t in await activity_types(competition.id)},
+            team_code=user.team_code,
+            starts_on=competition.starts_on,
+            ends_on=competition.ends_on,
+            timezone=competition.timezone,
+        )
+        return data, errors, clean, checked
+
+    async def _store_photos(
+        self,
+        settings: Settings,
+        activity_id: int,
+        request: Request[Any, Any, Any],
+        checked: list[photos.CleanPhoto],
+    ) -> None:
+        user = current_user(request)
+        assert user is not None
+        for photo in checked:
+            try:
+                await photos.store_photo(settings.var_dir, activity_id, user, photo, max_photos=FORM_PHOTOS)
+            except photos.PhotoError:
+                break
+
+    @get("/{activity_id:int}/ubah")
+    async def edit_form(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
+        competition = await _competition()
+        row = await self._own(request, activity_id)
+        if not await services.may_change(row):
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
+            )
+        data = forms.from_row(row, competition.timezone, forms.new_key())
+        return await self._form_page(request, competition, data, {}, mode="edit", target=activity_id)
+
+    @post("/{activity_id:int}/ubah", request_max_body_size=FORM_MAX_BODY)
+    async def edit(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        competition = await _competition()
+        await self._own(request, activity_id)
+        user = current_user(request)
+        assert user is not None
+        data, errors, clean, checked = await self._clean(request, competition, await request.form())
+        if clean is None:
+            data.idempotency_key = forms.new_key()
+            return await self._form_page(
+                request, competition, data, errors, 422, mode="edit", target=activity_id
+            )
+        try:
+            await services.update_activity(competition.id, user, activity_id, clean)
+        except services.NotEditable:
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
+            ) from None
+        await self._store_photos(settings, activity_id, request, checked)
+        return Redirect(f"/kegiatan/{activity_id}?diubah=1")
+
+    @get("/{activity_id:int}/tarik")
+    async def withdraw_confirm(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
+        row = await self._own(request, activity_id)
+        if not await services.may_change(row):
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("A judge has already looked at this activity: it can no longer be withdrawn."),
+            )
+        return page(request, "activities/withdraw.html", activity=row)
+
+    @post("/{activity_id:int}/tarik")
+    async def withdraw(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Redirect:
+        competition = await _competition()
+        await self._own(request, activity_id)
+        user = current_user(request)
+        assert user is not None
+        try:
+            files = await services.withdraw(competition.id, user, activity_id)
+        except services.NotEditable:
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("A judge has already looked at this activity: it can no longer be withdrawn."),
+            ) from None
+        await anyio.to_thread.run_sync(_remove_files, Path(settings.var_dir), files)
+        return Redirect("/kegiatan?ditarik=1")
+
+    @get("/{activity_id:int}/kirim-ulang")
+    async def resubmit_form(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        competition = await _competition()
+        row = await self._own(request, activity_id)
+        user = current_user(request)
+        assert user is not None and user.team_id is not None
+        again = await services.resubmission_of(user.team_id, activity_id)
+        if again is not None:
+            return Redirect(f"/kegiatan/{again}")
+        if row["status"] != "rejected":
+            raise HTTPException(
+                status_code=409, detail=i18n._("Only a rejected activity can be corrected and sent again.")
+            )
+        data = forms.from_row(row, competition.timezone, forms.new_key())
+        return await self._form_page(request, competition, data, {}, mode="resubmit", target=activity_id)
+
+    @post("/{activity_id:int}/kirim-ulang", request_max_body_size=FORM_MAX_BODY)
+    async def resubmit(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        competition = await _competition()
+        await self._own(request, activity_id)
+        user = current_user(request)
+        assert user is not None
+        data, errors, clean, checked = await self._clean(request, competition, await request.form())
+        if clean is None:
+            data.idempotency_key = forms.new_key()
+            return await self._form_page(
+                request, competition, data, errors, 422, mode="resubmit", target=activity_id
+            )
+        try:
+            new_id, _created = await services.resubmit(competition.id, user, activity_id, clean)
+        except services.NotEditable:
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("Only a rejected activity can be corrected and sent again, and only once."),
+            ) from None
+        await self._store_photos(settings, new_id, request, checked)
+        return Redirect(f"/kegiatan/{new_id}?terkirim=1")
 
     @get("/{activity_id:int}")
     async def detail(
@@ -235,13 +400,11 @@ class ActivityController(Controller):
         request: Request[Any, Any, Any],
         activity_id: FromPath[int],
         terkirim: FromQuery[str | None] = None,
+        diubah: FromQuery[str | None] = None,
     ) -> Template:
         user = current_user(request)
-        assert user is not None
-        row = await services.activity(activity_id)
-        # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
-        if row is None or row["team.id"] != user.team_id:
-            raise NotFoundException()
+        assert user is not None and user.team_id is not None
+        row = await self._own(request, activity_id)
         return page(
             request,
             "activities/detail.html",
@@ -252,7 +415,18 @@ class ActivityController(Controller):
             competition=await current_competition(),
             photos=await photos.photos_of(activity_id),
             max_photos=FORM_PHOTOS,
+            edited=bool(diubah),
+            changeable=await services.may_change(row),
+            timeline=await services.timeline(row),
+            resubmitted=await services.resubmission_of(user.team_id, activity_id),
         )
+
+
+def _remove_files(var_dir: Path, relatives: list[str]) -> None:
+    for relative in relatives:
+        target = _locate(var_dir, relative)
+        if target is not None:
+            target.unlink(missing_ok=True)
 
 
 def _locate(var_dir: Path, relative: str) -> Path | None:

@@ -239,3 +239,26 @@ def from_draft(text: str) -> ActivityInput | None:
         elif hasattr(data, name) and isinstance(value, str):
             setattr(data, name, value[:MAX_DESCRIPTION])
     return data
+
+
+def from_row(row: dict[str, Any], timezone: str, key: str = "") -> ActivityInput:
+    """A stored activity back into the form (to edit it, or to correct a rejected one)."""
+    occurred = row["occurred_at"]
+    if occurred is not None and occurred.tzinfo is None:
+        occurred = occurred.replace(tzinfo=UTC)
+    return ActivityInput(
+        type_code=row["activity_type.code"],
+        occurred_at_local=occurred.astimezone(ZoneInfo(timezone)).strftime("%Y-%m-%dT%H:%M")
+        if occurred
+        else "",
+        village_code=row["village_code"] or "",
+        district_code=row["district_code"] or "",
+        rw=row["rw"] or "",
+        title=row["title"],
+        description=row["description"] or "",
+        senkom_members=list(row["senkom_members"] or []),
+        officers=list(row["officers"] or []),
+        residents_reached=str(row["residents_reached"]),
+        preemptive=bool(row["preemptive"]),
+        idempotency_key=key,
+    )

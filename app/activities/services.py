@@ -12,7 +12,7 @@ from app.accounts.auth import CurrentUser
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
 from app.db import write_transaction
-from app.tables import Activity, ActivityDraft, ActivityType
+from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
 PAGE_SIZE = 25
 
@@ -196,3 +196,213 @@ async def drop_draft(account_id: int, form_key: str) -> None:
         await ActivityDraft.delete().where(
             (ActivityDraft.account == account_id) & (ActivityDraft.form_key == form_key)
         )
+
+
+RESUBMIT_PREFIX = "ulang-"
+
+
+class NotEditable(Exception):
+    """The activity is no longer in a state where the team may change it."""
+
+
+def resubmit_key(activity_id: int) -> str:
+    # One fixed key per rejected activity: the unique (team, key) index lets it be sent again exactly once.
+    return f"{RESUBMIT_PREFIX}{activity_id}"
+
+
+async def review_count(activity_id: int) -> int:
+    return await Review.count().where(Review.activity == activity_id)
+
+
+async def may_change(row: dict[str, Any]) -> bool:
+    """Edit or withdraw: while submitted and before any judge has looked at it."""
+    return row["status"] == "submitted" and await review_count(row["id"]) == 0
+
+
+async def resubmission_of(team_id: int, activity_id: int) -> int | None:
+    """The id of the corrected copy of a rejected activity, if it was sent again."""
+    found = await _existing(team_id, resubmit_key(activity_id))
+    return int(found["id"]) if found else None
+
+
+def _fields(clean: CleanActivity) -> dict[Any, Any]:
+    return {
+        Activity.occurred_at: clean.occurred_at,
+        Activity.district_code: clean.district_code,
+        Activity.village_code: clean.village_code,
+        Activity.rw: clean.rw,
+        Activity.title: clean.title,
+        Activity.description: clean.description,
+        Activity.senkom_members: json.dumps(clean.senkom_members),
+        Activity.officers: json.dumps(clean.officers),
+        Activity.senkom_count: len(clean.senkom_members),
+        Activity.officer_count: len(clean.officers),
+        Activity.residents_reached: clean.residents_reached,
+        Activity.preemptive: clean.preemptive,
+    }
+
+
+async def update_activity(
+    competition_id: int, user: CurrentUser, activity_id: int, clean: CleanActivity
+) -> None:
+    """Changes a submitted activity nobody has reviewed yet; the change is in the audit log."""
+    assert user.team_id is not None
+    async with write_transaction(lock=f"activity:{user.team_id}"):
+        row = (
+            await Activity.select(Activity.id, Activity.status, Activity.team, Activity.title)
+            .where(Activity.id == activity_id)
+            .first()
+        )
+        if row is None or row["team"] != user.team_id or not await may_change(row):
+            raise NotEditable()
+        type_row = await (
+            ActivityType.select(ActivityType.id)
+            .where((ActivityType.competition == competition_id) & (ActivityType.code == clean.type_code))
+            .first()
+        )
+        assert type_row is not None
+        values = _fields(clean)
+        values[Activity.activity_type] = type_row["id"]
+        values[Activity.updated_at] = datetime.now(UTC)
+        await Activity.update(values).where(Activity.id == activity_id)
+        await audit.record(
+            actor_id=user.id,
+            actor_name=user.username,
+            action="activity.edit",
+            object_type="activity",
+            object_id=activity_id,
+            before={"title": row["title"]},
+            after={"title": clean.title, "type": clean.type_code},
+            competition_id=competition_id,
+        )
+
+
+async def withdraw(competition_id: int, user: CurrentUser, activity_id: int) -> list[str]:
+    """Removes a submitted, unreviewed activity; returns the stored photo files to delete afterwards."""
+    assert user.team_id is not None
+    async with write_transaction(lock=f"activity:{user.team_id}"):
+        row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
+        if row is None or row["team.id"] != user.team_id or not await may_change(row):
+            raise NotEditable()
+        photos = await Photo.select(Photo.path, Photo.thumb_path).where(Photo.activity == activity_id)
+        await Photo.delete().where(Photo.activity == activity_id)
+        await Activity.delete().where(Activity.id == activity_id)
+        await audit.record(
+            actor_id=user.id,
+            actor_name=user.username,
+            action="activity.withdraw",
+            object_type="activity",
+            object_id=activity_id,
+            before={"title": row["title"], "type": row["activity_type.code"], "photos": len(photos)},
+            competition_id=competition_id,
+        )
+        files = [p for photo in photos for p in (photo["path"], photo["thumb_path"]) if p]
+        # A corrected copy shares the stored files of the rejected original: those stay.
+        still = await Photo.select(Photo.path, Photo.thumb_path).where(
+            Photo.path.is_in([photo["path"] for photo in photos] or [""])
+        )
+        kept = {p for photo in still for p in (photo["path"], photo["thumb_path"])}
+    return [p for p in files if p not in kept]
+
+
+async def resubmit(
+    competition_id: int, user: CurrentUser, rejected_id: int, clean: CleanActivity
+) -> tuple[int, bool]:
+    """Sends a corrected copy of a rejected activity once; its photos come along (same stored files)."""
+    assert user.team_id is not None
+    row = (
+        await Activity.select(Activity.id, Activity.team, Activity.status)
+        .where(Activity.id == rejected_id)
+        .first()
+    )
+    if row is None or row["team"] != user.team_id or row["status"] != "rejected":
+        raise NotEditable()
+    if (
+        (await Activity.select(Activity.idempotency_key).where(Activity.id == rejected_id).first() or {})
+        .get("idempotency_key", "")
+        .startswith(RESUBMIT_PREFIX)
+    ):
+        raise NotEditable()  # a corrected copy is not corrected again
+    clean.idempotency_key = resubmit_key(rejected_id)
+    try:
+        new_id, created = await submit(competition_id, user, clean)
+    except IdempotencyConflict as exc:
+        return exc.activity_id, False
+    if created:
+        async with write_transaction(lock=f"activity-photo:{new_id}"):
+            for photo in await Photo.select().where(Photo.activity == rejected_id).order_by(Photo.id):
+                if not await Photo.exists().where(
+                    (Photo.activity == new_id) & (Photo.sha256 == photo["sha256"])
+                ):
+                    copy = {k: v for k, v in photo.items() if k not in ("id", "activity", "created_at")}
+                    await Photo(activity=new_id, **copy).save()
+    return new_id, created
+
+
+async def timeline(row: dict[str, Any]) -> list[dict[str, Any]]:
+    """What happened to the activity, oldest first: sent, edited, each judge's decision (with the reason),
+    and a corrected copy sent again."""
+    events: list[dict[str, Any]] = []
+    key = await Activity.select(Activity.idempotency_key).where(Activity.id == row["id"]).first()
+    original = (key or {}).get("idempotency_key") or ""
+    events.append(
+        {
+            "kind": "resubmitted" if original.startswith(RESUBMIT_PREFIX) else "submitted",
+            "at": row["submitted_at"],
+            "of": original[len(RESUBMIT_PREFIX) :] if original.startswith(RESUBMIT_PREFIX) else None,
+        }
+    )
+    edits = await AuditEvent.select(AuditEvent.at).where(
+        (AuditEvent.action == "activity.edit")
+        & (AuditEvent.object_type == "activity")
+        & (AuditEvent.object_id == str(row["id"]))
+    )
+    events += [{"kind": "edited", "at": e["at"]} for e in edits]
+    reviews = (
+        await Review.select(Review.decision, Review.reason, Review.created_at)
+        .where(Review.activity == row["id"])
+        .order_by(Review.id)
+    )
+    for review in reviews:
+        events.append(
+            {
+                "kind": "review",
+                "decision": review["decision"],
+                "reason": review["reason"],
+                "at": review["created_at"],
+            }
+        )
+    if row["status"] == "submitted" and reviews:
+        events.append({"kind": "in_review", "at": reviews[-1]["created_at"]})
+    elif row["status"] in ("verified", "rejected"):
+        last = reviews[-1]["created_at"] if reviews else row.get("updated_at") or row["submitted_at"]
+        reason = next((r["reason"] for r in reversed(reviews) if r["decision"] == "rejected"), "")
+        events.append(
+            {"kind": row["status"], "at": last, "reason": reason if row["status"] == "rejected" else ""}
+        )
+    events.sort(key=lambda e: (e["at"] is None, e["at"] or datetime.min.replace(tzinfo=UTC)))
+    return events
+
+
+LIST_STATUSES = ("submitted", "verified", "rejected")
+
+
+async def team_activities_by_status(
+    team_id: int, page: int, status: str | None
+) -> tuple[list[dict[str, Any]], int, dict[str, int]]:
+    """One page of the team's activities (optionally of one status) and the count of each status."""
+    where = Activity.team == team_id
+    if status in LIST_STATUSES:
+        where = where & (Activity.status == status)
+    rows = await (
+        Activity.select(*ACTIVITY_COLUMNS)
+        .where(where)
+        .order_by(Activity.id, ascending=False)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    counts = {s: 0 for s in LIST_STATUSES}
+    for row in await Activity.select(Activity.status, Activity.id).where(Activity.team == team_id):
+        counts[row["status"]] = counts.get(row["status"], 0) + 1
+    total = sum(counts.values()) if status not in LIST_STATUSES else counts[status]
+    return [_decode(r) for r in rows], total, counts

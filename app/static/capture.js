@@ -49,7 +49,7 @@
 
   function save() {
     clearTimeout(timer);
-    if (sending) return;
+    if (sending || !form.dataset.draftUrl) return;
     var body = fields();
     fetch(form.dataset.draftUrl, { method: "POST", body: body, credentials: "same-origin" })
       .then(function (r) { return r.ok ? r.json() : null; })
