@@ -3,9 +3,11 @@ publishes it, an open public leaderboard changes without a reload, and the previ
 
 from __future__ import annotations
 
+import pytest
 from demo_accounts import PASSWORD, SURABAYA
 from pages import LeaderboardPage, LoginPage, NewContext
 from playwright.sync_api import Locator, Page, expect
+from test_walkthrough import too_wide
 
 BOARD_REFRESH_TIMEOUT = 20_000  # ms: the open board follows published standings by itself
 ORGANISER = "panitia"
@@ -132,3 +134,25 @@ def test_compose_preview_publish_board_changes_then_restore(new_context: NewCont
     assert RulesEditorPage(organiser).in_force_version() == previous + 2
     expect(board.score_cell(SURABAYA)).to_have_text(score_before, timeout=BOARD_REFRESH_TIMEOUT)
     assert board.score_cell(SURABAYA).inner_text() != score_published
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/panitia/aturan",
+        "/panitia/aturan/pratinjau",
+        "/panitia/aturan/terbitkan",
+        "/panitia/audit",
+        "/panitia/akun/impor",
+        "/panitia/musim",
+        "/panitia/penyesuaian",
+        "/aturan",
+    ],
+)
+def test_console_pages_fit_a_360_px_phone(new_context: NewContext, path: str) -> None:
+    page = new_context(phone=True).new_page()
+    LoginPage(page).goto().sign_in(ORGANISER, PASSWORD)
+    page.goto(path)
+    page.wait_for_load_state("load")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{path} is {width} px wide on a 360 px screen: {too_wide(page)}"
