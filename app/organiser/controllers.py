@@ -447,7 +447,7 @@ class AccountConsoleController(Controller):
             )
         rows = await accounts.validate_rows(competition.id if competition else None, records)
         bad = [r for r in rows if r.errors]
-        return page(
+        response = page(
             request,
             "organiser/import.html",
             status_code=422 if bad or not rows else 200,
@@ -457,6 +457,9 @@ class AccountConsoleController(Controller):
             payload=accounts.rows_payload(rows) if rows and not bad else "",
             created=None,
         )
+        # The confirmation form carries the file's rows (passwords included): never keep it in a cache.
+        response.headers["Cache-Control"] = "no-store"
+        return response
 
     @post("/impor/simpan")
     async def import_write(self, request: Request[Any, Any, Any]) -> Template:
@@ -478,9 +481,11 @@ class AccountConsoleController(Controller):
             except ValueError:
                 error = i18n._("A username was taken meanwhile; nothing was written. Upload the file again.")
             else:
-                return page(
+                done = page(
                     request, "organiser/import.html", rows=None, error=None, payload="", created=created
                 )
+                done.headers["Cache-Control"] = "no-store"  # generated passwords are shown once
+                return done
         return page(
             request,
             "organiser/import.html",

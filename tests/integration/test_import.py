@@ -69,6 +69,7 @@ async def test_bad_rows_are_named_and_nothing_is_written(app, season, browser_fa
         "/panitia/akun/impor", files={"file": ("akun.csv", FIXED.encode(), "text/csv")}
     )
     assert response.status_code == 200, response.text
+    assert response.headers["cache-control"] == "no-store"
     assert all(errors == [] for errors in rows(response.text).values())
     assert await _accounts() == before
     payload = re.search(r'name="payload" value="([^"]+)"', response.text).group(1)
