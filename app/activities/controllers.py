@@ -71,6 +71,7 @@ class ActivityController(Controller):
         restored: bool = False,
         mode: str = "new",
         target: int | None = None,
+        kept: list[str] | None = None,
     ) -> Template:
         user = current_user(request)
         assert user is not None and user.team_code is not None
@@ -105,6 +106,7 @@ class ActivityController(Controller):
             restored=restored,
             max_mb=photos.MAX_BYTES // (1024 * 1024),
             mode=mode,
+            kept=kept or [],
             form_action={
                 "edit": f"/kegiatan/{target}/ubah",
                 "resubmit": f"/kegiatan/{target}/kirim-ulang",
@@ -138,23 +140,12 @@ class ActivityController(Controller):
         competition = await _competition()
         user = current_user(request)
         assert user is not None and user.team_code is not None
-        form = await request.form()
-        data, errors = forms.from_form(form)
-        checked = await _checked_photos(form, errors)
-        types = {t["code"] for t in await activity_types(competition.id)}
-        clean = forms.validate(
-            data,
-            errors=errors,
-            type_codes=types,
-            team_code=user.team_code,
-            starts_on=competition.starts_on,
-            ends_on=competition.ends_on,
-            timezone=competition.timezone,
-        )
+        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
         if clean is None:
             if "form" in errors:
                 data.idempotency_key = forms.new_key()
-            return await self._form_page(request, competition, data, errors, status_code=422)
+            kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
+            return await self._form_page(request, competition, data, errors, status_code=422, kept=kept)
         try:
             activity_id, _created = await services.submit(competition.id, user, clean)
         except services.IdempotencyConflict:
@@ -164,12 +155,9 @@ class ActivityController(Controller):
             )
             return await self._form_page(request, competition, data, errors, status_code=409)
         # A retry of the same form finds its activity and adds only what is missing (same content, one photo).
-        for photo in checked:
-            try:
-                await photos.store_photo(settings.var_dir, activity_id, user, photo, max_photos=FORM_PHOTOS)
-            except photos.PhotoError:
-                break
+        await self._store_photos(settings, activity_id, request, checked)
         await services.drop_draft(user.id, clean.idempotency_key)
+        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, clean.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?terkirim=1")
 
     @post("/draf", status_code=200)
@@ -256,12 +244,26 @@ class ActivityController(Controller):
         return row
 
     async def _clean(
-        self, request: Request[Any, Any, Any], competition: CompetitionInfo, form: Any
+        self, request: Request[Any, Any, Any], competition: CompetitionInfo, form: Any, settings: Settings
     ) -> tuple[forms.ActivityInput, dict[str, str], forms.CleanActivity | None, list[photos.CleanPhoto]]:
         user = current_user(request)
         assert user is not None and user.team_code is not None
         data, errors = forms.from_form(form)
         checked = await _checked_photos(form, errors)
+        hashes = [
+            h
+            for h in (form.getall("kept_photos", []) if hasattr(form, "getall") else [])
+            if isinstance(h, str)
+        ]
+        if hashes and "photos" not in errors:
+            kept = await anyio.to_thread.run_sync(
+                photos.load_pending, settings.var_dir, user.id, data.idempotency_key, hashes[:FORM_PHOTOS]
+            )
+            unique = {p.sha256: p for p in kept + checked}
+            checked = list(unique.values())
+            if len(checked) > FORM_PHOTOS:
+                errors["photos"] = i18n._("At most %(n)s photos per activity.", n=FORM_PHOTOS)
+                checked = []
         clean = forms.validate(
             data,
             errors=errors,
@@ -272,6 +274,19 @@ class ActivityController(Controller):
             timezone=competition.timezone,
         )
         return data, errors, clean, checked
+
+    async def _keep(
+        self,
+        settings: Settings,
+        account_id: int,
+        key: str,
+        errors: dict[str, str],
+        checked: list[photos.CleanPhoto],
+    ) -> list[str]:
+        """Valid photos of a refused form wait on the server, so nobody has to choose them again."""
+        if "photos" in errors or not checked:
+            return []
+        return await anyio.to_thread.run_sync(photos.save_pending, settings.var_dir, account_id, key, checked)
 
     async def _store_photos(
         self,
@@ -308,11 +323,12 @@ class ActivityController(Controller):
         await self._own(request, activity_id)
         user = current_user(request)
         assert user is not None
-        data, errors, clean, checked = await self._clean(request, competition, await request.form())
+        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
         if clean is None:
             data.idempotency_key = forms.new_key()
+            kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
             return await self._form_page(
-                request, competition, data, errors, 422, mode="edit", target=activity_id
+                request, competition, data, errors, 422, mode="edit", target=activity_id, kept=kept
             )
         try:
             await services.update_activity(competition.id, user, activity_id, clean)
@@ -322,6 +338,7 @@ class ActivityController(Controller):
                 detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
             ) from None
         await self._store_photos(settings, activity_id, request, checked)
+        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?diubah=1")
 
     @get("/{activity_id:int}/tarik")
@@ -378,11 +395,12 @@ class ActivityController(Controller):
         await self._own(request, activity_id)
         user = current_user(request)
         assert user is not None
-        data, errors, clean, checked = await self._clean(request, competition, await request.form())
+        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
         if clean is None:
             data.idempotency_key = forms.new_key()
+            kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
             return await self._form_page(
-                request, competition, data, errors, 422, mode="resubmit", target=activity_id
+                request, competition, data, errors, 422, mode="resubmit", target=activity_id, kept=kept
             )
         try:
             new_id, _created = await services.resubmit(competition.id, user, activity_id, clean)
@@ -392,6 +410,7 @@ class ActivityController(Controller):
                 detail=i18n._("Only a rejected activity can be corrected and sent again, and only once."),
             ) from None
         await self._store_photos(settings, new_id, request, checked)
+        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{new_id}?terkirim=1")
 
     @get("/{activity_id:int}")

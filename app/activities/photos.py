@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
+import re
+import shutil
+import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -324,3 +328,82 @@ async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> l
                     )
         row["flags"] = flags
     return rows
+
+
+# Photos of a form that came back with errors (no JavaScript: the browser forgets chosen files) wait here,
+# per account and form key, until the corrected form is sent.
+PENDING = "pending"
+
+
+def _pending_dir(var_dir: Path, account_id: int, form_key: str) -> Path | None:
+    try:
+        key = str(uuid.UUID(form_key))
+    except ValueError:
+        return None
+    return var_dir / "uploads" / PENDING / str(int(account_id)) / key
+
+
+def save_pending(var_dir: Path, account_id: int, form_key: str, photos: list[CleanPhoto]) -> list[str]:
+    """Keeps checked photos of a refused form; returns their content hashes (sent back as hidden fields)."""
+    folder = _pending_dir(var_dir, account_id, form_key)
+    if folder is None or not photos:
+        return []
+    folder.mkdir(parents=True, exist_ok=True)
+    kept = []
+    for photo in photos:
+        meta = {
+            "content_type": photo.content_type,
+            "extension": photo.extension,
+            "width": photo.width,
+            "height": photo.height,
+            "phash": photo.phash,
+            "taken_at": photo.taken_at.isoformat() if photo.taken_at else None,
+            "gps_lat": photo.gps_lat,
+            "gps_lon": photo.gps_lon,
+        }
+        (folder / f"{photo.sha256}.img").write_bytes(photo.content)
+        (folder / f"{photo.sha256}.thumb").write_bytes(photo.thumbnail)
+        (folder / f"{photo.sha256}.json").write_text(json.dumps(meta))
+        kept.append(photo.sha256)
+    return kept
+
+
+def load_pending(var_dir: Path, account_id: int, form_key: str, hashes: list[str]) -> list[CleanPhoto]:
+    folder = _pending_dir(var_dir, account_id, form_key)
+    if folder is None:
+        return []
+    found = []
+    for sha in dict.fromkeys(hashes):
+        if not re.fullmatch(r"[0-9a-f]{64}", sha or ""):
+            continue
+        try:
+            meta = json.loads((folder / f"{sha}.json").read_text())
+            content = (folder / f"{sha}.img").read_bytes()
+            thumbnail = (folder / f"{sha}.thumb").read_bytes()
+        except (OSError, ValueError):
+            continue
+        if hashlib.sha256(content).hexdigest() != sha:
+            continue
+        taken = meta.get("taken_at")
+        found.append(
+            CleanPhoto(
+                content=content,
+                sha256=sha,
+                content_type=meta["content_type"],
+                extension=meta["extension"],
+                width=meta["width"],
+                height=meta["height"],
+                phash=meta.get("phash", ""),
+                thumbnail=thumbnail,
+                taken_at=datetime.fromisoformat(taken) if taken else None,
+                gps_lat=meta.get("gps_lat"),
+                gps_lon=meta.get("gps_lon"),
+            )
+        )
+    return found
+
+
+def drop_pending(var_dir: Path, account_id: int, form_key: str) -> None:
+    folder = _pending_dir(var_dir, account_id, form_key)
+    if folder is not None and folder.is_dir():
+        shutil.rmtree(folder, ignore_errors=True)

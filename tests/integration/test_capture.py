@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import re
 import struct
 import zlib
 from datetime import UTC, datetime, timedelta
@@ -272,3 +273,33 @@ async def test_a_signed_in_account_gets_its_language_on_a_new_device(season, bro
     other = await browser_factory("peserta.sby")
     page = await other.get("/kegiatan/baru")
     assert '<html lang="en">' in page.text and "Record a joint activity" in page.text
+
+
+async def test_photos_of_a_refused_form_are_kept_for_the_corrected_one(season, browser_factory, settings):
+    b = await browser_factory("peserta.sby")
+    photo = picture(60, exif=phone_exif())
+    key, refused = await _send(b, [("a.jpg", photo, "image/jpeg")], title="")
+    assert refused.status_code == 422 and 'data-testid="kept-photos"' in refused.text
+    kept = re.findall(r'name="kept_photos" value="([0-9a-f]{64})"', refused.text)
+    assert len(kept) == 1 and form_key(refused.text) == key
+    assert await Activity.count() == 0 and await Photo.count() == 0
+    # The corrected form is sent without choosing the photo again (a browser without JavaScript forgets it).
+    forged = "0" * 64
+    sent = await b.post(
+        "/kegiatan/baru",
+        data={**activity_form(key, title="Judul sudah diisi"), "kept_photos": [kept[0], forged]},
+    )
+    assert sent.status_code in (302, 303), sent.text[:500]
+    rows = await Photo.select()
+    assert len(rows) == 1 and rows[0]["sha256"] == kept[0]
+    assert rows[0]["taken_at"] == datetime(2024, 2, 14, 0, 30, tzinfo=UTC)  # the EXIF facts came along
+    pending = Path(settings.var_dir) / "uploads" / "pending"
+    assert not any(p.is_file() for p in pending.rglob("*"))
+    # Another account cannot claim the kept photo of someone else's form.
+    other = await browser_factory("peserta.mlg")
+    key2 = form_key((await other.get("/kegiatan/baru")).text)
+    await other.post(
+        "/kegiatan/baru",
+        data={**activity_form(key2, village_code="35.07.01.2001"), "kept_photos": kept[0]},
+    )
+    assert await Photo.count() == 1
