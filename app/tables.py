@@ -223,6 +223,17 @@ class StandingSnapshot(Table, tablename="standing_snapshot"):
     data_version = Integer(default=0)
 
 
+class FinalResult(Table, tablename="final_result"):
+    """The final results as published by the organisers: a copy of the standings that never changes."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    standings = Text(default="[]")
+    ruleset_version = Integer(default=0)
+    note = Varchar(length=200, default="")
+    published_by = ForeignKey(references=Account, null=True, default=None)
+    published_at = Timestamptz(default=TimestamptzNow())
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -240,4 +251,5 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ActivityDraft,
     RulesetDraft,
     StandingSnapshot,
+    FinalResult,
 )

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -22,6 +22,7 @@ from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
+from app.organiser.results import ResultsFinal, final_result
 from app.web import Pager, current_user, page, page_number
 from scoring.registry import get_rule
 from scoring.ruleset import TIE_BREAK_KEYS, Ruleset, ruleset_to_json
@@ -246,9 +247,12 @@ class RulesetController(Controller):
                 error=error,
             )
         note = str(form.get("note") or "").strip()[:NOTE_MAX]
-        published = await rulesets.publish(
-            competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
-        )
+        try:
+            published = await rulesets.publish(
+                competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
+            )
+        except ResultsFinal as exc:
+            raise ClientException(detail=str(exc), status_code=409) from None
         return Redirect(f"/panitia/aturan?terbit={published}")
 
     @get("/versi/{version:int}")
@@ -293,14 +297,17 @@ class RulesetController(Controller):
                 rows=await rulesets.preview(competition, ruleset),
                 error=i18n._("Tick the box to confirm that the restored rules take effect at once."),
             )
-        published = await rulesets.publish(
-            competition,
-            ruleset,
-            actor_id=user.id,
-            actor_name=user.username,
-            note=i18n._("Restored from version %(version)s") % {"version": version},
-            restored_from=version,
-        )
+        try:
+            published = await rulesets.publish(
+                competition,
+                ruleset,
+                actor_id=user.id,
+                actor_name=user.username,
+                note=i18n._("Restored from version %(version)s") % {"version": version},
+                restored_from=version,
+            )
+        except ResultsFinal as exc:
+            raise ClientException(detail=str(exc), status_code=409) from None
         return Redirect(f"/panitia/aturan?terbit={published}")
 
 
@@ -384,10 +391,16 @@ class AuditController(Controller):
 class RulesReferenceController(Controller):
     """ "Aturan penilaian": how points are earned, from the published ruleset and the rules' own docs."""
 
-    path = "/aturan"
+    path = "/"
     guards = [public]
 
-    @get("/")
+    @get("/hasil-akhir")
+    async def final_results(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await current_competition()
+        final = await final_result(competition.id) if competition else None
+        return page(request, "organiser/final_public.html", competition=competition, final=final)
+
+    @get("/aturan")
     async def reference(self, request: Request[Any, Any, Any]) -> Template:
         competition = await current_competition()
         rules: list[dict[str, Any]] = []

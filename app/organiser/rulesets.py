@@ -371,8 +371,10 @@ async def publish(
 ) -> int:
     """The next version, in force at once: stored, standings recomputed, draft cleared, one transaction."""
     from app.leaderboard.services import recompute
+    from app.organiser.results import ensure_open
 
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_open(competition.id)
         before_version, _ = await ruleset_in_force(competition.id)
         version = await save_ruleset(
             competition.id, ruleset, actor_id=actor_id, actor_name=actor_name, note=note

@@ -19,6 +19,7 @@ from app.audit import services as audit
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.db import write_transaction
+from app.organiser import results
 from app.tables import CLUSTERS, Adjustment, Competition
 from app.web import Pager, current_user, page, page_number
 
@@ -280,6 +281,45 @@ class SeasonController(Controller):
         await competitions.replace_rubric(competition, criteria, actor_id=user.id, actor_name=user.username)
         return Redirect("/panitia/musim?rubrik=1#rubrik")
 
+    async def _final_page(
+        self, request: Request[Any, Any, Any], error: str | None = None, status_code: int = 200
+    ) -> Template:
+        from app.leaderboard.services import leaderboard
+
+        competition = await _competition()
+        rows, version = await leaderboard(competition.id)
+        return page(
+            request,
+            "organiser/final.html",
+            status_code=status_code,
+            competition=competition,
+            final=await results.final_result(competition.id),
+            rows=rows,
+            version=version,
+            error=error,
+        )
+
+    @get("/hasil-akhir")
+    async def final_form(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._final_page(request)
+
+    @post("/hasil-akhir")
+    async def final_publish(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        if form.get("confirm") != "1":
+            return await self._final_page(
+                request, i18n._("Tick the box to confirm that the results become final."), status_code=422
+            )
+        note = str(form.get("note") or "").strip()[:200]
+        try:
+            await results.publish_final(competition, actor_id=user.id, actor_name=user.username, note=note)
+        except results.ResultsFinal as exc:
+            return await self._final_page(request, str(exc), status_code=409)
+        return Redirect("/hasil-akhir")
+
 
 class AdjustmentController(Controller):
     path = "/panitia/penyesuaian"
@@ -346,6 +386,10 @@ class AdjustmentController(Controller):
             )
         if not values["reason"]:
             errors["reason"] = i18n._("A reason is required: it is shown on the team's breakdown.")
+        try:
+            await results.ensure_open(competition.id)
+        except results.ResultsFinal as exc:
+            errors["points"] = str(exc)
         if errors or team is None or points is None:
             return await self._page(request, values=values, errors=errors, status_code=422)
         await competitions.add_adjustment(

@@ -151,3 +151,37 @@ async def test_rubric_form(app, season, browser_factory):
     rows = await RubricCriterion.select().order_by(RubricCriterion.position)
     assert [(r["code"], r["weight"]) for r in rows] == [("dampak", "2"), ("bukti", "0.5")]
     assert await AuditEvent.exists().where(AuditEvent.action == "rubric.update")
+
+
+async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, season, browser_factory):
+    from app.tables import FinalResult
+
+    organiser = await browser_factory("panitia")
+    anonymous = await browser_factory()
+    assert 'data-testid="final-none"' in (await anonymous.get("/hasil-akhir")).text
+    page = await organiser.get("/panitia/musim/hasil-akhir")
+    assert page.status_code == 200 and 'href="/panitia/beku"' in page.text
+    refused = await organiser.post("/panitia/musim/hasil-akhir", data={"note": "x"})
+    assert refused.status_code == 422 and await FinalResult.count() == 0
+    await organiser.post(
+        "/panitia/penyesuaian/", data={"team": "35.07", "points": "12", "reason": "Juara lomba cepat tanggap"}
+    )
+    ok = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1", "note": "Ditetapkan"})
+    assert ok.status_code in (302, 303) and ok.headers["location"] == "/hasil-akhir"
+    public = await anonymous.get("/hasil-akhir")
+    rows = re.findall(r'data-testid="final-row" data-team="([\d.]+)"', public.text)
+    assert len(rows) == len(season.team_ids) and rows[0] == "35.07"
+    event = await AuditEvent.select().where(AuditEvent.action == "results.publish_final").first()
+    assert event and "35.07" in event["after"]
+    # Afterwards: no second publication, no new rules, no new adjustments.
+    again = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1"})
+    assert again.status_code in (200, 409) and await FinalResult.count() == 1
+    late = await organiser.post(
+        "/panitia/penyesuaian/", data={"team": "35.78", "points": "5", "reason": "Telat"}
+    )
+    assert late.status_code == 422 and await Adjustment.count() == 1
+    await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})
+    publish = await organiser.post("/panitia/aturan/terbitkan", data={"confirm": "1"})
+    assert publish.status_code == 409
+    restore = await organiser.post("/panitia/aturan/versi/1", data={"confirm": "1"})
+    assert restore.status_code == 409
