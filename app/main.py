@@ -9,6 +9,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from litestar import Litestar
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
@@ -126,6 +127,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "login_limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
         },
         middleware=[auth_middleware],
+        # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key="skip_compression"
+        ),
         csrf_config=CSRFConfig(
             secret=settings.secret_key,
             cookie_name="csrftoken",

@@ -21,6 +21,8 @@ from app.leaderboard import team as team_view
 from app.settings import Settings
 from app.web import current_user, page
 
+# These answer with bytes gzipped once (or a stream): the app's compression must leave them alone.
+NO_COMPRESSION = {"skip_compression": True}
 POLL_SECONDS = 5  # without a live connection
 LIVE_POLL_SECONDS = 30  # with one: the poll only covers a missed event
 
@@ -104,7 +106,7 @@ class LeaderboardController(Controller):
             types=await activity_types(state.id),
         )
 
-    @get("/papan/baris")
+    @get("/papan/baris", opt=NO_COMPRESSION)
     async def rows(
         self,
         request: Request[Any, Any, Any],
@@ -122,7 +124,7 @@ class LeaderboardController(Controller):
         choice = await _choice(state, tampilan, periode)
         return html_bytes(request, await self._fragment(request, state, choice))
 
-    @get("/papan/sse")
+    @get("/papan/sse", opt=NO_COMPRESSION)
     async def stream(
         self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
     ) -> ServerSentEvent:
@@ -249,7 +251,7 @@ class BoardExtrasController(Controller):
             request, "leaderboard/map_page.html", competition=state.info, fragment=rendered.body.decode()
         )
 
-    @get("/peta/isi")
+    @get("/peta/isi", opt=NO_COMPRESSION)
     async def map_fragment(
         self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
     ) -> Response[Any]:
@@ -290,7 +292,7 @@ class BoardExtrasController(Controller):
             fragment=(await self._screen(request, state, 0)).body.decode(),
         )
 
-    @get("/layar/isi")
+    @get("/layar/isi", opt=NO_COMPRESSION)
     async def screen_fragment(
         self,
         request: Request[Any, Any, Any],
@@ -334,7 +336,7 @@ class BoardExtrasController(Controller):
         audience = views.audience_of(current_user(request))
         return await views.fragment(state, choice, audience, i18n.get_locale(), render, kind=f"screen{step}")
 
-    @get(["/papan/unduh.csv", "/papan/unduh.xlsx"])
+    @get(["/papan/unduh.csv", "/papan/unduh.xlsx"], opt=NO_COMPRESSION)
     async def export(
         self,
         request: Request[Any, Any, Any],

@@ -222,13 +222,13 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     else:
         standings = evaluate(ruleset, await load_facts(competition))
         await Standing.delete().where(season_rows)
-        await Standing.insert(
-            *[
-                _standing_row(competition.id, team_ids[r.team], r, version, data_version)
-                for r in standings.rows
-                if r.team in team_ids
-            ]
-        )
+        fresh_rows = [
+            _standing_row(competition.id, team_ids[r.team], r, version, data_version)
+            for r in standings.rows
+            if r.team in team_ids
+        ]
+        if fresh_rows:  # a competition without teams yet has nothing to store
+            await Standing.insert(*fresh_rows)
     await Competition.update({Competition.standings_version: data_version}).where(
         Competition.id == competition.id
     )
