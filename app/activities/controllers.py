@@ -223,12 +223,19 @@ class ActivityController(Controller):
         number = page_number(halaman)
         chosen = status if status in services.LIST_STATUSES else None
         rows, total, counts = await services.team_activities_by_status(user.team_id, number, chosen)
+        competition = await current_competition()
+        caps = (
+            await services.period_caps(competition.id, competition.timezone, user.team_id)
+            if competition
+            else []
+        )
         return page(
             request,
             "activities/list.html",
             activities=rows,
             pager=Pager(number, services.PAGE_SIZE, total),
-            competition=await current_competition(),
+            competition=competition,
+            caps=caps,
             counts=counts,
             status=chosen,
             withdrawn=bool(ditarik),

@@ -406,3 +406,54 @@ async def team_activities_by_status(
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     total = sum(counts.values()) if status not in LIST_STATUSES else counts[status]
     return [_decode(r) for r in rows], total, counts
+
+
+async def period_caps(competition_id: int, timezone: str, team_id: int) -> list[dict[str, Any]]:
+    """For each cap rule of the ruleset in force: the current week or month (in the season's time zone) and
+    how many of the team's activities of that period are verified or still waiting, against the cap."""
+    from zoneinfo import ZoneInfo
+
+    from app.competitions.services import ruleset_in_force
+
+    _version, ruleset = await ruleset_in_force(competition_id)
+    tz = ZoneInfo(timezone)
+    today = datetime.now(UTC).astimezone(tz).date()
+    result = []
+    for ref in ruleset.rules:
+        if ref.rule != "cap_per_period":
+            continue
+        period = ref.params.get("period", "week")
+        if period == "month":
+            first = today.replace(day=1)
+            after = (first + timedelta(days=32)).replace(day=1)
+        else:
+            first = today - timedelta(days=today.weekday())
+            after = first + timedelta(days=7)
+        start = datetime(first.year, first.month, first.day, tzinfo=tz)
+        end = datetime(after.year, after.month, after.day, tzinfo=tz)
+        rows = await Activity.select(
+            Activity.status, Activity.activity_type.code, Activity.activity_type.name
+        ).where((Activity.team == team_id) & (Activity.occurred_at >= start) & (Activity.occurred_at < end))
+        groups: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            key = row["activity_type.code"] if ref.params.get("scope", "type") == "type" else ""
+            group = groups.setdefault(
+                key, {"type": row["activity_type.name"] if key else "", "verified": 0, "submitted": 0}
+            )
+            if row["status"] in ("verified", "submitted"):
+                group[row["status"]] += 1
+        cap = int(ref.params.get("max", 5))
+        for group in groups.values():
+            group["counted"] = min(group["verified"], cap)
+            group["over"] = group["verified"] > cap
+        result.append(
+            {
+                "period": period,
+                "scope": ref.params.get("scope", "type"),
+                "max": cap,
+                "start": first,
+                "end": after - timedelta(days=1),
+                "groups": sorted(groups.values(), key=lambda g: g["type"]),
+            }
+        )
+    return result

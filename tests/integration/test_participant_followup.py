@@ -4,6 +4,7 @@ corrected and sent once more, and the team's list by status."""
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from app.tables import Activity, AuditEvent, Photo
@@ -124,3 +125,20 @@ async def test_list_by_status(season, browser_factory):
     only = await b.get("/kegiatan?status=verified")
     assert only.text.count('data-testid="activity-item"') == 1 and ">Satu<" in only.text
     assert (await b.get("/kegiatan?status=apa")).status_code == 200
+
+
+async def test_this_weeks_activities_against_the_cap(season, browser_factory):
+    b = await browser_factory("peserta.sby")
+    now_wib = datetime.now(UTC) + timedelta(hours=7)
+    when = (now_wib - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M")
+    ids = [await _sent(b, title=f"Ronda {i}", occurred_at=when) for i in range(7)]
+    judge = await browser_factory("juri.mlg")
+    for activity_id in ids[:6]:
+        await _decide(judge, activity_id, "verified")
+    page = await b.get("/kegiatan")
+    assert page.text.count('data-testid="period-cap"') == 1  # the default ruleset caps each type per week
+    group = re.search(r'data-testid="cap-group">(.*?)</li>', page.text, re.S).group(1)
+    assert indonesian("%(counted)s of %(max)s counted", counted="5", max="5") in group
+    assert indonesian("%(n)s awaiting review", n="1") in group
+    assert indonesian("over the cap: the extra ones do not count") in group
+    assert 'data-testid="team-score-link"' in page.text
