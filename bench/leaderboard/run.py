@@ -150,6 +150,8 @@ def main() -> None:
     parser.add_argument("--reviews", type=int, default=8)
     args = parser.parse_args()
     seed = json.loads(args.seed.read_text())
+    if len(seed["activities"]) < args.reviews:
+        sys.exit("not enough submitted activities left: seed again with more --reviews")
     if not shutil.which("wrk"):
         sys.exit("install wrk (apt-get install wrk)")
     port = free_port()
@@ -162,6 +164,9 @@ def main() -> None:
         report["fragment"] = wrk(f"{base}/papan/baris", args.seconds, args.connections)
         report["fragment_vs_healthz"] = round(report["fragment"]["rps"] / report["healthz"]["rps"], 2)  # type: ignore[index]
         report["sse"] = asyncio.run(sse_latency(port, args.clients, seed, args.reviews))
+        # Each review decides its activity for good: the next run takes the ones still submitted.
+        seed["activities"] = seed["activities"][args.reviews :]
+        args.seed.write_text(json.dumps(seed))
         print(json.dumps(report, indent=2))
     finally:
         server.terminate()
