@@ -109,3 +109,24 @@ def test_fields_are_checked_as_they_are_left_and_the_draft_survives_a_reload(new
     expect(form.description).to_have_value("Tersimpan di server sebelum dimuat ulang.")
     form.discard_draft.click()
     expect(form.title).to_have_value("")
+
+
+def test_a_refused_form_keeps_its_photos(new_context: NewContext, tmp_path: Path) -> None:
+    page = signed_in(new_context)
+    form = CaptureFormPage(page).goto()
+    title = f"Foto tetap ada E2E {uuid.uuid4().hex[:10]}"
+    draft = draft_for(form, title)
+    draft.title = ""
+    form.fill(draft)
+    form.photos.set_input_files([phone_photo(tmp_path / "satu.jpg", 3)])
+    with page.expect_response(
+        lambda r: r.request.method == "POST" and r.url.endswith("/kegiatan/baru")
+    ) as answer:
+        form.submit.click()
+    assert answer.value.status == 422
+    expect(form.field_error("title")).to_be_visible()
+    expect(page.get_by_test_id("kept-photos")).to_be_visible()
+    assert form.photos.evaluate("input => input.files.length") == 1  # still chosen in this browser
+    form.title.fill(title)
+    form.send()
+    expect(ActivityDetailPage(page).photos).to_have_count(1)
