@@ -331,6 +331,10 @@ class ActivityController(Controller):
         user = current_user(request)
         assert user is not None
         data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
+        present = {p["sha256"] for p in await photos.photos_of(activity_id)}
+        if len(present | {p.sha256 for p in checked}) > FORM_PHOTOS:
+            errors["photos"] = i18n._("At most %(n)s photos per activity.", n=FORM_PHOTOS)
+            checked, clean = [], None
         if clean is None:
             data.idempotency_key = forms.new_key()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)

@@ -47,6 +47,15 @@ async def test_change_while_submitted_then_locked_once_reviewed(season, browser_
     assert await AuditEvent.exists().where(AuditEvent.action == "activity.edit")
     detail = await b.get(f"/kegiatan/{activity_id}")
     assert 'data-kind="edited"' in detail.text and 'data-testid="edit-activity"' in detail.text
+    # More than five photos in all is refused with the form kept.
+    many = [("photos", (f"{i}.jpg", picture(70 + i), "image/jpeg")) for i in range(5)]
+    too_many = await b.post(
+        f"/kegiatan/{activity_id}/ubah", data=activity_form(form_key(form.text)), files=many
+    )
+    assert (
+        too_many.status_code == 422 and indonesian("At most %(n)s photos per activity.", n=5) in too_many.text
+    )
+    assert await Photo.count().where(Photo.activity == activity_id) == 1
     # Bad input comes back with the form, nothing changed.
     bad = await b.post(f"/kegiatan/{activity_id}/ubah", data=activity_form(form_key(form.text), title=""))
     assert bad.status_code == 422 and indonesian("Fill in the title of the activity.") in bad.text
