@@ -7,6 +7,7 @@ import io
 import json
 import re
 import shutil
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -343,11 +344,28 @@ def _pending_dir(var_dir: Path, account_id: int, form_key: str) -> Path | None:
     return var_dir / "uploads" / PENDING / str(int(account_id)) / key
 
 
+PENDING_DAYS = 2
+
+
+def _forget_old_pending(account_folder: Path) -> None:
+    """Photos of forms abandoned for days are not kept forever."""
+    if not account_folder.is_dir():
+        return
+    limit = time.time() - PENDING_DAYS * 86400
+    for old in account_folder.iterdir():
+        try:
+            if old.is_dir() and old.stat().st_mtime < limit:
+                shutil.rmtree(old, ignore_errors=True)
+        except OSError:
+            continue
+
+
 def save_pending(var_dir: Path, account_id: int, form_key: str, photos: list[CleanPhoto]) -> list[str]:
     """Keeps checked photos of a refused form; returns their content hashes (sent back as hidden fields)."""
     folder = _pending_dir(var_dir, account_id, form_key)
     if folder is None or not photos:
         return []
+    _forget_old_pending(folder.parent)
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for photo in photos:

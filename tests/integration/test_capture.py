@@ -303,3 +303,23 @@ async def test_photos_of_a_refused_form_are_kept_for_the_corrected_one(season, b
         data={**activity_form(key2, village_code="35.07.01.2001"), "kept_photos": kept[0]},
     )
     assert await Photo.count() == 1
+
+
+def test_photos_of_forms_abandoned_for_days_are_forgotten(tmp_path):
+    import os
+    import time
+    import uuid
+
+    clean = photo_service.clean_image(picture(80))
+    old_key, new_key = str(uuid.uuid4()), str(uuid.uuid4())
+    photo_service.save_pending(tmp_path, 7, old_key, [clean])
+    old = tmp_path / "uploads" / "pending" / "7" / old_key
+    stale = time.time() - 3 * 86400
+    os.utime(old, (stale, stale))
+    assert photo_service.save_pending(tmp_path, 7, new_key, [clean]) == [clean.sha256]
+    assert not old.exists()
+    assert [p.sha256 for p in photo_service.load_pending(tmp_path, 7, new_key, [clean.sha256])] == [
+        clean.sha256
+    ]
+    assert photo_service.load_pending(tmp_path, 8, new_key, [clean.sha256]) == []
+    assert photo_service.save_pending(tmp_path, 7, "../../etc", [clean]) == []
