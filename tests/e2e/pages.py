@@ -245,3 +245,43 @@ class ActivityDetailPage:
 
     def photo_urls(self) -> list[str]:
         return [a.get_attribute("href") or "" for a in self.photos.all()]
+
+
+class MapPage:
+    """The tile map of East Java (/peta): one tile per regency, labelled with its rank."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.map = page.get_by_test_id("map")
+
+    def goto(self) -> MapPage:
+        self.page.goto("/peta")
+        expect(self.map).to_be_visible()
+        return self
+
+    def tile(self, team_code: str) -> Locator:
+        return self.map.get_by_test_id("map-tile").and_(self.page.locator(f'[data-team="{team_code}"]'))
+
+    def version(self) -> str:
+        return self.map.get_attribute("data-version") or ""
+
+
+class RevealPage:
+    """Award night (/panitia/pengumuman): the places uncovered one key press at a time."""
+
+    def __init__(self, page: Page) -> None:
+        self.page = page
+        self.list = page.get_by_test_id("reveal")
+        self.rows = page.get_by_test_id("reveal-row")
+        self.done = page.get_by_test_id("reveal-done")
+
+    def goto(self) -> RevealPage:
+        self.page.goto("/panitia/pengumuman")
+        expect(self.list).to_be_attached()  # empty (and so of no height) until the first place
+        return self
+
+    def step(self) -> int:
+        return int(self.list.get_attribute("data-step") or "0")
+
+    def total(self) -> int:
+        return int(self.list.get_attribute("data-total") or "0")

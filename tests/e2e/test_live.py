@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from demo_accounts import JUDGE, PARTICIPANT, SURABAYA
-from pages import JudgeQueuePage, LeaderboardPage, NewContext
+from pages import JudgeQueuePage, LeaderboardPage, MapPage, NewContext, RevealPage
 from playwright.sync_api import Page, expect
 from test_walkthrough import record_activity, signed_in, unique_title
 
@@ -104,7 +104,10 @@ def test_one_browser_verifies_and_the_others_board_and_team_page_follow(new_cont
     board = LeaderboardPage(board_page).goto()
     team_page = visitor.new_page()
     team_page.goto(f"/tim/{SURABAYA}")
-    for page in (board_page, team_page):
+    map_page = visitor.new_page()
+    tile_map = MapPage(map_page).goto()
+    map_version = tile_map.version()
+    for page in (board_page, team_page, map_page):
         expect(page.locator("html[data-live='1']")).to_have_count(1)
         page.evaluate("window.__sameDocument = true")
     counted_before = board.counted(SURABAYA)
@@ -119,7 +122,11 @@ def test_one_browser_verifies_and_the_others_board_and_team_page_follow(new_cont
     expect(
         team_page.locator(f'[data-testid="recent-activities"] [data-activity-id="{activity_id}"]')
     ).to_have_count(1)
-    for page in (board_page, team_page):
+    expect(tile_map.map).not_to_have_attribute("data-version", map_version, timeout=LIVE_TIMEOUT)
+    expect(tile_map.tile(SURABAYA)).to_have_attribute(
+        "data-rank", board.row(SURABAYA).get_attribute("data-rank") or ""
+    )
+    for page in (board_page, team_page, map_page):
         assert page.evaluate("window.__sameDocument === true"), "the page was reloaded"
 
 
@@ -160,3 +167,22 @@ def test_a_freeze_hides_changes_from_the_public_but_not_the_organiser(
         expect(public_page.get_by_test_id("frozen-notice")).to_have_count(0)
     finally:
         stop.set()
+
+
+def test_the_reveal_uncovers_the_places_from_the_last_to_juara_one(organiser: Page) -> None:
+    reveal = RevealPage(organiser).goto()
+    total = reveal.total()
+    assert total >= 3 and reveal.step() == 0
+    expect(reveal.rows).to_have_count(0)
+    shown_ranks: list[int] = []
+    for step in range(1, total + 1):
+        organiser.keyboard.press("ArrowRight" if step % 2 else " ")
+        expect(reveal.list).to_have_attribute("data-step", str(step))
+        expect(reveal.rows).to_have_count(step)
+        latest = organiser.locator("[data-testid=reveal-row].latest")
+        shown_ranks.append(int(latest.get_attribute("data-rank") or "0"))
+    assert shown_ranks == sorted(shown_ranks, reverse=True) and shown_ranks[-1] == 1
+    expect(reveal.done).to_be_visible()
+    expect(reveal.rows.first).to_contain_text("Juara I")
+    organiser.keyboard.press("ArrowLeft")
+    expect(reveal.list).to_have_attribute("data-step", str(total - 1))
