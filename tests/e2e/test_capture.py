@@ -74,7 +74,10 @@ def test_two_photos_through_a_lost_connection_make_one_activity(
 
     detail = ActivityDetailPage(page)
     expect(detail.photos).to_have_count(2)
+    expect(page.get_by_test_id("timeline-event")).to_have_count(1)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert ActivityListPage(page).goto().count_titled(title) == 1
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     # The copy anyone can open carries no EXIF (no camera, no time, no position).
     page.goto(f"/kegiatan/{activity_id}")
     for url in detail.photo_urls():
