@@ -5,55 +5,12 @@ from __future__ import annotations
 
 import pytest
 from demo_accounts import PASSWORD, SURABAYA
-from pages import LeaderboardPage, LoginPage, NewContext
-from playwright.sync_api import Locator, Page, expect
+from pages import LeaderboardPage, LoginPage, NewContext, RulesEditorPage
+from playwright.sync_api import Page, expect
 from test_walkthrough import too_wide
 
 BOARD_REFRESH_TIMEOUT = 20_000  # ms: the open board follows published standings by itself
 ORGANISER = "panitia"
-
-
-class RulesEditorPage:
-    """/panitia/aturan: the draft's rules, the add/remove/reorder forms (htmx-enhanced) and the versions."""
-
-    def __init__(self, page: Page) -> None:
-        self.page = page
-        self.rules = page.get_by_test_id("draft-rule")
-        self.add_select = page.get_by_test_id("add-rule-select")
-        self.add_button = page.get_by_test_id("add-rule")
-        self.clear_button = page.get_by_test_id("clear-draft")
-        self.preview_link = page.get_by_test_id("preview")
-        self.publish_link = page.get_by_test_id("publish")
-        self.versions = page.get_by_test_id("version-row")
-
-    def goto(self) -> RulesEditorPage:
-        self.page.goto("/panitia/aturan")
-        expect(self.page.get_by_test_id("draft-rules")).to_be_attached()
-        return self
-
-    def rule(self, rule_id: str) -> Locator:
-        return self.page.locator(f'[data-testid="draft-rule"][data-rule="{rule_id}"]')
-
-    def clear(self) -> None:
-        self.clear_button.click()
-        expect(self.page.get_by_test_id("draft-empty")).to_be_visible()
-
-    def add(self, rule_id: str) -> None:
-        count = self.rules.count()
-        self.add_select.select_option(rule_id)
-        self.add_button.click()
-        expect(self.rules).to_have_count(count + 1)
-        expect(self.rule(rule_id)).to_be_visible()
-
-    def set_param(self, rule_id: str, name: str, value: str) -> None:
-        self.rule(rule_id).get_by_test_id(f"param-{name}").fill(value)
-
-    def save_params(self, rule_id: str) -> None:
-        self.rule(rule_id).get_by_test_id("params-save").click()
-
-    def in_force_version(self) -> int:
-        row = self.page.locator('[data-testid="version-row"]:has([data-testid="in-force-badge"])')
-        return int(row.get_attribute("data-version") or 0)
 
 
 def signed_in(new_context: NewContext, username: str) -> Page:
