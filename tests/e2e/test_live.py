@@ -14,7 +14,7 @@ import pytest
 from demo_accounts import JUDGE, PARTICIPANT, SURABAYA
 from pages import JudgeQueuePage, LeaderboardPage, MapPage, NewContext, RevealPage
 from playwright.sync_api import Page, expect
-from test_walkthrough import record_activity, signed_in, unique_title
+from test_walkthrough import record_activity, signed_in, too_wide, unique_title
 
 LIVE_TIMEOUT = 8_000  # ms: well under the 30 s poll a live page falls back to
 
@@ -186,3 +186,12 @@ def test_the_reveal_uncovers_the_places_from_the_last_to_juara_one(organiser: Pa
     expect(reveal.rows.first).to_contain_text("Juara I")
     organiser.keyboard.press("ArrowLeft")
     expect(reveal.list).to_have_attribute("data-step", str(total - 1))
+
+
+@pytest.mark.parametrize("path", ["/?tampilan=type:DDS", "/peta", f"/tim/{SURABAYA}", "/layar"])
+def test_leaderboard_pages_fit_a_360_px_phone(new_context: NewContext, path: str) -> None:
+    page = new_context(phone=True).new_page()
+    page.goto(path)
+    page.wait_for_load_state("load")
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 360, f"{path} is {width} px wide on a 360 px screen; too wide: {too_wide(page)}"

@@ -232,3 +232,37 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
     assert any(ch == [live.channel(cid, "public")] for _, ch in recorder.published)
     page = (await public.get("/")).text
     assert "frozen-notice" not in page and re.search(r'data-team="35.78" data-rank="1"', page)
+
+
+async def test_weeks_start_on_monday_in_the_competitions_time_zone(season, browser_factory):
+    """Monday 00:30 WIB is Sunday 17:30 UTC: it belongs to the new week, not to the one ending."""
+    today = datetime.now(UTC).date()
+    monday = _weekday(today - timedelta(days=14), 0)
+    sunday = monday - timedelta(days=1)
+    dds = await ActivityType.select(ActivityType.id).where(ActivityType.code == "DDS").first()
+    async with write_transaction():
+        await Activity.insert(
+            Activity(
+                competition=season.competition.id,
+                team=season.team_ids[A],
+                activity_type=dds["id"],
+                occurred_at=datetime(sunday.year, sunday.month, sunday.day, 17, 30, tzinfo=UTC),
+                village_code=f"{A}.01.1001",
+                title="Senin dini hari",
+                senkom_count=2,
+                officer_count=1,
+                residents_reached=40,
+                preemptive=True,
+                status="verified",
+            )
+        )
+        await recompute(season.competition)
+    public = await browser_factory()
+    new_week = dict(
+        (t, r) for t, r, _ in _rows((await public.get(f"/papan/baris?periode={_label(monday)}")).text)
+    )
+    old_week = dict(
+        (t, r) for t, r, _ in _rows((await public.get(f"/papan/baris?periode={_label(sunday)}")).text)
+    )
+    assert new_week[A] == 1 and new_week["35.01"] == 2
+    assert old_week[A] == 1 and old_week["35.01"] == 1  # nobody scored in the week that ended on Sunday
