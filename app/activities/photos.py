@@ -308,7 +308,16 @@ async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> l
             Photo.select(
                 Photo.id, Photo.activity, Photo.phash, Photo.activity.team.code.as_alias("team_code")
             )
-            .where((Photo.activity != activity_id) & (Photo.phash != ""))
+            .where(
+                (Photo.activity != activity_id)
+                & (Photo.phash != "")
+                # The same season: its activities are what the judges compare.
+                & (
+                    Photo.activity.competition.is_in(
+                        Activity.select(Activity.competition).where(Activity.id == activity_id)
+                    )
+                )
+            )
             .order_by(Photo.id)
         )
     for row in rows:
