@@ -391,7 +391,7 @@ class ActivityController(Controller):
         again = await services.resubmission_of(user.team_id, activity_id)
         if again is not None:
             return Redirect(f"/kegiatan/{again}")
-        if row["status"] != "rejected":
+        if row["status"] != "rejected" or await services.is_resubmission(activity_id):
             raise HTTPException(
                 status_code=409, detail=i18n._("Only a rejected activity can be corrected and sent again.")
             )

@@ -457,3 +457,8 @@ async def period_caps(competition_id: int, timezone: str, team_id: int) -> list[
             }
         )
     return result
+
+
+async def is_resubmission(activity_id: int) -> bool:
+    row = await Activity.select(Activity.idempotency_key).where(Activity.id == activity_id).first()
+    return bool(row and (row["idempotency_key"] or "").startswith(RESUBMIT_PREFIX))

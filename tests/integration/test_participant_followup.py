@@ -118,7 +118,7 @@ async def test_a_rejected_activity_is_corrected_and_sent_once_more(season, brows
     assert (await b.get(f"/kegiatan/{rejected_id}/kirim-ulang")).headers["location"] == f"/kegiatan/{new_id}"
     # The corrected copy, rejected again, is not sent a third time.
     await _decide(judge, new_id, "rejected", "Masih kurang")
-    assert (await b.get(f"/kegiatan/{new_id}/kirim-ulang")).status_code == 200
+    assert (await b.get(f"/kegiatan/{new_id}/kirim-ulang")).status_code == 409
     third = await b.post(f"/kegiatan/{new_id}/kirim-ulang", data=data)
     assert third.status_code == 409 and await Activity.count() == 2
 
