@@ -25,6 +25,8 @@ from app.web import current_user, page
 NO_COMPRESSION = {"skip_compression": True}
 POLL_SECONDS = 5  # without a live connection
 LIVE_POLL_SECONDS = 30  # with one: the poll only covers a missed event
+# A 204 ("unchanged") is decided on a state at most this old: another worker may have committed.
+FRESH_SECONDS = 0.25
 
 
 def _render(request: Request[Any, Any, Any], template: str, **context: Any) -> str:
@@ -56,6 +58,15 @@ async def _choice(state: views.State, view: str | None, period: str | None) -> v
             detail=i18n._("Choose a view and a period from the lists."),
         )
     return choice
+
+
+async def _unchanged(request: Request[Any, Any, Any], versi: int | None) -> bool:
+    """The page already shows the version its audience may see (checked on a state at most
+    FRESH_SECONDS old, so a commit in another worker is not answered with "unchanged")."""
+    if versi is None:
+        return False
+    state = await views.current_state(max_age=FRESH_SECONDS)
+    return state is not None and versi == state.version_for(views.audience_of(current_user(request)))
 
 
 def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
@@ -114,13 +125,12 @@ class LeaderboardController(Controller):
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Response[Any]:
+        if await _unchanged(request, versi):
+            # htmx swaps nothing on 204: the poll costs a few bytes while nothing changed.
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        audience = views.audience_of(current_user(request))
-        if versi is not None and versi == state.version_for(audience):
-            # htmx swaps nothing on 204: the poll costs a few bytes while nothing changed.
-            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         choice = await _choice(state, tampilan, periode)
         return html_bytes(request, await self._fragment(request, state, choice))
 
@@ -155,10 +165,11 @@ class LeaderboardController(Controller):
     async def team_fragment(
         self, request: Request[Any, Any, Any], code: FromPath[str], versi: FromQuery[int | None] = None
     ) -> Response[Any]:
+        unchanged = await _unchanged(request, versi)
         state, team = await self._team(code)
-        audience = views.audience_of(current_user(request))
-        if versi is not None and versi == state.version_for(audience):
+        if unchanged:
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
+        audience = views.audience_of(current_user(request))
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
         body = _render(request, "leaderboard/team_summary.html", team=team, s=summary)
         return Response(body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
@@ -255,11 +266,11 @@ class BoardExtrasController(Controller):
     async def map_fragment(
         self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
     ) -> Response[Any]:
+        if await _unchanged(request, versi):
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        if versi is not None and versi == state.version_for(views.audience_of(current_user(request))):
-            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         return html_bytes(request, await self._map(request, state))
 
     async def _map(self, request: Request[Any, Any, Any], state: views.State) -> views.Rendered:
@@ -299,11 +310,11 @@ class BoardExtrasController(Controller):
         langkah: FromQuery[int] = 0,
         versi: FromQuery[int | None] = None,
     ) -> Response[Any]:
+        if await _unchanged(request, versi):
+            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        if versi is not None and versi == state.version_for(views.audience_of(current_user(request))):
-            return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         return html_bytes(request, await self._screen(request, state, langkah))
 
     async def _screen(self, request: Request[Any, Any, Any], state: views.State, step: int) -> views.Rendered:

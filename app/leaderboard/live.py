@@ -130,6 +130,10 @@ async def stream(
                 except StopAsyncIteration:
                     return
                 pending = None
+                # Another worker may have committed: this one must not answer "unchanged" from its cache.
+                from app.leaderboard import views
+
+                views.invalidate()
                 yield ServerSentEventMessage(event="changed", data=payload.decode())
         finally:
             if pending is not None and not pending.done():

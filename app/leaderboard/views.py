@@ -94,10 +94,13 @@ def _state(row: dict[str, Any]) -> State:
     )
 
 
-async def _cached_state(key: Any, load: Callable[[], Awaitable[dict[str, Any] | None]]) -> State | None:
+async def _cached_state(
+    key: Any, load: Callable[[], Awaitable[dict[str, Any] | None]], max_age: float | None = None
+) -> State | None:
     now = time.monotonic()
     hit = _states.get(key)
-    if hit is not None and hit[0] > now:
+    fresh_until = hit[0] - STATE_TTL_SECONDS + max_age if hit is not None and max_age is not None else None
+    if hit is not None and hit[0] > now and (fresh_until is None or fresh_until > now):
         return hit[1]
     row = await load()
     state = _state(row) if row else None
@@ -105,7 +108,10 @@ async def _cached_state(key: Any, load: Callable[[], Awaitable[dict[str, Any] | 
     return state
 
 
-async def current_state() -> State | None:
+async def current_state(max_age: float | None = None) -> State | None:
+    """The current competition's state, cached for STATE_TTL_SECONDS; `max_age` asks for a fresher one
+    (a "nothing changed" answer must not come from a state another process has already moved past)."""
+
     async def load() -> dict[str, Any] | None:
         row = (
             await Competition.select().where(Competition.is_current.eq(True)).order_by(Competition.id).first()
@@ -114,7 +120,7 @@ async def current_state() -> State | None:
             row = await Competition.select().order_by(Competition.id, ascending=False).first()
         return row
 
-    return await _cached_state("current", load)
+    return await _cached_state("current", load, max_age)
 
 
 async def competition_state(competition_id: int) -> State | None:

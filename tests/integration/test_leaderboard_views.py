@@ -266,3 +266,22 @@ async def test_weeks_start_on_monday_in_the_competitions_time_zone(season, brows
     )
     assert new_week[A] == 1 and new_week["35.01"] == 2
     assert old_week[A] == 1 and old_week["35.01"] == 1  # nobody scored in the week that ended on Sunday
+
+
+async def test_a_commit_in_another_process_is_not_answered_with_204(season, browser_factory):
+    """Another worker's commit reaches this one only through the database: an "unchanged" answer is
+    decided on a state at most a quarter of a second old."""
+    import asyncio
+
+    from app.tables import Competition
+
+    public = await browser_factory()
+    version = int(re.search(r'data-version="(\d+)"', (await public.get("/")).text).group(1))
+    assert (await public.get(f"/papan/baris?versi={version}")).status_code == 204
+    # As another process would: no announcement reaches this one.
+    await Competition.update({Competition.standings_version: version + 1}).where(
+        Competition.id == season.competition.id
+    )
+    await asyncio.sleep(0.3)
+    response = await public.get(f"/papan/baris?versi={version}")
+    assert response.status_code == 200 and f'data-version="{version + 1}"' in response.text
