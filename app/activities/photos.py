@@ -434,3 +434,37 @@ def drop_pending(var_dir: Path, account_id: int, form_key: str) -> None:
     folder = _pending_dir(var_dir, account_id, form_key)
     if folder is not None and folder.is_dir():
         shutil.rmtree(folder, ignore_errors=True)
+
+
+async def photo_summaries(rows: list[dict[str, Any]]) -> dict[int, dict[str, int]]:
+    """For a page of the judges' queue: per activity, how many photos and how many flags (two queries)."""
+    ids = [r["id"] for r in rows]
+    if not ids:
+        return {}
+    mine = await Photo.select(Photo.activity, Photo.phash, Photo.taken_at).where(Photo.activity.is_in(ids))
+    hashed = [p for p in mine if p["phash"]]
+    others: list[dict[str, Any]] = []
+    if hashed:
+        others = await Photo.select(Photo.activity, Photo.phash).where(
+            (Photo.phash != "")
+            & Photo.activity.competition.is_in(
+                Activity.select(Activity.competition).where(Activity.id.is_in(ids))
+            )
+        )
+    occurred = {r["id"]: r.get("occurred_at") for r in rows}
+    summary = {i: {"photos": 0, "flags": 0} for i in ids}
+    for p in mine:
+        entry = summary[p["activity"]]
+        entry["photos"] += 1
+        taken, when = p["taken_at"], occurred.get(p["activity"])
+        if taken is not None and when is not None:
+            taken = taken if taken.tzinfo else taken.replace(tzinfo=UTC)
+            when = when if when.tzinfo else when.replace(tzinfo=UTC)
+            if abs((taken - when).total_seconds()) > DATE_TOLERANCE_HOURS * 3600:
+                entry["flags"] += 1
+        if p["phash"] and any(
+            o["activity"] != p["activity"] and hamming(o["phash"], p["phash"]) <= SAME_PICTURE_BITS
+            for o in others
+        ):
+            entry["flags"] += 1
+    return summary

@@ -43,6 +43,7 @@ class JudgeController(Controller):
             pager=Pager(number, services.PAGE_SIZE, total),
             competition=competition,
             done=selesai,
+            photo_summary=await photo_service.photo_summaries(rows),
             village=regions.village,
             district=regions.district,
             errors={},
