@@ -533,7 +533,12 @@ async def freeze(competition_id: int, actor: Any) -> bool:
         )
         await _copy_season(competition_id, FROZEN_PERIOD)
         await Competition.update(
-            {Competition.frozen_at: now, Competition.frozen_version: row["standings_version"]}
+            # A new version: open pages re-fetch and show the notice (the rows are the same).
+            {
+                Competition.frozen_at: now,
+                Competition.frozen_version: row["standings_version"] + 1,
+                Competition.standings_version: row["standings_version"] + 1,
+            }
         ).where(Competition.id == competition_id)
         await record(
             actor_id=actor.id,
@@ -541,7 +546,7 @@ async def freeze(competition_id: int, actor: Any) -> bool:
             action="leaderboard.freeze",
             object_type="competition",
             object_id=competition_id,
-            after={"frozen_at": now.isoformat(), "version": row["standings_version"]},
+            after={"frozen_at": now.isoformat(), "version": row["standings_version"] + 1},
             competition_id=competition_id,
         )
         await after_commit(lambda: announce(competition_id))
@@ -555,10 +560,17 @@ async def unfreeze(competition_id: int, actor: Any) -> bool:
     from app.leaderboard.live import announce
 
     async with write_transaction(lock=f"competition:{competition_id}"):
-        row = await Competition.select(Competition.frozen_at).where(Competition.id == competition_id).first()
+        row = await (
+            Competition.select(Competition.frozen_at, Competition.standings_version)
+            .where(Competition.id == competition_id)
+            .first()
+        )
         if row is None or row["frozen_at"] is None:
             return False
-        await Competition.update({Competition.frozen_at: None}).where(Competition.id == competition_id)
+        # A new version even when nothing changed meanwhile: public pages drop the frozen notice.
+        await Competition.update(
+            {Competition.frozen_at: None, Competition.standings_version: row["standings_version"] + 1}
+        ).where(Competition.id == competition_id)
         await record(
             actor_id=actor.id,
             actor_name=actor.username,

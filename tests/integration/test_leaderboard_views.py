@@ -172,9 +172,12 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
     assert 'data-testid="freeze"' in form.text
     assert (await public.get("/panitia/beku")).status_code in (302, 303, 401)
     assert (await participant.post("/panitia/beku", data={"action": "freeze"})).status_code == 403
-    frozen_version = int(re.search(r'data-version="(\d+)"', (await public.get("/")).text).group(1))
+    before = int(re.search(r'data-version="(\d+)"', (await public.get("/")).text).group(1))
     response = await organiser.post("/panitia/beku", data={"action": "freeze"})
     assert response.status_code in (302, 303)
+    # The freeze is a version of its own: open public pages re-fetch and show the notice.
+    assert (await public.get(f"/papan/baris?versi={before}")).status_code == 200
+    frozen_version = before + 1
     assert 'data-testid="unfreeze"' in (await organiser.get("/panitia/beku")).text
     recorder.published.clear()
 
@@ -229,6 +232,7 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
 
     recorder.published.clear()
     await organiser.post("/panitia/beku", data={"action": "unfreeze"})
+    assert (await public.get(f"/papan/baris?versi={frozen_version}")).status_code == 200
     assert any(ch == [live.channel(cid, "public")] for _, ch in recorder.published)
     page = (await public.get("/")).text
     assert "frozen-notice" not in page and re.search(r'data-team="35.78" data-rank="1"', page)
@@ -285,3 +289,19 @@ async def test_a_commit_in_another_process_is_not_answered_with_204(season, brow
     await asyncio.sleep(0.3)
     response = await public.get(f"/papan/baris?versi={version}")
     assert response.status_code == 200 and f'data-version="{version + 1}"' in response.text
+
+
+async def test_freeze_and_unfreeze_without_changes_still_refresh_public_pages(season, browser_factory):
+    organiser = await browser_factory("panitia")
+    public = await browser_factory()
+    version = int(re.search(r'data-version="(\d+)"', (await public.get("/")).text).group(1))
+    await organiser.post("/panitia/beku", data={"action": "freeze"})
+    frozen = await public.get(f"/papan/baris?versi={version}")
+    assert frozen.status_code == 200 and 'data-testid="frozen-notice"' in frozen.text
+    frozen_version = int(re.search(r'data-version="(\d+)"', frozen.text).group(1))
+    await organiser.post("/panitia/beku", data={"action": "unfreeze"})
+    live = await public.get(f"/papan/baris?versi={frozen_version}")
+    assert live.status_code == 200 and "frozen-notice" not in live.text
+    assert (await organiser.post("/panitia/beku", data={"action": "unfreeze"})).status_code in (302, 303)
+    wrong = await organiser.post("/panitia/beku", data={"action": "lelehkan"})
+    assert wrong.status_code == 422 and "Pilih bekukan atau buka kembali." in wrong.text
