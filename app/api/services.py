@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -13,7 +12,7 @@ from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.leaderboard.services import load_facts
 from app.tables import Activity, Competition, Review, Standing, Team
-from scoring.engine import Standings, evaluate
+from scoring.engine import evaluate
 from scoring.periods import Period
 
 
@@ -146,50 +145,21 @@ async def stored_board(competition_id: int, lines_for: str | None = None) -> Boa
     return Board(rows[0]["ruleset_version"] if rows else 0, result)
 
 
-class _BoardCache:
-    """Evaluated views and periods, per (competition, standings version, ruleset version, view, period).
-
-    Any change to the facts or the ruleset bumps the standings version, so an entry is never stale; the
-    cache is per process and small, and losing it only costs one evaluation.
-    """
-
-    def __init__(self, size: int = 64) -> None:
-        self.size = size
-        self._entries: OrderedDict[tuple[Any, ...], Standings] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...]) -> Standings | None:
-        value = self._entries.get(key)
-        if value is not None:
-            self._entries.move_to_end(key)
-        return value
-
-    def put(self, key: tuple[Any, ...], value: Standings) -> None:
-        self._entries[key] = value
-        self._entries.move_to_end(key)
-        while len(self._entries) > self.size:
-            self._entries.popitem(last=False)
-
-
-_cache = _BoardCache()
-
-
 async def computed_board(
     competition: CompetitionInfo, view: str, period: Period, lines_for: str | None = None
 ) -> Board:
     """Lines are built only for the team `lines_for` (a season holds far more lines than anyone reads)."""
-    row = (
-        await Competition.select(Competition.standings_version)
-        .where(Competition.id == competition.id)
-        .first()
-    )
-    data_version = row["standings_version"] if row else 0
+    from app.leaderboard import views
+
+    # One cache of facts and evaluated views for the pages and the API (app.leaderboard.views).
+    state = await views.competition_state(competition.id, max_age=0)
     version, ruleset = await ruleset_in_force(competition.id)
-    key = (competition.id, data_version, version, view, str(period))
-    standings = _cache.get(key)
-    if standings is None:
-        facts = await load_facts(competition)
-        standings = evaluate(ruleset, facts, None if period.kind == "season" else period, view)
-        _cache.put(key, standings)
+    if state is None:
+        standings = evaluate(
+            ruleset, await load_facts(competition), None if period.kind == "season" else period, view
+        )
+    else:
+        standings = await views.evaluated(state, view, None if period.kind == "season" else period)
     names = {
         t["code"]: t["name"]
         for t in await Team.select(Team.code, Team.name).where(Team.competition == competition.id)

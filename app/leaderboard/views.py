@@ -123,11 +123,11 @@ async def current_state(max_age: float | None = None) -> State | None:
     return await _cached_state("current", load, max_age)
 
 
-async def competition_state(competition_id: int) -> State | None:
+async def competition_state(competition_id: int, max_age: float | None = None) -> State | None:
     async def load() -> dict[str, Any] | None:
         return await Competition.select().where(Competition.id == competition_id).first()
 
-    return await _cached_state(competition_id, load)
+    return await _cached_state(competition_id, load, max_age)
 
 
 def audience_of(user: Any) -> str:
