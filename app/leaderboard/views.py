@@ -235,6 +235,11 @@ class Board:
     movement_note: str = ""
 
 
+def _meaningful(previous: dict[str, int]) -> dict[str, int]:
+    """No arrows against a board where every team shared one place (nobody had scored yet)."""
+    return previous if len(set(previous.values())) > 1 else {}
+
+
 def _shared(ranks: list[int]) -> set[int]:
     seen: set[int] = set()
     shared: set[int] = set()
@@ -393,7 +398,7 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         stored, stored_version = await _stored_rows(state.id)
         board.ruleset_version = stored_version or ruleset_version
         today = local_today(state.info)
-        previous = await _baseline_ranks(state.id, baseline_label(today))
+        previous = _meaningful(await _baseline_ranks(state.id, baseline_label(today)))
         board.rows = _rows_from_stored(stored, previous)
         return board
     standings = await evaluated(state, choice.view, None if choice.period.kind == "season" else choice.period)
@@ -403,12 +408,14 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         start = week_start(local_today(state.info))
         cutoff = datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC)
         before = await evaluated(state, choice.view, None, before=cutoff)
-        previous_ranks = {r.team: r.rank for r in before.rows}
+        previous_ranks = _meaningful({r.team: r.rank for r in before.rows})
     else:
         prior = previous_period(choice.period)
         dates = prior.local_dates() if prior else None
         if prior is not None and dates is not None and dates[1] > state.info.starts_on:
-            previous_ranks = {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
+            previous_ranks = _meaningful(
+                {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
+            )
     names = {
         t["code"]: t["name"]
         for t in await Team.select(Team.code, Team.name).where(Team.competition == state.id)

@@ -95,8 +95,9 @@ async def test_season_month_cluster_and_type_views(weeks, browser_factory):
     public = await browser_factory()
     season_rows = _rows((await public.get("/papan/baris")).text)
     assert [r[:2] for r in season_rows[:2]] == [(B, 1), (A, 2)] and season_rows[2][1] == 3
-    # Stored standings: the week's baseline was taken before this week's first change (everyone 1st).
-    assert dict((t, m) for t, _, m in season_rows)[A] == "-1"
+    # Stored standings: the week's baseline was taken before this week's first change, when every team
+    # shared the first place: no arrows against that.
+    assert {m for _, _, m in season_rows} == {""}
     for view in ("cluster:kamtibmas", "type:DDS"):
         rows = _rows((await public.get(f"/papan/baris?tampilan={view}")).text)
         assert [r[:2] for r in rows[:2]] == [(B, 1), (A, 2)], view
@@ -305,3 +306,17 @@ async def test_freeze_and_unfreeze_without_changes_still_refresh_public_pages(se
     assert (await organiser.post("/panitia/beku", data={"action": "unfreeze"})).status_code in (302, 303)
     wrong = await organiser.post("/panitia/beku", data={"action": "lelehkan"})
     assert wrong.status_code == 422 and "Pilih bekukan atau buka kembali." in wrong.text
+
+
+async def test_season_arrows_compare_with_the_ranks_when_the_week_began(
+    season, weeks, browser_factory, monkeypatch
+):
+    next_week = datetime.now(UTC) + timedelta(days=7)
+    monkeypatch.setattr(views, "clock", lambda: next_week)
+    # The first change of next week keeps the ranks as they were (B 1st, A 2nd, the others 3rd),
+    # then A overtakes B.
+    async with write_transaction():
+        await _verified(season, A, next_week.date() - timedelta(days=1), 5)
+        await recompute(season.competition, A)
+    rows = {team: (rank, move) for team, rank, move in _rows((await (await browser_factory()).get("/")).text)}
+    assert rows[A] == (1, "1") and rows[B] == (2, "-1") and rows["35.01"] == (3, "0")
