@@ -97,15 +97,35 @@ def _state(row: dict[str, Any]) -> State:
 async def _cached_state(
     key: Any, load: Callable[[], Awaitable[dict[str, Any] | None]], max_age: float | None = None
 ) -> State | None:
-    now = time.monotonic()
-    hit = _states.get(key)
-    fresh_until = hit[0] - STATE_TTL_SECONDS + max_age if hit is not None and max_age is not None else None
-    if hit is not None and hit[0] > now and (fresh_until is None or fresh_until > now):
-        return hit[1]
-    row = await load()
-    state = _state(row) if row else None
-    _states[key] = (now + STATE_TTL_SECONDS, state)
-    return state
+    def fresh(since: float) -> State | bool | None:
+        hit = _states.get(key)
+        if hit is None:
+            return False
+        loaded = hit[0] - STATE_TTL_SECONDS
+        if time.monotonic() - loaded < (
+            STATE_TTL_SECONDS if max_age is None else min(max_age, STATE_TTL_SECONDS)
+        ):
+            return hit[1]
+        # A load that started after this request arrived is as fresh as one of its own.
+        return hit[1] if max_age is not None and loaded >= since else False
+
+    arrived = time.monotonic()
+    found = fresh(arrived)
+    if found is not False:
+        return found  # type: ignore[return-value]
+    # One query at a time per key: when the entry expires under load, the others wait for it.
+    async with _state_locks.setdefault(key, asyncio.Lock()):
+        found = fresh(arrived)
+        if found is not False:
+            return found  # type: ignore[return-value]
+        started = time.monotonic()
+        row = await load()
+        state = _state(row) if row else None
+        _states[key] = (started + STATE_TTL_SECONDS, state)
+        return state
+
+
+_state_locks: dict[Any, asyncio.Lock] = {}
 
 
 async def current_state(max_age: float | None = None) -> State | None:
@@ -316,7 +336,7 @@ class _Lru:
             self.entries.popitem(last=False)
 
 
-_facts = _Lru(2)
+_facts = _Lru(1)  # at a million activities one set of facts is hundreds of MB
 _standings = _Lru(64)
 _locks: dict[Any, asyncio.Lock] = {}
 

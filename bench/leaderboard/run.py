@@ -163,10 +163,11 @@ def main() -> None:
         report["healthz"] = wrk(f"{base}/healthz", args.seconds, args.connections)
         report["fragment"] = wrk(f"{base}/papan/baris", args.seconds, args.connections)
         report["fragment_vs_healthz"] = round(report["fragment"]["rps"] / report["healthz"]["rps"], 2)  # type: ignore[index]
-        report["sse"] = asyncio.run(sse_latency(port, args.clients, seed, args.reviews))
-        # Each review decides its activity for good: the next run takes the ones still submitted.
-        seed["activities"] = seed["activities"][args.reviews :]
-        args.seed.write_text(json.dumps(seed))
+        if args.clients and args.reviews:
+            report["sse"] = asyncio.run(sse_latency(port, args.clients, seed, args.reviews))
+            # Each review decides its activity for good: the next run takes the ones still submitted.
+            seed["activities"] = seed["activities"][args.reviews :]
+            args.seed.write_text(json.dumps(seed))
         print(json.dumps(report, indent=2))
     finally:
         server.terminate()
