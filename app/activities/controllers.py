@@ -141,6 +141,12 @@ class ActivityController(Controller):
         user = current_user(request)
         assert user is not None and user.team_code is not None
         data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
+        if not checked and "photos" not in errors:
+            # Evidence is part of a joint activity: a new one needs at least one photo (edits keep theirs).
+            errors["photos"] = i18n._(
+                "Add at least one photo of the activity (at most %(n)s).", n=FORM_PHOTOS
+            )
+            clean = None
         if clean is None:
             if "form" in errors:
                 data.idempotency_key = forms.new_key()

@@ -5,11 +5,13 @@ Where a template gives an element no data-testid, the locator uses a stable attr
 
 from __future__ import annotations
 
+import io
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from PIL import Image
 from playwright.sync_api import BrowserContext, Locator, Page, expect
 
 # The `new_context` fixture: each call opens a separate browser (own cookies); phone=True is 360×740.
@@ -107,6 +109,14 @@ class ActivityDraft:
     officer_name: str = "Budi Prasetyo"
     residents_reached: int = 30
     preemptive: bool = True
+    photos: int = 1  # how many small JPEGs fill() attaches; 0 leaves the photo input alone
+
+
+def small_jpeg(seed: int) -> bytes:
+    image = Image.new("RGB", (40, 30), (seed * 53 % 256, seed * 29 % 256, 120))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
 
 
 class ActivityFormPage:
@@ -149,6 +159,18 @@ class ActivityFormPage:
         self.first_officer_name.fill(draft.officer_name)
         self.residents_reached.fill(str(draft.residents_reached))
         self.preemptive.set_checked(draft.preemptive)
+        self.attach_photos(draft)
+
+    def attach_photos(self, draft: ActivityDraft) -> None:
+        """Chooses the draft's photos (the same pictures for the same title, as a user picks them again)."""
+        if draft.photos:
+            seed = sum(map(ord, draft.title))
+            self.page.get_by_test_id("photos").set_input_files(
+                [
+                    {"name": f"foto-{i}.jpg", "mimeType": "image/jpeg", "buffer": small_jpeg(seed + i)}
+                    for i in range(draft.photos)
+                ]
+            )
 
     def send(self) -> int:
         """Sends the form and returns the id of the activity the server redirected to."""

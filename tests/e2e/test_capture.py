@@ -36,7 +36,7 @@ def phone_photo(path: Path, seed: int) -> Path:
 def draft_for(form: CaptureFormPage, title: str) -> ActivityDraft:
     villages = form.village_codes()
     assert villages and all(code.startswith(f"{SURABAYA}.") for code in villages)
-    return ActivityDraft(title=title, village_code=villages[len(title) % len(villages)])
+    return ActivityDraft(title=title, village_code=villages[len(title) % len(villages)], photos=0)
 
 
 def test_two_photos_through_a_lost_connection_make_one_activity(

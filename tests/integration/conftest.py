@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import itertools
 import re
 from collections.abc import AsyncIterator
@@ -12,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from litestar import Litestar
+from PIL import Image
 
 from app import db
 from app.competitions.services import CompetitionInfo, create_competition
@@ -123,6 +125,13 @@ class Browser:
         kwargs.setdefault("follow_redirects", False)
         return await self.client.post(url, data=data, headers=headers, **kwargs)
 
+    async def send_activity(self, data: Any, photos: int = 1, **kwargs: Any) -> Any:
+        """Sends the capture form as a phone does, with `photos` small JPEGs attached."""
+        kwargs.setdefault(
+            "files", [("photos", (f"foto-{i}.jpg", jpeg(), "image/jpeg")) for i in range(photos)]
+        )
+        return await self.post("/kegiatan/baru", data=data, **kwargs)
+
     async def login(self, username: str, password: str = PASSWORD) -> Any:
         response = await self.post("/masuk", data={"username": username, "password": password})
         assert response.status_code in (302, 303), response.text
@@ -148,6 +157,19 @@ async def browser_factory(app: Litestar) -> AsyncIterator[Any]:
     yield make
     for client in clients:
         await client.aclose()
+
+
+_shades = itertools.count(1)
+
+
+def jpeg() -> bytes:
+    """A small photo, a different picture each time (so no two activities share one)."""
+    shade = next(_shades)
+    image = Image.new("RGB", (32, 24), (shade * 37 % 256, shade * 91 % 256, shade * 13 % 256))
+    image.paste((255 - shade % 256, 20, 40), (0, 0, 8 + shade % 20, 12))
+    out = io.BytesIO()
+    image.save(out, "JPEG")
+    return out.getvalue()
 
 
 def form_key(html: str) -> str:

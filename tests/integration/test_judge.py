@@ -11,7 +11,7 @@ async def submit(browser_factory, username: str = "peserta.sby", **overrides) ->
     key = form_key((await b.get("/kegiatan/baru")).text)
     if username == "peserta.mlg":
         overrides.setdefault("village_code", "35.07.01.2001")
-    response = await b.post("/kegiatan/baru", data=activity_form(key, **overrides))
+    response = await b.send_activity(activity_form(key, **overrides))
     assert response.status_code in (302, 303), response.text[:400]
     return int(response.headers["location"].split("/")[2].split("?")[0])
 

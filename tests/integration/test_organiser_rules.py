@@ -14,7 +14,7 @@ from tests.integration.conftest import activity_form, form_key
 async def _verified_activity(season, browser_factory, **overrides) -> None:
     participant = await browser_factory("peserta.sby")
     key = form_key((await participant.get("/kegiatan/baru")).text)
-    response = await participant.post("/kegiatan/baru", data=activity_form(key, **overrides))
+    response = await participant.send_activity(activity_form(key, **overrides))
     activity_id = int(re.search(r"/kegiatan/(\d+)", response.headers["location"]).group(1))
     judge = await browser_factory("juri.mlg")
     response = await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})

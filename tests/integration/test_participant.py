@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from app import i18n
 from app.tables import Activity, AuditEvent
-from tests.integration.conftest import activity_form, form_key
+from tests.integration.conftest import activity_form, form_key, jpeg
 
 
 def indonesian(message: str, **params: object) -> str:
@@ -26,7 +26,7 @@ async def test_record_activity_and_see_it_listed(season, browser_factory):
     form = await b.get("/kegiatan/baru")
     assert form.status_code == 200
     assert 'name="village_code"' in form.text and "Karang Pilang" in form.text
-    response = await b.post("/kegiatan/baru", data=activity_form(form_key(form.text)))
+    response = await b.send_activity(activity_form(form_key(form.text)))
     assert response.status_code in (302, 303)
     location = response.headers["location"]
     detail = await b.get(location)
@@ -43,12 +43,13 @@ async def test_repeated_and_concurrent_submits_make_one_activity(season, browser
     b = await browser_factory("peserta.sby")
     key = form_key((await b.get("/kegiatan/baru")).text)
     data = activity_form(key)
-    first = await b.post("/kegiatan/baru", data=data)
-    again = await b.post("/kegiatan/baru", data=data)
+    photo = [("photos", ("foto.jpg", jpeg(), "image/jpeg"))]
+    first = await b.send_activity(data, files=photo)
+    again = await b.send_activity(data, files=photo)
     assert first.headers["location"] == again.headers["location"]
     key2 = form_key((await b.get("/kegiatan/baru")).text)
     twin = activity_form(key2, title="Ronda malam bersama")
-    twins = await asyncio.gather(*[b.post("/kegiatan/baru", data=twin) for _ in range(6)])
+    twins = await asyncio.gather(*[b.send_activity(twin, files=photo) for _ in range(6)])
     assert {r.status_code for r in twins} <= {302, 303}
     assert len({r.headers["location"] for r in twins}) == 1
     assert await Activity.count() == 2
@@ -57,8 +58,8 @@ async def test_repeated_and_concurrent_submits_make_one_activity(season, browser
 async def test_same_key_with_other_data_is_refused_and_keeps_the_form(season, browser_factory):
     b = await browser_factory("peserta.sby")
     key = form_key((await b.get("/kegiatan/baru")).text)
-    await b.post("/kegiatan/baru", data=activity_form(key))
-    response = await b.post("/kegiatan/baru", data=activity_form(key, title="Judul lain sama sekali"))
+    await b.send_activity(activity_form(key))
+    response = await b.send_activity(activity_form(key, title="Judul lain sama sekali"))
     assert response.status_code == 409
     assert 'value="Judul lain sama sekali"' in response.text
     assert form_key(response.text) != key
@@ -67,7 +68,7 @@ async def test_same_key_with_other_data_is_refused_and_keeps_the_form(season, br
 
 async def _bad(b, status: int = 422, **overrides):
     key = form_key((await b.get("/kegiatan/baru")).text)
-    response = await b.post("/kegiatan/baru", data=activity_form(key, **overrides))
+    response = await b.send_activity(activity_form(key, **overrides))
     assert response.status_code == status, response.text[:500]
     return response
 
@@ -136,7 +137,7 @@ async def test_missing_partners_and_bad_numbers(season, browser_factory):
 async def test_missing_idempotency_key_is_not_a_500(season, browser_factory):
     b = await browser_factory("peserta.sby")
     data = activity_form("")
-    r = await b.post("/kegiatan/baru", data=data)
+    r = await b.send_activity(data)
     assert r.status_code == 422
     assert form_key(r.text)
     assert 'value="Sambang warga RW 03"' in r.text
@@ -145,19 +146,28 @@ async def test_missing_idempotency_key_is_not_a_500(season, browser_factory):
 async def test_participant_cannot_read_another_teams_activity(season, browser_factory):
     sby = await browser_factory("peserta.sby")
     key = form_key((await sby.get("/kegiatan/baru")).text)
-    location = (await sby.post("/kegiatan/baru", data=activity_form(key))).headers["location"]
+    location = (await sby.send_activity(activity_form(key))).headers["location"]
     mlg = await browser_factory("peserta.mlg")
     assert (await mlg.get(location.split("?")[0])).status_code == 404
 
 
 async def test_resending_the_same_content_with_a_fresh_key_makes_no_second_activity(season, browser_factory):
     b = await browser_factory("peserta.sby")
-    first = await b.post("/kegiatan/baru", data=activity_form(form_key((await b.get("/kegiatan/baru")).text)))
-    again = await b.post("/kegiatan/baru", data=activity_form(form_key((await b.get("/kegiatan/baru")).text)))
+    first = await b.send_activity(activity_form(form_key((await b.get("/kegiatan/baru")).text)))
+    again = await b.send_activity(activity_form(form_key((await b.get("/kegiatan/baru")).text)))
     assert first.headers["location"] == again.headers["location"]
-    other = await b.post(
-        "/kegiatan/baru",
-        data=activity_form(form_key((await b.get("/kegiatan/baru")).text), title="Kegiatan kedua"),
+    other = await b.send_activity(
+        activity_form(form_key((await b.get("/kegiatan/baru")).text), title="Kegiatan kedua")
     )
     assert other.headers["location"] != first.headers["location"]
     assert await Activity.count() == 2
+
+
+async def test_a_new_activity_needs_a_photo(season, browser_factory):
+    b = await browser_factory("peserta.sby")
+    key = form_key((await b.get("/kegiatan/baru")).text)
+    response = await b.send_activity(activity_form(key), photos=0)
+    assert response.status_code == 422
+    assert indonesian("Add at least one photo of the activity (at most %(n)s).", n=5) in response.text
+    assert 'value="Sambang warga RW 03"' in response.text
+    assert await Activity.count() == 0

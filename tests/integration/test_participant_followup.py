@@ -15,7 +15,9 @@ from tests.integration.test_participant import indonesian
 
 async def _sent(b, files=(), **overrides) -> int:
     key = form_key((await b.get("/kegiatan/baru")).text)
-    response = await b.post("/kegiatan/baru", data=activity_form(key, **overrides), files=list(files))
+    response = await b.send_activity(
+        activity_form(key, **overrides), **({"files": list(files)} if files else {})
+    )
     assert response.status_code in (302, 303), response.text[:500]
     return int(re.search(r"/kegiatan/(\d+)", response.headers["location"]).group(1))
 
@@ -43,7 +45,8 @@ async def test_change_while_submitted_then_locked_once_reviewed(season, browser_
     assert changed.status_code in (302, 303)
     row = await Activity.select().where(Activity.id == activity_id).first()
     assert row["title"] == "Sambang warga RW 03 (diperbaiki)" and row["residents_reached"] == 55
-    assert await Photo.count().where(Photo.activity == activity_id) == 1
+    # One photo sent with the activity, one added by the change.
+    assert await Photo.count().where(Photo.activity == activity_id) == 2
     assert await AuditEvent.exists().where(AuditEvent.action == "activity.edit")
     detail = await b.get(f"/kegiatan/{activity_id}")
     assert 'data-kind="edited"' in detail.text and 'data-testid="edit-activity"' in detail.text
@@ -55,7 +58,7 @@ async def test_change_while_submitted_then_locked_once_reviewed(season, browser_
     assert (
         too_many.status_code == 422 and indonesian("At most %(n)s photos per activity.", n=5) in too_many.text
     )
-    assert await Photo.count().where(Photo.activity == activity_id) == 1
+    assert await Photo.count().where(Photo.activity == activity_id) == 2
     # Bad input comes back with the form, nothing changed.
     bad = await b.post(f"/kegiatan/{activity_id}/ubah", data=activity_form(form_key(form.text), title=""))
     assert bad.status_code == 422 and indonesian("Fill in the title of the activity.") in bad.text

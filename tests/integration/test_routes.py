@@ -64,7 +64,7 @@ def test_every_route_declares_who_may_use_it(app):
 async def test_route_role_matrix(app, season, browser_factory):
     participant = await browser_factory("peserta.sby")
     key = form_key((await participant.get("/kegiatan/baru")).text)
-    location = (await participant.post("/kegiatan/baru", data=activity_form(key))).headers["location"]
+    location = (await participant.send_activity(activity_form(key))).headers["location"]
     activity_id = int(re.search(r"/kegiatan/(\d+)", location).group(1))
     target = Account(username="sasaran", password_hash="x", role="judge")
     await target.save()
