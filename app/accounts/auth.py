@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -124,13 +124,14 @@ def _parse_cookies(header: str) -> dict[str, str]:
     return cookies
 
 
-Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]
+Guard = Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]
 
 
 def requires(*roles: str) -> Guard:
     """A guard naming who may use a route: PUBLIC, AUTHENTICATED, or one or more roles."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # Async on purpose: Litestar runs a plain function guard in a worker thread, a hop on every request.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         if PUBLIC in roles:
             return
         user: CurrentUser | None = connection.scope.get("user")  # type: ignore[assignment]
