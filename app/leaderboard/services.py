@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
@@ -268,7 +269,7 @@ async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
         .order_by(Standing.rank)
         .order_by(Standing.team.code)
     )
-    ranks = [r["rank"] for r in rows]
+    ranks = Counter(r["rank"] for r in rows)
     result = [
         Row(
             rank=r["rank"],
@@ -276,31 +277,8 @@ async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
             team_name=r["team.name"],
             score=Decimal(r["score"]),
             counted=r["counted"],
-            shared=ranks.count(r["rank"]) > 1,
+            shared=ranks[r["rank"]] > 1,
         )
         for r in rows
     ]
     return result, (rows[0]["ruleset_version"] if rows else 0)
-
-
-async def team_standing(competition_id: int, team_id: int) -> dict[str, Any] | None:
-    row = await (
-        Standing.select()
-        .where(
-            (Standing.competition == competition_id)
-            & (Standing.team == team_id)
-            & (Standing.period == "season")
-            & (Standing.view == "overall")
-        )
-        .first()
-    )
-    if row is None:
-        return None
-    for key in ("subtotals", "lines"):
-        if isinstance(row[key], str):
-            row[key] = json.loads(row[key])
-    row["score"] = Decimal(row["score"])
-    row["subtotals"] = {rule: Decimal(points) for rule, points in row["subtotals"].items()}
-    for line in row["lines"]:
-        line["points"] = Decimal(line["points"])
-    return row
