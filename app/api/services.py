@@ -10,7 +10,7 @@ from typing import Any
 from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
-from app.leaderboard.services import load_facts
+from app.leaderboard.services import load_facts, season_overall, stored_season
 from app.tables import Activity, Competition, Review, Standing, Team
 from scoring.engine import evaluate
 from scoring.periods import Period
@@ -104,25 +104,8 @@ class Board:
 
 async def stored_board(competition_id: int, lines_for: str | None = None) -> Board:
     """The season's overall standings as the last recompute stored them (lines of `lines_for` only)."""
-    where = (
-        (Standing.competition == competition_id)
-        & (Standing.period == "season")
-        & (Standing.view == "overall")
-    )
-    rows = await (
-        Standing.select(
-            Standing.rank,
-            Standing.team.code,
-            Standing.team.name,
-            Standing.score,
-            Standing.counted,
-            Standing.subtotals,
-            Standing.ruleset_version,
-        )
-        .where(where)
-        .order_by(Standing.rank)
-        .order_by(Standing.team.code)
-    )
+    where = season_overall(competition_id)
+    rows, _version = await stored_season(competition_id)
     lines: list[dict[str, Any]] = []
     if lines_for is not None:
         found = await Standing.select(Standing.lines).where(where & (Standing.team.code == lines_for)).first()

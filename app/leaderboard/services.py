@@ -184,11 +184,7 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     from app.leaderboard.views import keep_week_baseline
 
     await keep_week_baseline(competition)
-    season_rows = (
-        (Standing.competition == competition.id)
-        & (Standing.period == "season")
-        & (Standing.view == "overall")
-    )
+    season_rows = season_overall(competition.id)
     stored: list[dict[str, Any]] = []
     if team_code is not None and all(get_rule(ref.rule).team_local for ref in ruleset.rules):
         stored = await Standing.select(
@@ -250,8 +246,17 @@ async def standings_version(competition_id: int) -> int:
     return row["standings_version"] if row else 0
 
 
-async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
-    """The stored overall season standings, best first, and the ruleset version that produced them."""
+def season_overall(competition_id: int) -> Any:
+    """Where the stored overall season standings of a competition are: the rows every GET reads."""
+    return (
+        (Standing.competition == competition_id)
+        & (Standing.period == "season")
+        & (Standing.view == "overall")
+    )
+
+
+async def stored_season(competition_id: int) -> tuple[list[dict[str, Any]], int]:
+    """The stored overall season rows, best first, and the ruleset version that produced them."""
     rows = await (
         Standing.select(
             Standing.rank,
@@ -259,16 +264,19 @@ async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
             Standing.team.name,
             Standing.score,
             Standing.counted,
+            Standing.subtotals,
             Standing.ruleset_version,
         )
-        .where(
-            (Standing.competition == competition_id)
-            & (Standing.period == "season")
-            & (Standing.view == "overall")
-        )
+        .where(season_overall(competition_id))
         .order_by(Standing.rank)
         .order_by(Standing.team.code)
     )
+    return rows, (rows[0]["ruleset_version"] if rows else 0)
+
+
+async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
+    """The stored overall season standings as leaderboard rows, and their ruleset version."""
+    rows, ruleset_version = await stored_season(competition_id)
     ranks = Counter(r["rank"] for r in rows)
     result = [
         Row(
@@ -281,4 +289,4 @@ async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
         )
         for r in rows
     ]
-    return result, (rows[0]["ruleset_version"] if rows else 0)
+    return result, ruleset_version

@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app.competitions.services import ruleset_in_force
 from app.leaderboard import views
+from app.leaderboard.services import season_overall
 from app.tables import Activity, Review, Standing, StandingSnapshot
 from scoring.engine import evaluate_team
 from scoring.facts import Facts
@@ -52,14 +53,7 @@ async def _standing(competition_id: int, team_id: int, frozen: bool) -> dict[str
         )
     else:
         row = await (
-            Standing.select()
-            .where(
-                (Standing.competition == competition_id)
-                & (Standing.team == team_id)
-                & (Standing.period == "season")
-                & (Standing.view == "overall")
-            )
-            .first()
+            Standing.select().where(season_overall(competition_id) & (Standing.team == team_id)).first()
         )
     if row is None:
         return None

@@ -24,7 +24,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
-from app.tables import Competition, Standing, StandingSnapshot, Team
+from app.leaderboard.services import stored_season
+from app.tables import Competition, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
 from scoring.facts import Facts
 from scoring.periods import Period, parse_period
@@ -272,28 +273,6 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def _stored_rows(competition_id: int) -> tuple[list[dict[str, Any]], int]:
-    rows = await (
-        Standing.select(
-            Standing.rank,
-            Standing.team.code,
-            Standing.team.name,
-            Standing.score,
-            Standing.counted,
-            Standing.subtotals,
-            Standing.ruleset_version,
-        )
-        .where(
-            (Standing.competition == competition_id)
-            & (Standing.period == "season")
-            & (Standing.view == "overall")
-        )
-        .order_by(Standing.rank)
-        .order_by(Standing.team.code)
-    )
-    return rows, (rows[0]["ruleset_version"] if rows else 0)
-
-
 async def _snapshot_rows(competition_id: int, label: str) -> tuple[list[dict[str, Any]], int]:
     S = StandingSnapshot
     rows = await (
@@ -415,7 +394,7 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         board.rows = _rows_from_stored(stored, {})
         return board
     if choice.is_stored:
-        stored, stored_version = await _stored_rows(state.id)
+        stored, stored_version = await stored_season(state.id)
         board.ruleset_version = stored_version or ruleset_version
         today = local_today(state.info)
         previous = _meaningful(await _baseline_ranks(state.id, baseline_label(today)))
