@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import msgspec
@@ -12,6 +13,7 @@ from scoring.registry import get_rule
 from scoring.rules.base import FieldError, ParamsInvalid
 
 __all__ = [
+    "STAGE_WEIGHT_MAX",
     "TIE_BREAK_KEYS",
     "FieldError",
     "RuleRef",
@@ -25,6 +27,10 @@ __all__ = [
 
 #: The keys a tie-break chain may use, best-first semantics documented in scoring.ranking.
 TIE_BREAK_KEYS = ("score", "counted_activities", "quality", "coverage", "earliest_last_activity")
+#: Stage weights: 0 < weight <= STAGE_WEIGHT_MAX, at most STAGE_WEIGHT_PLACES decimals.
+STAGE_WEIGHT_MAX = Decimal(1000)
+STAGE_WEIGHT_PLACES = 4
+_STAGE_CODE = re.compile(r"[A-Za-z0-9_-]{1,40}")
 
 
 class RuleRef(msgspec.Struct, frozen=True):
@@ -35,10 +41,15 @@ class RuleRef(msgspec.Struct, frozen=True):
 
 
 class Ruleset(msgspec.Struct, frozen=True):
-    """Rules in the order they apply (by kind: eligibility, activity, team) and the tie-break chain."""
+    """Rules in the order they apply (by kind: eligibility, activity, team) and the tie-break chain.
+
+    ``stages`` maps a stage code to its weight in the final ranking (see scoring.jury.combine_stages);
+    empty means the final ranking is this ruleset's own standings.
+    """
 
     rules: tuple[RuleRef, ...]
     tie_break: tuple[str, ...] = TIE_BREAK_KEYS
+    stages: dict[str, Decimal] = {}
 
 
 class RulesetInvalid(ValueError):
@@ -74,7 +85,7 @@ def parse_ruleset(data: bytes | str | Mapping[str, Any]) -> Ruleset:
         raise RulesetInvalid([FieldError("", "Harus berupa objek.", "Must be an object.")])
     errors: list[FieldError] = []
     for key in data:
-        if key not in ("rules", "tie_break"):
+        if key not in ("rules", "tie_break", "stages"):
             errors.append(FieldError(str(key), f"Kolom tidak dikenal: {key}.", f"Unknown field: {key}."))
     raw_rules = data.get("rules")
     refs: list[RuleRef] = []
@@ -133,17 +144,90 @@ def parse_ruleset(data: bytes | str | Mapping[str, Any]) -> Ruleset:
         elif key in seen:
             errors.append(FieldError(f"tie_break[{index}]", f"Kunci ganda: {key}.", f"Duplicate key: {key}."))
         seen.add(key)
+    stages = _parse_stages(data.get("stages", {}), errors)
     if errors:
         raise RulesetInvalid(errors)
-    return Ruleset(tuple(refs), tuple(tie_break))
+    return Ruleset(tuple(refs), tuple(tie_break), stages)
+
+
+def _stage_weight(value: object) -> Decimal | None:
+    """The weight as an exact Decimal (from a JSON number, an int or Decimal text), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | Decimal):
+        weight = Decimal(value)
+    elif isinstance(value, str):
+        try:
+            weight = Decimal(value.strip())
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return weight if weight.is_finite() else None
+
+
+def _parse_stages(raw: object, errors: list[FieldError]) -> dict[str, Decimal]:
+    if isinstance(raw, Mapping):
+        items = list(raw.items())
+    else:
+        errors.append(
+            FieldError(
+                "stages",
+                "Harus berupa objek: kode tahap → bobot.",
+                "Must be an object: stage code → weight.",
+            )
+        )
+        items = []
+    stages: dict[str, Decimal] = {}
+    for code, value in items:
+        where = f"stages.{code}"
+        if not isinstance(code, str) or not _STAGE_CODE.fullmatch(code):
+            errors.append(
+                FieldError(
+                    where,
+                    f"Kode tahap tidak valid: {code}. Gunakan 1–40 huruf, angka, _ atau -.",
+                    f"Invalid stage code: {code}. Use 1–40 letters, digits, _ or -.",
+                )
+            )
+            continue
+        weight = _stage_weight(value)
+        if weight is None:
+            errors.append(
+                FieldError(where, f"Bobot harus berupa angka: {value}.", f"Weight must be a number: {value}.")
+            )
+            continue
+        if not 0 < weight <= STAGE_WEIGHT_MAX:
+            errors.append(
+                FieldError(
+                    where,
+                    f"Bobot harus lebih dari 0 dan paling banyak {STAGE_WEIGHT_MAX}.",
+                    f"Weight must be greater than 0 and at most {STAGE_WEIGHT_MAX}.",
+                )
+            )
+            continue
+        if weight != weight.quantize(Decimal(1).scaleb(-STAGE_WEIGHT_PLACES)):
+            errors.append(
+                FieldError(
+                    where,
+                    f"Bobot paling banyak {STAGE_WEIGHT_PLACES} angka desimal.",
+                    f"Weight has at most {STAGE_WEIGHT_PLACES} decimal places.",
+                )
+            )
+            continue
+        stages[code] = weight
+    return stages
 
 
 def ruleset_to_dict(ruleset: Ruleset) -> dict[str, Any]:
     """The ruleset as plain data (Decimals kept as Decimal)."""
-    return {
+    data: dict[str, Any] = {
         "rules": [{"rule": ref.rule, "params": dict(ref.params)} for ref in ruleset.rules],
         "tie_break": list(ruleset.tie_break),
     }
+    if ruleset.stages:
+        # Only when set: rulesets without stages keep exactly their earlier JSON.
+        data["stages"] = dict(ruleset.stages)
+    return data
 
 
 def ruleset_to_json(ruleset: Ruleset) -> bytes:
