@@ -5,6 +5,7 @@ from __future__ import annotations
 from piccolo.columns import (
     JSON,
     Boolean,
+    Bytea,
     Date,
     ForeignKey,
     Integer,
@@ -36,6 +37,15 @@ class Competition(Table):
     # `frozen_version` (StandingSnapshot label "frozen"); organisers and judges keep the live standings.
     frozen_at = Timestamptz(null=True, default=None)
     frozen_version = Integer(default=0)
+    # The jury: team identity hidden from judges; when the judges' q spread more than `q_tolerance`
+    # (0..1) one more judge is added ("extra_judge") or the head judge decides ("head_judge");
+    # optional per-judge normalisation of rubric scores; the place written on the Berita Acara.
+    blind_judging = Boolean(default=False)
+    q_tolerance = Varchar(length=32, default="0.3")
+    tolerance_action = Varchar(length=16, default="extra_judge")
+    head_judge = ForeignKey(references="Account", null=True, default=None)
+    judge_normalisation = Boolean(default=False)
+    place = Varchar(length=200, default="Surabaya")
 
 
 class Team(Table):
@@ -94,6 +104,9 @@ class Activity(Table):
     updated_at = Timestamptz(default=TimestamptzNow())
     idempotency_key = Varchar(length=64, null=True, default=None)
     request_hash = Varchar(length=64, null=True, default=None)
+    # "" or why the jury needs more: "tie" (one more judge), "spread" (scores beyond the tolerance,
+    # one more judge), "head" (the head judge decides).
+    jury_flag = Varchar(length=16, default="")
 
 
 class Review(Table):
@@ -103,6 +116,13 @@ class Review(Table):
     reason = Text(default="")
     scores = JSON(default={})
     created_at = Timestamptz(default=TimestamptzNow())
+    # Every version of a judge's review is kept; only the current one, if not annulled, counts.
+    version = Integer(default=1)
+    is_current = Boolean(default=True)
+    is_head = Boolean(default=False)
+    annulled_at = Timestamptz(null=True, default=None)
+    annulled_by = ForeignKey(references="Account", null=True, default=None)
+    annul_reason = Text(default="")
 
 
 class RulesetVersion(Table, tablename="ruleset_version"):
@@ -165,6 +185,11 @@ class RubricCriterion(Table, tablename="rubric_criterion"):
     min = Varchar(length=32)
     max = Varchar(length=32)
     position = Integer(default=0)
+    # "activity" (judges score each activity) or "team" (a team-level stage such as Penilaian lapangan);
+    # `levels` is JSON text: [{"score": "1", "id": "...", "en": "..."}, ...], shown beside the form.
+    scope = Varchar(length=16, default="activity")
+    description = Text(default="")
+    levels = Text(default="[]")
 
 
 class Photo(Table):
@@ -234,6 +259,77 @@ class FinalResult(Table, tablename="final_result"):
     published_at = Timestamptz(default=TimestamptzNow())
 
 
+STAGE_KINDS = ("activity", "team", "final")
+
+
+class Stage(Table):
+    """A stage of the season: "activity" (verify activities), "team" (a team-level rubric for the top N
+    teams of the stage before), "final" (the ranking that combines the stages by the ruleset's weights)."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    position = Integer(default=0)
+    code = Varchar(length=32)
+    name = Varchar(length=200)
+    name_en = Varchar(length=200, default="")
+    kind = Varchar(length=16, default="activity")
+    top_n = Integer(default=0)
+    status = Varchar(length=16, default="open")
+    closed_at = Timestamptz(null=True, default=None)
+    closed_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class Assignment(Table):
+    """A judge asked to review an activity (or, in a team-level stage, a team).
+
+    status: "open", "done", "moved" (given to another judge), "cancelled"; origin: "auto", "override",
+    "tie", "spread", "head", "annul", "takeover"."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    stage = ForeignKey(references=Stage, null=True, default=None)
+    activity = ForeignKey(references=Activity, null=True, default=None)
+    team = ForeignKey(references=Team, null=True, default=None)
+    judge = ForeignKey(references=Account)
+    status = Varchar(length=16, default="open")
+    origin = Varchar(length=16, default="auto")
+    skipped = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    done_at = Timestamptz(null=True, default=None)
+
+
+class ConflictOfInterest(Table, tablename="conflict_of_interest"):
+    judge = ForeignKey(references=Account)
+    team = ForeignKey(references=Team)
+    reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class TeamReview(Table, tablename="team_review"):
+    """A judge's rubric scores of a whole team in a team-level stage; versions kept like Review."""
+
+    stage = ForeignKey(references=Stage)
+    team = ForeignKey(references=Team)
+    judge = ForeignKey(references=Account)
+    scores = Text(default="{}")
+    note = Text(default="")
+    version = Integer(default=1)
+    is_current = Boolean(default=True)
+    annulled_at = Timestamptz(null=True, default=None)
+    annulled_by = ForeignKey(references=Account, null=True, default=None)
+    annul_reason = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class BeritaAcara(Table, tablename="berita_acara"):
+    """The signed record of a closed stage: the PDF exactly as produced, and its SHA-256."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    stage = ForeignKey(references=Stage)
+    content = Bytea()
+    sha256 = Varchar(length=64)
+    created_at = Timestamptz(default=TimestamptzNow())
+    created_by = ForeignKey(references=Account, null=True, default=None)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -252,4 +348,9 @@ ALL_TABLES: tuple[type[Table], ...] = (
     RulesetDraft,
     StandingSnapshot,
     FinalResult,
+    Stage,
+    Assignment,
+    ConflictOfInterest,
+    TeamReview,
+    BeritaAcara,
 )
