@@ -5,7 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
-from collections.abc import Sequence
+import zlib
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from typing import Any
 
 from app.settings import Settings, SettingsError
 
@@ -18,7 +21,18 @@ def _settings() -> Settings:
         raise SystemExit(2) from None
 
 
+MIGRATION_LOCK_KEY = zlib.crc32(b"sinergi:migrate")
+
+
 async def migrate(settings: Settings) -> None:
+    """Brings the schema up to date; several processes started at once take turns (the first migrates,
+    the others find nothing left to do): a PostgreSQL session-level advisory lock, or an exclusive lock
+    on a file beside the SQLite database."""
+    async with _migration_lock(settings):
+        await _run_migrations(settings)
+
+
+async def _run_migrations(settings: Settings) -> None:
     from piccolo.apps.migrations.commands.forwards import run_forwards
 
     from app import db
@@ -30,6 +44,36 @@ async def migrate(settings: Settings) -> None:
             raise SystemExit(f"sinergi: migration failed: {result.message}")
     finally:
         await db.stop()
+
+
+@asynccontextmanager
+async def _migration_lock(settings: Settings) -> AsyncIterator[None]:
+    if settings.is_sqlite:
+        import fcntl
+
+        path = settings.sqlite_path.with_name(settings.sqlite_path.name + ".migrate-lock")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a") as handle:
+            # flock blocks in a thread so the event loop (and a Ctrl-C) stays responsive.
+            await asyncio.to_thread(fcntl.flock, handle.fileno(), fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        return
+    import asyncpg
+
+    dsn = settings.database_url.replace("postgres://", "postgresql://", 1)
+    conn = await asyncpg.connect(dsn)
+    try:
+        # Held by this connection (its session) while Piccolo migrates over its own connections.
+        await conn.execute("SELECT pg_advisory_lock($1)", MIGRATION_LOCK_KEY)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", MIGRATION_LOCK_KEY)
+    finally:
+        await conn.close()
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
@@ -92,19 +136,90 @@ async def _audit_verify(settings: Settings) -> int:
     return 1
 
 
-def serve(settings: Settings, host: str | None, port: int | None) -> None:
+def serve(
+    settings: Settings,
+    host: str | None,
+    port: int | None,
+    *,
+    workers: int | None = None,
+    graceful_timeout: float | None = None,
+    forwarded_allow_ips: str | None = None,
+    log_format: str | None = None,
+) -> None:
+    """Runs uvicorn: one process serving the app built here, or N worker processes that each build it
+    from the environment (`app.main:create_app` as a factory). SIGTERM/SIGINT stop accepting, let open
+    requests finish for up to `graceful_timeout` seconds (an SSE stream is cut then), and exit."""
     import uvicorn
 
+    from app import observability
     from app.main import create_app
 
-    uvicorn.run(
-        create_app(settings),
-        host=host or settings.host,
-        port=port or settings.port,
-        log_level="info",
-        timeout_graceful_shutdown=5,
-        proxy_headers=False,
+    workers = workers or settings.workers
+    forwarded = forwarded_allow_ips or settings.forwarded_allow_ips
+    options: dict[str, Any] = {
+        "host": host or settings.host,
+        "port": port or settings.port,
+        "timeout_graceful_shutdown": graceful_timeout or settings.graceful_timeout,
+        "proxy_headers": bool(forwarded),
+        "forwarded_allow_ips": forwarded or "127.0.0.1",
+        "log_config": observability.logging_config(log_format or settings.log_format or "json"),
+        "access_log": False,  # app.observability logs each request, with its id
+        "server_header": False,
+    }
+    if workers > 1:
+        uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)
+    else:
+        uvicorn.run(create_app(settings), **options)
+
+
+def _backup(settings: Settings, output: str | None) -> int:
+    from pathlib import Path
+
+    from app.backup import BackupError, backup
+
+    try:
+        result = backup(settings, Path(output) if output else None)
+    except BackupError as exc:
+        print(f"sinergi: backup failed: {exc}", file=sys.stderr)
+        return 1
+    m = result.manifest
+    print(
+        f"backup written to {result.path} ({result.size:,} bytes, {m.database} database, {m.photos} upload "
+        f"files, {result.seconds:.1f} s)"
     )
+    return 0
+
+
+def _restore(settings: Settings, archive: str, yes: bool) -> int:
+    from pathlib import Path
+
+    from app.backup import KIND_NAMES, BackupError, Manifest, restore
+
+    def ask(m: Manifest) -> bool:
+        print(
+            f"{archive}: {KIND_NAMES[m.database]} database and {m.photos} upload files, made {m.created_at}; "
+            "checksums OK."
+        )
+        print(f"This REPLACES the database {settings.database_url} and the uploads in {settings.var_dir}.")
+        if not sys.stdin.isatty():
+            print("sinergi: not a terminal: pass --yes to restore without the question", file=sys.stderr)
+            return False
+        return input("Type 'yes' to restore: ").strip().lower() == "yes"
+
+    try:
+        result = restore(settings, Path(archive), None if yes else ask)
+    except BackupError as exc:
+        print(f"sinergi: restore refused: {exc}", file=sys.stderr)
+        return 1
+    if result is None:
+        print("nothing restored")
+        return 1
+    print(
+        f"restored {result.manifest.database} database and {result.manifest.photos} upload files from "
+        f"{archive} (made {result.manifest.created_at}) in {result.seconds:.1f} s; run `sinergi migrate` "
+        "if this Sinergi is newer than the backup, then start the server"
+    )
+    return 0
 
 
 def print_demo_banner(settings: Settings, host: str, port: int) -> None:
@@ -119,6 +234,13 @@ def print_demo_banner(settings: Settings, host: str, port: int) -> None:
         extra = f" tim {a.team}" if a.team else f" wilayah {a.region}" if a.region else ""
         print(f"    {a.username:<22} {a.role:<12}{extra}")
     print()
+
+
+def _positive_int(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError("must be 1 or more")
+    return number
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -139,9 +261,32 @@ def main(argv: Sequence[str] | None = None) -> int:
     sv = sub.add_parser("serve", help="serve the database the settings name, seeding nothing")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
+    sv.add_argument("--workers", type=_positive_int, help="worker processes (default SINERGI_WORKERS or 1)")
+    sv.add_argument(
+        "--graceful-timeout",
+        dest="graceful_timeout",
+        type=float,
+        help="seconds open requests get to finish on SIGTERM (default SINERGI_GRACEFUL_TIMEOUT or 10)",
+    )
+    sv.add_argument(
+        "--forwarded-allow-ips",
+        dest="forwarded_allow_ips",
+        help="proxies whose X-Forwarded-For/-Proto are trusted, comma-separated (default: none)",
+    )
+    sv.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from a proxy on this machine (= --forwarded-allow-ips 127.0.0.1)",
+    )
+    sv.add_argument("--log-format", dest="log_format", choices=("json", "text"), help="default json")
     dm = sub.add_parser("demo", help="migrate, seed the demo season once, and serve it")
     dm.add_argument("--host")
     dm.add_argument("--port", type=int)
+    bk = sub.add_parser("backup", help="write the database and the uploads into one checked archive")
+    bk.add_argument("--output", help="archive path (default: <var>/backups/sinergi-<kind>-<time>.tar.gz)")
+    rs = sub.add_parser("restore", help="replace the database and the uploads with a backup archive")
+    rs.add_argument("archive", help="a .tar.gz written by `sinergi backup`")
+    rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     args = parser.parse_args(argv)
     settings = _settings()
 
@@ -158,8 +303,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     if args.command == "audit":
         return asyncio.run(_audit_verify(settings))
+    if args.command == "backup":
+        return _backup(settings, args.output)
+    if args.command == "restore":
+        return _restore(settings, args.archive, args.yes)
     if args.command == "serve":
-        serve(settings, args.host, args.port)
+        serve(
+            settings,
+            args.host,
+            args.port,
+            workers=args.workers,
+            graceful_timeout=args.graceful_timeout,
+            forwarded_allow_ips=args.forwarded_allow_ips or ("127.0.0.1" if args.proxy_headers else None),
+            log_format=args.log_format,
+        )
         return 0
     if args.command == "demo":
         asyncio.run(migrate(settings))
@@ -167,7 +324,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("demo season seeded" if seeded else "demo season already present; nothing seeded")
         host, port = args.host or settings.host, args.port or settings.port
         print_demo_banner(settings, host, port)
-        serve(settings, host, port)
+        serve(settings, host, port, log_format=settings.log_format or "text")
         return 0
     return 2
 

@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import db, i18n
+from app import db, i18n, observability
 from app.accounts.auth import auth_middleware, public
 from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController, PhotoController
@@ -101,7 +101,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         cache_control=CacheControlHeader(max_age=86400, public=True),
         include_in_schema=False,
     )
-    return Litestar(
+    application = Litestar(
         route_handlers=[
             LeaderboardController,
             ProbeController,
@@ -137,6 +137,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             header_name="x-csrftoken",
             cookie_secure=settings.secure_cookies,
             cookie_samesite="lax",
+            # Forms and htmx get the token from the page, never from the cookie: scripts need not read it.
+            cookie_httponly=True,
             # The API authenticates by bearer token; the probes, static files and the leaderboard's
             # fragment and stream render no form, so they skip minting a token for every hit.
             exclude=["^/api/", "^/healthz$", "^/readyz$", "^/static/", "^/papan/baris$", "^/papan/sse$"],
@@ -153,8 +155,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,
         debug=False,
+        # Logging is configured by `sinergi serve` (app.observability.logging_config), not by Litestar.
+        logging_config=None,
         state={"settings": settings},
     )
+    # Around everything the router answers (404s, static files, the API too): request id, access log,
+    # security headers.
+    application.asgi_handler = observability.wrap(application.asgi_handler, settings)
+    return application
 
 
 def __getattr__(name: str) -> Any:

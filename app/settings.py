@@ -40,6 +40,13 @@ class Settings:
     # `sse_seconds` and the browser reconnects (it bounds a connection's life and eases restarts).
     channels_backend: str = "auto"
     sse_seconds: float = 600.0
+    # Serving (`sinergi serve`): worker processes, seconds to finish open requests on SIGTERM, the
+    # proxies whose X-Forwarded-For/-Proto are believed (None: no proxy headers), and the log format
+    # ("json", "text", or "" = JSON for serve, text for the demo).
+    workers: int = 1
+    graceful_timeout: float = 10.0
+    forwarded_allow_ips: str | None = None
+    log_format: str = ""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -78,6 +85,12 @@ class Settings:
             secure_cookies=_bool(env.get("SINERGI_SECURE_COOKIES"), default=production),
             channels_backend=_channels_backend(env.get("SINERGI_CHANNELS")),
             sse_seconds=_positive_float(env.get("SINERGI_SSE_SECONDS"), 600.0, "SINERGI_SSE_SECONDS"),
+            workers=_positive_int(env.get("SINERGI_WORKERS"), 1, "SINERGI_WORKERS"),
+            graceful_timeout=_positive_float(
+                env.get("SINERGI_GRACEFUL_TIMEOUT"), 10.0, "SINERGI_GRACEFUL_TIMEOUT"
+            ),
+            forwarded_allow_ips=env.get("SINERGI_FORWARDED_ALLOW_IPS") or None,
+            log_format=_log_format(env.get("SINERGI_LOG_FORMAT")),
         )
 
 
@@ -85,6 +98,25 @@ def _channels_backend(value: str | None) -> str:
     value = (value or "auto").strip().lower()
     if value not in {"auto", "memory", "redis", "postgres"}:
         raise SettingsError("SINERGI_CHANNELS must be auto, memory, redis or postgres")
+    return value
+
+
+def _positive_int(value: str | None, default: int, name: str) -> int:
+    if not value:
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise SettingsError(f"{name} must be a positive whole number")
+    return number
+
+
+def _log_format(value: str | None) -> str:
+    value = (value or "").strip().lower()
+    if value not in {"", "json", "text"}:
+        raise SettingsError("SINERGI_LOG_FORMAT must be json or text")
     return value
 
 

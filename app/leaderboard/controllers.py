@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 
-from app import db, i18n
+from app import db, i18n, observability
 from app.accounts.auth import public, requires
 from app.competitions.services import activity_types, team_by_code
 from app.leaderboard import live, views
@@ -228,10 +228,14 @@ class ProbeController(Controller):
         return "ok"
 
     @get("/readyz", media_type=MediaType.TEXT)
-    async def readyz(self) -> Response[str]:
-        if await db.ping():
+    async def readyz(self, settings: NamedDependency[Settings]) -> Response[str]:
+        failed = [] if await db.ping() else ["database"]
+        if settings.redis_url and not await observability.redis_ping(settings.redis_url):
+            failed.append("redis")
+        if not failed:
             return Response("ok", media_type=MediaType.TEXT)
-        return Response("database unavailable", status_code=503, media_type=MediaType.TEXT)
+        body = "\n".join(f"{name} unavailable" for name in failed)
+        return Response(body, status_code=503, media_type=MediaType.TEXT)
 
 
 SCREEN_STEPS = (
