@@ -5,12 +5,15 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import math
 import re
 import shutil
 import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +21,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app import regions
 from app.accounts.auth import CurrentUser
 from app.audit import services as audit
 from app.db import write_transaction
@@ -297,10 +301,47 @@ DATE_TOLERANCE_HOURS = 48
 SAME_PICTURE_BITS = 6
 
 
+@cache
+def regency_boxes() -> dict[str, tuple[float, float, float, float]]:
+    """Code -> (min_lat, min_lon, max_lat, max_lon) of each regency/city of Jawa Timur, with a margin
+    (app/data/jatim_regency_bbox.json, see app/data/README.md)."""
+    text = (resources.files("app") / "data" / "jatim_regency_bbox.json").read_text(encoding="utf-8")
+    boxes = json.loads(text)["boxes"]
+    return {code: (box[0], box[1], box[2], box[3]) for code, box in boxes.items()}
+
+
+def outside_regency(regency_code: str | None, lat: Any, lon: Any) -> bool:
+    """Whether an EXIF GPS position lies outside the regency's box; False when either is unknown."""
+    box = regency_boxes().get(regency_code or "")
+    if box is None or lat is None or lon is None:
+        return False
+    try:
+        y, x = float(lat), float(lon)
+    except (TypeError, ValueError):
+        return False
+    if not (math.isfinite(y) and math.isfinite(x)):
+        return False
+    return not (box[0] <= y <= box[2] and box[1] <= x <= box[3])
+
+
+def _region_flag(regency_code: str) -> dict[str, Any]:
+    known = regions.regency(regency_code)
+    return {"kind": "region", "region": known.name if known else regency_code, "code": regency_code}
+
+
 async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> list[dict[str, Any]]:
     """The activity's photos with what a judge should look at: an EXIF time far from the activity's
-    date, and the same picture used in another activity (of any team)."""
+    date, an EXIF GPS position outside the team's regency, and the same picture used in another
+    activity (of any team)."""
     rows = await photos_of(activity_id)
+    owner = None
+    if any(r.get("gps_lat") is not None for r in rows):
+        owner = (
+            await Activity.select(Activity.team.code.as_alias("team_code"))
+            .where(Activity.id == activity_id)
+            .first()
+        )
+    regency_code = owner["team_code"] if owner else None
     hashes = [r["phash"] for r in rows if r.get("phash")]
     others: list[dict[str, Any]] = []
     if hashes:
@@ -330,6 +371,8 @@ async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> l
             hours = abs((taken - when).total_seconds()) / 3600
             if hours > DATE_TOLERANCE_HOURS:
                 flags.append({"kind": "date", "days": round(hours / 24, 1)})
+        if regency_code and outside_regency(regency_code, row.get("gps_lat"), row.get("gps_lon")):
+            flags.append(_region_flag(regency_code))
         if row.get("phash"):
             for other in others:
                 if hamming(row["phash"], other["phash"]) <= SAME_PICTURE_BITS:
@@ -441,7 +484,14 @@ async def photo_summaries(rows: list[dict[str, Any]]) -> dict[int, dict[str, int
     ids = [r["id"] for r in rows]
     if not ids:
         return {}
-    mine = await Photo.select(Photo.activity, Photo.phash, Photo.taken_at).where(Photo.activity.is_in(ids))
+    mine = await Photo.select(
+        Photo.activity,
+        Photo.phash,
+        Photo.taken_at,
+        Photo.gps_lat,
+        Photo.gps_lon,
+        Photo.activity.team.code.as_alias("team_code"),
+    ).where(Photo.activity.is_in(ids))
     hashed = [p for p in mine if p["phash"]]
     others: list[dict[str, Any]] = []
     if hashed:
@@ -462,6 +512,8 @@ async def photo_summaries(rows: list[dict[str, Any]]) -> dict[int, dict[str, int
             when = when if when.tzinfo else when.replace(tzinfo=UTC)
             if abs((taken - when).total_seconds()) > DATE_TOLERANCE_HOURS * 3600:
                 entry["flags"] += 1
+        if outside_regency(p["team_code"], p["gps_lat"], p["gps_lon"]):
+            entry["flags"] += 1
         if p["phash"] and any(
             o["activity"] != p["activity"] and hamming(o["phash"], p["phash"]) <= SAME_PICTURE_BITS
             for o in others
