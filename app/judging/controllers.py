@@ -1,4 +1,9 @@
-"""The judge's queue: submitted activities of other regencies, to verify or reject with a reason."""
+"""The judge's pages: the queue (one assignment at a time: an activity, or a team in a team-level stage),
+the decision with the rubric, skip, the judge's own reviews and their revision, conflicts of interest.
+
+Every page works as plain HTML forms (POST, then a redirect to the next GET); app/static/judge.js only adds
+keyboard shortcuts.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,161 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
-from app.accounts.auth import judge_only
+from app.accounts.auth import CurrentUser, judge_only
 from app.activities import photos as photo_service
-from app.competitions.services import current_competition
-from app.judging import services
+from app.competitions.services import CompetitionInfo, current_competition
+from app.judging import jury, queue_views, services
 from app.web import Pager, current_user, page, page_number
+
+REASON_MAX = 2000
+NOTE_MAX = 2000
+
+
+def _user(request: Request[Any, Any, Any]) -> CurrentUser:
+    user = current_user(request)
+    assert user is not None
+    return user
+
+
+async def _competition() -> CompetitionInfo:
+    competition = await current_competition()
+    if competition is None:
+        raise NotFoundException()
+    return competition
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+def _berita_acara_url(request: Request[Any, Any, Any]) -> str | None:
+    """The judges' Berita Acara list, when that page exists in this build."""
+    for route in request.app.routes:
+        if route.path in ("/juri/berita-acara", "/berita-acara"):
+            return route.path
+    return None
+
+
+async def _base_context(
+    request: Request[Any, Any, Any], competition: CompetitionInfo | None
+) -> dict[str, Any]:
+    user = _user(request)
+    done, total = (0, 0)
+    if competition is not None:
+        done, total = await jury.progress(competition.id, user)
+    return {
+        "competition": competition,
+        "progress_done": done,
+        "progress_total": total,
+        "berita_acara_url": _berita_acara_url(request),
+    }
+
+
+# --- An activity in front of the judge ------------------------------------------------------------
+
+
+async def _activity_context(
+    competition: CompetitionInfo, user: CurrentUser, activity_id: int
+) -> dict[str, Any] | None:
+    """The activity (blind judging applied), its photos with flags, place and rubric."""
+    row = await queue_views.activity(activity_id, competition.id)
+    if row is None:
+        return None
+    blind = await queue_views.blind_judging(competition.id)
+    photos = await photo_service.photos_with_flags(activity_id, row["occurred_at"])
+    if blind:
+        photos = queue_views.blind_flags(photos, i18n._("hidden"))
+    return {
+        "activity": row,
+        "blind": blind,
+        "village": None if blind else regions.village(row["village_code"] or ""),
+        "district": None if blind else regions.district(row["district_code"] or ""),
+        "photos": photos,
+        "rubric": await queue_views.criteria(competition.id, "activity"),
+    }
+
+
+async def _refuse_own(competition: CompetitionInfo, user: CurrentUser, activity_id: int) -> None:
+    """403 for the judge's own regency/city or a team they declared a conflict with (404 elsewhere)."""
+    try:
+        await services.load_for_review(competition, user, activity_id)
+    except services.DecisionError as exc:
+        raise HTTPException(status_code=exc.status, detail=exc.message) from None
+
+
+def _check_activity_form(
+    decision: str,
+    reason: str,
+    rubric: list[dict[str, Any]],
+    scores: dict[str, str],
+    score_errors: dict[str, str],
+) -> dict[str, str]:
+    """Everything wrong with a decision form at once (field -> Indonesian message)."""
+    errors: dict[str, str] = {}
+    if decision not in services.DECISIONS:
+        errors["decision"] = i18n._("Choose verify or reject.")
+    elif decision == "rejected" and not reason.strip():
+        errors["reason"] = i18n._("A rejection needs a reason.")
+    by_code = {c["code"]: c for c in rubric}
+    for key, message in score_errors.items():
+        code = key.removeprefix("scores.")
+        errors[by_code[code]["field"] if code in by_code else key] = message
+    if decision == "verified" and scores:
+        # Scores are optional, but a verification scored on some criteria only is a slip of the hand.
+        for criterion in queue_views.missing_scores(rubric, scores):
+            errors[criterion["field"]] = i18n._(
+                "Give a score for this criterion too (or leave them all empty)."
+            )
+    return errors
+
+
+async def _read_decision(
+    request: Request[Any, Any, Any], competition: CompetitionInfo, rubric: list[dict[str, Any]]
+) -> tuple[str, str, dict[str, str], dict[str, str], dict[str, str]]:
+    """(decision, reason, clean scores, typed scores, errors) of a posted decision form."""
+    form = await request.form()
+    decision = str(form.get("decision") or "")
+    reason = str(form.get("reason") or "")[:REASON_MAX]
+    typed = queue_views.form_scores(form, rubric)
+    clean: dict[str, str] = {}
+    score_errors: dict[str, str] = {}
+    if typed:
+        clean, score_errors = await services.check_scores(competition.id, typed)
+    errors = _check_activity_form(decision, reason, rubric, typed, score_errors)
+    return decision, reason, clean, typed, errors
+
+
+def _form_values(
+    reason: str, typed: dict[str, str], rubric: list[dict[str, Any]], decision: str = ""
+) -> dict[str, Any]:
+    return {
+        "reason": reason,
+        "decision": decision,
+        **{c["field"]: typed.get(c["code"], "") for c in rubric},
+    }
+
+
+def _as_queue_item(row: dict[str, Any] | None) -> dict[str, Any] | None:
+    """An Assignment row in the shape of jury.next_assignment (None stays None)."""
+    if row is None:
+        return None
+    return {
+        "id": row["id"],
+        "kind": "activity" if row["activity"] else "team",
+        "activity_id": row["activity"],
+        "team_id": row["team"],
+        "stage_id": row["stage"],
+        "origin": row["origin"],
+    }
+
+
+def _summary(errors: dict[str, str]) -> str:
+    if list(errors) == ["decision"]:
+        return errors["decision"]
+    return i18n._("The decision was not saved: please correct what is marked below.")
 
 
 class JudgeController(Controller):
@@ -25,84 +180,392 @@ class JudgeController(Controller):
     async def queue(
         self,
         request: Request[Any, Any, Any],
-        halaman: FromQuery[str | None] = None,
         selesai: FromQuery[str | None] = None,
+        dilewati: FromQuery[str | None] = None,
     ) -> Template:
-        user = current_user(request)
-        assert user is not None
+        """The judge's next assignment, one at a time."""
+        user = _user(request)
+        competition = await current_competition()
+        context = await _base_context(request, competition)
+        assignment = None
+        if competition is not None:
+            assignment = await jury.next_assignment(competition.id, user)
+        context.update(
+            assignment=assignment,
+            done=selesai,
+            skipped=dilewati,
+            errors={},
+            values={},
+            error_summary="",
+        )
+        if assignment is not None and assignment["kind"] == "activity" and competition is not None:
+            found = await _activity_context(competition, user, assignment["activity_id"])
+            if found is not None:
+                context.update(found)
+            else:
+                context["assignment"] = None
+        elif assignment is not None and competition is not None:
+            context.update(await _team_context(competition, user, assignment))
+        return page(request, "judging/queue.html", **context)
+
+    @get("/daftar")
+    async def waiting(
+        self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None
+    ) -> Template:
+        """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
+        user = _user(request)
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
         total = 0
+        mine: set[int] = set()
+        blind = False
         if competition is not None:
-            rows, total = await services.queue(competition.id, user, number)
+            rows, total, mine = await queue_views.waiting(competition.id, user, number)
+            blind = await queue_views.blind_judging(competition.id)
         return page(
             request,
-            "judging/queue.html",
+            "judging/waiting.html",
+            **await _base_context(request, competition),
             activities=rows,
-            pager=Pager(number, services.PAGE_SIZE, total),
-            competition=competition,
-            done=selesai,
+            mine=mine,
+            blind=blind,
+            pager=Pager(number, queue_views.LIST_PAGE_SIZE, total),
             photo_summary=await photo_service.photo_summaries(rows),
             village=regions.village,
             district=regions.district,
-            errors={},
-            reasons={},
         )
 
     @post("/kegiatan/{activity_id:int}/keputusan")
     async def decide(
         self, request: Request[Any, Any, Any], activity_id: FromPath[int]
     ) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
-        competition = await current_competition()
-        if competition is None:
-            raise NotFoundException()
+        user = _user(request)
+        competition = await _competition()
+        found = await _activity_context(competition, user, activity_id)
+        if found is None:
+            raise NotFoundException(detail=i18n._("Activity not found."))
+        await _refuse_own(competition, user, activity_id)
+        decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
+        if not errors:
+            try:
+                await services.decide(competition, user, activity_id, decision, reason, clean or None)
+            except services.DecisionError as exc:
+                if exc.status != 422:
+                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
+                errors = {"decision": exc.message}
+            else:
+                return Redirect(f"/juri?selesai={activity_id}")
+        context = await _base_context(request, competition)
+        context.update(found)
+        context.update(
+            assignment=_as_queue_item(
+                await queue_views.open_assignment(competition.id, user.id, activity_id)
+            ),
+            current_activity_id=activity_id,
+            done=None,
+            skipped=None,
+            errors=errors,
+            error_summary=_summary(errors),
+            values=_form_values(reason, typed, found["rubric"], decision),
+        )
+        return page(request, "judging/queue.html", status_code=422, **context)
+
+    @post("/lewati")
+    async def skip(self, request: Request[Any, Any, Any]) -> Redirect:
+        """ "Lewati": the assignment goes to the end of the judge's queue."""
+        user = _user(request)
+        competition = await _competition()
         form = await request.form()
-        decision = str(form.get("decision") or "")
-        reason = str(form.get("reason") or "")[:2000]
+        assignment_id = _int(form.get("assignment"))
+        if assignment_id is None:
+            raise HTTPException(status_code=422, detail=i18n._("Choose what to skip."))
         try:
-            status = await services.decide(competition, user, activity_id, decision, reason)
+            await jury.skip(competition.id, user, assignment_id)
         except services.DecisionError as exc:
-            if exc.status == 422:
-                rows, total = await services.queue(competition.id, user, 1)
-                return page(
-                    request,
-                    "judging/queue.html",
-                    status_code=422,
-                    activities=rows,
-                    pager=Pager(1, services.PAGE_SIZE, total),
-                    competition=competition,
-                    done=None,
-                    village=regions.village,
-                    district=regions.district,
-                    errors={activity_id: exc.message},
-                    reasons={activity_id: reason},
-                )
             raise HTTPException(status_code=exc.status, detail=exc.message) from None
-        del status
-        return Redirect(f"/juri?selesai={activity_id}")
+        return Redirect(f"/juri?dilewati={assignment_id}")
 
     @get("/kegiatan/{activity_id:int}")
     async def detail(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        user = current_user(request)
-        assert user is not None
-        row = await services.activity_for_judge(activity_id)
-        if row is None:
+        user = _user(request)
+        competition = await _competition()
+        found = await _activity_context(competition, user, activity_id)
+        if found is None:
             raise NotFoundException()
-        if user.region_code and row["team.code"] == user.region_code:
-            raise HTTPException(
-                status_code=403, detail=i18n._("You may not judge an activity of your own regency/city.")
-            )
+        await _refuse_own(competition, user, activity_id)
+        mine = await queue_views.my_review_of(activity_id, user.id)
+        assignment = _as_queue_item(await queue_views.open_assignment(competition.id, user.id, activity_id))
         return page(
             request,
             "judging/detail.html",
-            activity=row,
-            village=regions.village(row["village_code"] or ""),
-            district=regions.district(row["district_code"] or ""),
-            competition=await current_competition(),
+            **await _base_context(request, competition),
+            **found,
+            assignment=assignment,
+            mine=mine,
             errors={},
-            reasons={},
-            photos=await photo_service.photos_with_flags(activity_id, row["occurred_at"]),
+            values={},
+            error_summary="",
         )
+
+    # --- The judge's own reviews ---------------------------------------------------------------------
+
+    @get("/ulasan")
+    async def my_reviews(
+        self, request: Request[Any, Any, Any], diperbarui: FromQuery[str | None] = None
+    ) -> Template:
+        user = _user(request)
+        competition = await current_competition()
+        reviews: list[dict[str, Any]] = []
+        team_reviews: list[dict[str, Any]] = []
+        closed = False
+        rubric: list[dict[str, Any]] = []
+        team_rubric: list[dict[str, Any]] = []
+        if competition is not None:
+            reviews = await queue_views.my_reviews(competition.id, user.id)
+            team_reviews = await queue_views.my_team_reviews(competition.id, user.id)
+            closed = await jury.stage_closed_for_activity(competition.id)
+            rubric = await queue_views.criteria(competition.id, "activity")
+            team_rubric = await queue_views.criteria(competition.id, "team")
+        return page(
+            request,
+            "judging/my_reviews.html",
+            **await _base_context(request, competition),
+            reviews=reviews,
+            team_reviews=team_reviews,
+            stage_closed=closed,
+            rubric=rubric,
+            team_rubric=team_rubric,
+            revised=diperbarui,
+        )
+
+    @get("/ulasan/{activity_id:int}")
+    async def revise_form(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
+        user = _user(request)
+        competition = await _competition()
+        return await self._revise_page(request, competition, user, activity_id, {}, None)
+
+    @post("/ulasan/{activity_id:int}")
+    async def revise(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+    ) -> Template | Redirect:
+        """A new version of the judge's own review (jury.revise), until the stage closes (then 409)."""
+        user = _user(request)
+        competition = await _competition()
+        if await jury.stage_closed_for_activity(competition.id):
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._("The verification stage is closed: your review can no longer be revised."),
+            )
+        found = await _activity_context(competition, user, activity_id)
+        mine = await queue_views.my_review_of(activity_id, user.id)
+        if found is None or mine is None:
+            raise NotFoundException(detail=i18n._("You have not reviewed this activity."))
+        decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
+        if not errors:
+            try:
+                await jury.revise(competition, user, activity_id, decision, reason, clean or None)
+            except services.DecisionError as exc:
+                if exc.status != 422:
+                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
+                errors = {"decision": exc.message}
+            else:
+                return Redirect(f"/juri/ulasan?diperbarui={activity_id}")
+        values = _form_values(reason, typed, found["rubric"], decision)
+        return await self._revise_page(
+            request, competition, user, activity_id, errors, values, status_code=422
+        )
+
+    async def _revise_page(
+        self,
+        request: Request[Any, Any, Any],
+        competition: CompetitionInfo,
+        user: CurrentUser,
+        activity_id: int,
+        errors: dict[str, str],
+        values: dict[str, Any] | None,
+        status_code: int = 200,
+    ) -> Template:
+        found = await _activity_context(competition, user, activity_id)
+        mine = await queue_views.my_review_of(activity_id, user.id)
+        if found is None or mine is None:
+            raise NotFoundException(detail=i18n._("You have not reviewed this activity."))
+        if values is None:
+            current = mine["current"]
+            values = {
+                "reason": current["reason"],
+                "decision": current["decision"],
+                **{c["field"]: current["scores"].get(c["code"], "") for c in found["rubric"]},
+            }
+        return page(
+            request,
+            "judging/revise.html",
+            status_code=status_code,
+            **await _base_context(request, competition),
+            **found,
+            mine=mine,
+            stage_closed=await jury.stage_closed_for_activity(competition.id),
+            errors=errors,
+            error_summary=_summary(errors) if errors else "",
+            values=values,
+        )
+
+    # --- Team-level stage ------------------------------------------------------------------------------
+
+    @post("/tim/nilai")
+    async def score_team(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        """The team-level rubric of a team assigned to the judge (jury.score_team)."""
+        user = _user(request)
+        competition = await _competition()
+        form = await request.form()
+        assignment_id = _int(form.get("assignment"))
+        row = await queue_views.assignment(competition.id, user.id, assignment_id) if assignment_id else None
+        if row is None or not row["team"]:
+            raise NotFoundException(detail=i18n._("Assignment not found."))
+        assignment = {"id": row["id"], "kind": "team", "team_id": row["team"], "stage_id": row["stage"]}
+        rubric = await queue_views.criteria(competition.id, "team")
+        typed = queue_views.form_scores(form, rubric)
+        note = str(form.get("note") or "")[:NOTE_MAX]
+        errors = _check_team_scores(rubric, typed)
+        if not errors:
+            try:
+                await jury.score_team(
+                    competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
+                )
+            except services.DecisionError as exc:
+                if exc.status != 422:
+                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
+                errors = {"decision": exc.message}
+            else:
+                return Redirect(f"/juri?selesai=tim-{row['team']}")
+        context = await _base_context(request, competition)
+        context.update(await _team_context(competition, user, assignment))
+        context.update(
+            assignment=assignment,
+            done=None,
+            skipped=None,
+            errors=errors,
+            error_summary=_summary(errors),
+            values={"note": note, **{c["field"]: typed.get(c["code"], "") for c in rubric}},
+        )
+        return page(request, "judging/queue.html", status_code=422, **context)
+
+    # --- Conflicts of interest -------------------------------------------------------------------------
+
+    @get("/konflik")
+    async def conflicts(
+        self, request: Request[Any, Any, Any], tersimpan: FromQuery[str | None] = None
+    ) -> Template:
+        user = _user(request)
+        competition = await current_competition()
+        return await _conflict_page(request, competition, user, {}, {}, saved=bool(tersimpan))
+
+    @post("/konflik")
+    async def declare_conflict(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = _user(request)
+        competition = await _competition()
+        form = await request.form()
+        team_id = _int(form.get("team"))
+        reason = str(form.get("reason") or "")[:REASON_MAX]
+        confirmed = form.get("confirm") == "1"
+        values = {"team": team_id, "reason": reason, "confirm": confirmed}
+        errors: dict[str, str] = {}
+        choices = {t["id"] for t in await queue_views.teams_for_conflict(competition.id, user)}
+        if team_id is None or team_id not in choices:
+            errors["team"] = i18n._("Choose a team.")
+        if not reason.strip():
+            errors["reason"] = i18n._("Say briefly why (e.g. family, former member of the team).")
+        if not confirmed:
+            errors["confirm"] = i18n._("Tick the box to confirm the declaration.")
+        if not errors and team_id is not None:
+            try:
+                await jury.declare_conflict(competition, user, team_id, reason)
+            except services.DecisionError as exc:
+                if exc.status not in (404, 409, 422):
+                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
+                errors["team" if exc.status != 422 else "reason"] = exc.message
+            else:
+                return Redirect("/juri/konflik?tersimpan=1")
+        return await _conflict_page(request, competition, user, errors, values, status_code=422)
+
+
+def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:
+    from decimal import Decimal, InvalidOperation
+
+    errors: dict[str, str] = {}
+    if not rubric:
+        errors["decision"] = i18n._("This competition has no team-level rubric yet.")
+    for criterion in rubric:
+        value = typed.get(criterion["code"])
+        if value is None:
+            errors[criterion["field"]] = i18n._("Give a score for this criterion.")
+            continue
+        try:
+            number = Decimal(value)
+            if not number.is_finite():
+                raise InvalidOperation
+        except InvalidOperation:
+            errors[criterion["field"]] = i18n._("Must be a number.")
+            continue
+        if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
+            errors[criterion["field"]] = i18n._(
+                "Must be between %(low)s and %(high)s.", low=criterion["min"], high=criterion["max"]
+            )
+        else:
+            typed[criterion["code"]] = str(number)
+    return errors
+
+
+async def _team_context(
+    competition: CompetitionInfo, user: CurrentUser, assignment: dict[str, Any]
+) -> dict[str, Any]:
+    team = await queue_views.team(competition.id, assignment["team_id"])
+    if team is None:
+        raise NotFoundException()
+    blind = await queue_views.blind_judging(competition.id)
+    stage = await queue_views.stage(competition.id, assignment.get("stage_id"))
+    previous = (
+        await queue_views.current_team_review(stage["id"], team["id"], user.id) if stage is not None else None
+    )
+    rubric = await queue_views.criteria(competition.id, "team")
+    values: dict[str, Any] = {}
+    if previous is not None:
+        values = {
+            "note": previous["note"],
+            **{c["field"]: previous["scores"].get(c["code"], "") for c in rubric},
+        }
+    return {
+        "team": team,
+        "blind": blind,
+        "stage": stage,
+        "summary": await queue_views.team_summary(competition.id, team["id"]),
+        "team_rubric": rubric,
+        "previous_team_review": previous,
+        "values": values,
+    }
+
+
+async def _conflict_page(
+    request: Request[Any, Any, Any],
+    competition: CompetitionInfo | None,
+    user: CurrentUser,
+    errors: dict[str, str],
+    values: dict[str, Any],
+    *,
+    saved: bool = False,
+    status_code: int = 200,
+) -> Template:
+    teams: list[dict[str, Any]] = []
+    if competition is not None:
+        teams = await queue_views.teams_for_conflict(competition.id, user)
+    return page(
+        request,
+        "judging/conflicts.html",
+        status_code=status_code,
+        **await _base_context(request, competition),
+        conflicts=await jury.conflicts(user.id),
+        teams=teams,
+        errors=errors,
+        values=values,
+        saved=saved,
+    )
