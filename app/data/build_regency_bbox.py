@@ -45,7 +45,7 @@ ENVELOPE = (-9.0, 110.7, -4.8, 116.5)
 # A desa/kelurahan this far (degrees) from the median of its kecamatan's villages is taken as mis-placed.
 # Sapeken, a kecamatan of scattered islands, has villages 0.46 degrees from its median.
 MAX_FROM_KECAMATAN = 0.6
-DECIMALS = 4
+SCALE = 10_000  # 4 decimals
 
 
 class BuildError(Exception):
@@ -62,11 +62,11 @@ def _csv(path: Path) -> list[dict[str, str]]:
 
 
 def _floor(x: float) -> float:
-    return math.floor(x * 10**DECIMALS) / 10**DECIMALS
+    return math.floor(x * SCALE) / SCALE
 
 
 def _ceil(x: float) -> float:
-    return math.ceil(x * 10**DECIMALS) / 10**DECIMALS
+    return math.ceil(x * SCALE) / SCALE
 
 
 def build(package: Path, here: Path) -> dict[str, object]:
