@@ -117,6 +117,17 @@ async def write_transaction(lock: str | None = None) -> AsyncIterator[None]:
             logging.getLogger("sinergi").exception("after-commit callback failed")
 
 
+async def advisory_lock(name: str) -> None:
+    """A second, finer lock inside a write transaction: PostgreSQL's transaction advisory lock named by
+    `name` (SQLite's IMMEDIATE transaction already serialises every writer). Take it last, after the
+    transaction's own lock, so that locks are always taken in one order."""
+    if isinstance(current_engine(), SQLiteEngine):
+        return
+    from app.tables import Competition
+
+    await Competition.raw("SELECT pg_advisory_xact_lock({})", zlib.crc32(name.encode()))
+
+
 _after_commit: ContextVar[list[Callable[[], Awaitable[None]]] | None] = ContextVar(
     "sinergi_after_commit", default=None
 )

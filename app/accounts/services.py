@@ -106,6 +106,21 @@ async def close_session(token: str) -> None:
     await AuthSession.delete().where(AuthSession.token_hash == token_digest(token))
 
 
+async def _hand_over_assignments(judge_id: int, actor_id: int, actor_name: str) -> None:
+    """A disabled judge's open assignments move to other judges, in every competition."""
+    from app.competitions.services import competition_by_id
+    from app.judging import jury
+    from app.tables import Assignment
+
+    rows = await Assignment.select(Assignment.competition).where(
+        (Assignment.judge == judge_id) & (Assignment.status == "open")
+    )
+    for competition_id in sorted({r["competition"] for r in rows}):
+        competition = await competition_by_id(competition_id)
+        if competition is not None:
+            await jury.move_open_assignments(competition, judge_id, actor_id, actor_name)
+
+
 async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:
     async with write_transaction(lock="accounts"):
         row = (
@@ -116,6 +131,7 @@ async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name
         await Account.update({Account.is_active: active}).where(Account.id == account_id)
         if not active:
             await AuthSession.delete().where(AuthSession.account == account_id)
+            await _hand_over_assignments(account_id, actor_id, actor_name)
         await audit.record(
             actor_id=actor_id,
             actor_name=actor_name,

@@ -38,6 +38,16 @@ async def _existing(team_id: int, key: str) -> dict[str, Any] | None:
     )
 
 
+async def _assign_judges(competition_id: int, activity_id: int, team_code: str) -> None:
+    """Every new activity gets its judges at once (app.judging.jury: fewest open assignments first)."""
+    from app.competitions.services import competition_by_id
+    from app.judging import jury
+
+    competition = await competition_by_id(competition_id)
+    if competition is not None and not await jury.stage_closed_for_activity(competition_id):
+        await jury.assign_activity(competition, activity_id, team_code)
+
+
 async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -> tuple[int, bool]:
     """Returns (activity id, created). A repeat of the same key gives back the first activity."""
     assert user.team_id is not None
@@ -97,6 +107,7 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                     after={"title": clean.title, "type": clean.type_code, "team": user.team_code},
                     competition_id=competition_id,
                 )
+                await _assign_judges(competition_id, int(activity.id), user.team_code or "")
                 return int(activity.id), True
         except IdempotencyConflict:
             raise

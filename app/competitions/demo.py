@@ -185,4 +185,8 @@ async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
             competition_id=competition.id,
         )
         await recompute(competition)
+    from app.judging.jury import ensure_assignments
+
+    # The activities still waiting get their judges, as if they had been submitted one by one.
+    await ensure_assignments(competition)
     return True

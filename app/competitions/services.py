@@ -106,6 +106,9 @@ async def create_competition(
     await save_ruleset(
         competition.id, default_ruleset(), actor_id=actor_id, actor_name=actor_name, note="default"
     )
+    from app.judging.jury import ensure_default_stages
+
+    await ensure_default_stages(competition.id)
     info = await competition_by_id(competition.id)
     assert info is not None
     from app.leaderboard.services import recompute

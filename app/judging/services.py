@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
-from app.audit import services as audit
 from app.competitions.services import CompetitionInfo
 from app.db import write_transaction
-from app.leaderboard.services import recompute
-from app.tables import Activity, Review
+from app.tables import Activity
+from scoring.jury import region_key
 
 PAGE_SIZE = 20
 DECISIONS = ("verified", "rejected")
@@ -47,6 +45,42 @@ async def queue(competition_id: int, judge: CurrentUser, page: int) -> tuple[lis
     return [_decode(r) for r in rows], total
 
 
+def check_decision(decision: str, reason: str) -> str:
+    """The reason, stripped; refuses an unknown decision or a rejection without a reason (422)."""
+    from app.i18n import _
+
+    if decision not in DECISIONS:
+        raise DecisionError(422, _("Choose verify or reject."))
+    reason = reason.strip()
+    if decision == "rejected" and not reason:
+        raise DecisionError(422, _("A rejection needs a reason."))
+    return reason
+
+
+async def load_for_review(
+    competition: CompetitionInfo, judge: CurrentUser, activity_id: int
+) -> dict[str, Any]:
+    """The activity a judge is about to review: 404 outside the competition, 403 for their own regency
+    or a team they declared a conflict with."""
+    from app.i18n import _
+    from app.tables import ConflictOfInterest
+
+    row = await (
+        Activity.select(Activity.id, Activity.status, Activity.team, Activity.team.code, Activity.competition)
+        .where(Activity.id == activity_id)
+        .first()
+    )
+    if row is None or row["competition"] != competition.id:
+        raise DecisionError(404, _("Activity not found."))
+    if judge.region_code and region_key(row["team.code"]) == region_key(judge.region_code):
+        raise DecisionError(403, _("You may not judge an activity of your own regency/city."))
+    if await ConflictOfInterest.exists().where(
+        (ConflictOfInterest.judge == judge.id) & (ConflictOfInterest.team == row["team"])
+    ):
+        raise DecisionError(403, _("You declared a conflict of interest with this team."))
+    return row
+
+
 async def decide(
     competition: CompetitionInfo,
     judge: CurrentUser,
@@ -55,73 +89,20 @@ async def decide(
     reason: str,
     scores: dict[str, str] | None = None,
 ) -> str:
-    """Records the review; once enough reviews agree the status changes and the standings are recomputed.
+    """Records the judge's review and settles the activity (app.judging.jury): the majority of the
+    assigned judges decides, a tie or scores spread beyond the tolerance ask one more judge (or the head
+    judge); standings are recomputed when verification changes.
 
     `scores` are the judge's rubric scores (criterion code -> exact decimal text), checked by the caller
     with `check_scores`.
     """
-    from app.i18n import _
+    from app.judging import jury
 
-    if decision not in DECISIONS:
-        raise DecisionError(422, _("Choose verify or reject."))
-    reason = reason.strip()
-    if decision == "rejected" and not reason:
-        raise DecisionError(422, _("A rejection needs a reason."))
+    reason = check_decision(decision, reason)
     async with write_transaction(lock=f"competition:{competition.id}"):
-        row = await (
-            Activity.select(Activity.id, Activity.status, Activity.team.code, Activity.competition)
-            .where(Activity.id == activity_id)
-            .first()
-        )
-        if row is None or row["competition"] != competition.id:
-            raise DecisionError(404, _("Activity not found."))
-        if judge.region_code and row["team.code"] == judge.region_code:
-            raise DecisionError(403, _("You may not judge an activity of your own regency/city."))
-        if row["status"] != "submitted":
-            raise DecisionError(409, _("This activity has already been decided."))
-        if await Review.exists().where((Review.activity == activity_id) & (Review.judge == judge.id)):
-            raise DecisionError(409, _("You have already reviewed this activity."))
-        await Review.insert(
-            Review(
-                activity=activity_id,
-                judge=judge.id,
-                decision=decision,
-                reason=reason,
-                scores=json.dumps(scores or {}),
-            )
-        )
-        reviews = await Review.select(Review.decision).where(Review.activity == activity_id)
-        votes = [r["decision"] for r in reviews]
-        status = "submitted"
-        if len(votes) >= competition.reviews_required:
-            verified = votes.count("verified")
-            status = (
-                "verified"
-                if verified * 2 > len(votes)
-                else "rejected"
-                if verified * 2 < len(votes)
-                else status
-            )
-        await audit.record(
-            actor_id=judge.id,
-            actor_name=judge.username,
-            action=f"review.{decision}",
-            object_type="activity",
-            object_id=activity_id,
-            before={"status": row["status"]},
-            after={
-                "status": status,
-                "decision": decision,
-                "reason": reason,
-                **({"scores": scores} if scores else {}),
-            },
-            competition_id=competition.id,
-        )
-        if status != "submitted":
-            await Activity.update({Activity.status: status}).where(Activity.id == activity_id)
-            if status == "verified":
-                await recompute(competition, row["team.code"])
-        return status
+        activity = await load_for_review(competition, judge, activity_id)
+        jury.require_stage_open(await jury.activity_stage(competition.id))
+        return await jury.record_review(competition, judge, activity, decision, reason, scores, revise=False)
 
 
 async def activity_for_judge(activity_id: int) -> dict[str, Any] | None:
