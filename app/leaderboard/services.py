@@ -57,12 +57,17 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
         (Adjustment.competition == competition.id)
         & (Adjustment.team.code == team_code if team_code else Adjustment.id.is_not_null())
     )
-    criteria = await RubricCriterion.select().where(RubricCriterion.competition == competition.id)
+    criteria = await RubricCriterion.select().where(
+        (RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "activity")
+    )
     judge_scores: dict[int, list[JudgeScore]] = {}
     if criteria:
         for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
             (Review.activity.competition == competition.id)
             & (Review.activity.status == "verified")
+            # Only each judge's current version counts, and never an annulled review.
+            & Review.is_current.eq(True)
+            & Review.annulled_at.is_null()
             & (Review.activity.team.code == team_code if team_code else Review.id.is_not_null())
         ):
             scores = review["scores"]
