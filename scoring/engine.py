@@ -12,6 +12,7 @@ from typing import Any
 
 import msgspec
 
+from scoring.columnar import Unsupported, columns_of, evaluate_columns, supports
 from scoring.facts import Activity, Adjustment, Facts, Team
 from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
 from scoring.periods import Calendar, Period, calendar_for
@@ -29,6 +30,7 @@ __all__ = [
     "TeamResult",
     "compare",
     "evaluate",
+    "evaluate_reference",
     "evaluate_team",
     "format_points",
     "parse_view",
@@ -194,7 +196,16 @@ def parse_view(view: str) -> tuple[str, str] | None:
 class _Compiled:
     """A ruleset with its parameters validated once, split by kind, in ruleset order."""
 
-    __slots__ = ("activity", "eligibility", "quality", "rule_ids", "team", "team_local", "tie_break")
+    __slots__ = (
+        "activity",
+        "columnar",
+        "eligibility",
+        "quality",
+        "rule_ids",
+        "team",
+        "team_local",
+        "tie_break",
+    )
 
     def __init__(self, ruleset: Ruleset) -> None:
         self.eligibility: list[tuple[int, EligibilityRule, Any]] = []
@@ -204,8 +215,10 @@ class _Compiled:
         self.quality = ("mean", 1)
         quality_set = False
         team_local = True
+        rules: list[Rule] = []
         for position, ref in enumerate(ruleset.rules):
             rule: Rule = get_rule(ref.rule)
+            rules.append(rule)
             params = rule.validate(ref.params)
             self.rule_ids.append(rule.id)
             team_local = team_local and rule.team_local
@@ -222,6 +235,8 @@ class _Compiled:
                 raise TypeError(f"rule {rule.id} has an unknown kind {rule.kind!r}")
         self.team_local = team_local
         self.tie_break = tuple(ruleset.tie_break)
+        #: Every rule is a built-in one with a kernel in scoring.columnar.
+        self.columnar = supports(rules)
 
 
 def _buckets(
@@ -427,7 +442,29 @@ def evaluate(
 
     Organisers' adjustments count in the season's overall standings only (they carry no date, type or
     cluster).
+
+    A ruleset made only of built-in rules is evaluated by the columnar kernels of
+    :mod:`scoring.columnar` over the facts' columns (built on the first evaluation of this facts
+    object and shared by the next ones); any other ruleset, team by team as
+    :func:`evaluate_reference` does. Both give the same standings, explanations included.
     """
+    compiled = _Compiled(ruleset)
+    results: list[TeamResult] | None = None
+    if compiled.columnar:
+        try:
+            results = evaluate_columns(compiled, columns_of(facts), period, parse_view(view))
+        except Unsupported:
+            results = None  # numbers beyond exact int64: the reference path computes them
+    if results is None:
+        results = _results(compiled, facts, period, view)
+    return rank(results, compiled.tie_break, _period_text(period), view)
+
+
+def evaluate_reference(
+    ruleset: Ruleset, facts: Facts, period: Period | None = None, view: str = "overall"
+) -> Standings:
+    """:func:`evaluate` team by team through each rule's own ``select``/``points``/``team_points``:
+    the reference the columnar kernels are proven equal to, and the path of any plugin rule."""
     compiled = _Compiled(ruleset)
     results = _results(compiled, facts, period, view)
     return rank(results, compiled.tie_break, _period_text(period), view)

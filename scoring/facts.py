@@ -1,7 +1,9 @@
 """Immutable inputs of the scoring engine: the competition, its teams, activities and adjustments.
 
 The Structs are ``gc=False``: being frozen and holding only scalars and tuples they cannot form reference
-cycles, and a million activities left out of the cycle collector make every collection cheaper.
+cycles, and a million activities left out of the cycle collector make every collection cheaper. The one
+exception is :class:`Facts`, which takes weak references instead (msgspec allows one or the other):
+the engine keeps the facts' columns (``scoring.columnar``) for as long as the facts object lives.
 """
 
 from __future__ import annotations
@@ -88,8 +90,12 @@ class Competition(msgspec.Struct, frozen=True, gc=False):
     rubric: tuple[Criterion, ...] = ()
 
 
-class Facts(msgspec.Struct, frozen=True, gc=False):
-    """Everything the engine needs to know; the web app builds it from its rows."""
+class Facts(msgspec.Struct, frozen=True, weakref=True):
+    """Everything the engine needs to know; the web app builds it from its rows.
+
+    Build a new Facts when the data changes rather than reusing one: its columns are cached by
+    identity (the Struct is frozen, and so are the tuples it holds).
+    """
 
     competition: Competition
     teams: tuple[Team, ...]

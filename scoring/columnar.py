@@ -1,0 +1,675 @@
+"""The columnar fast path: the built-in rules as fused kernels over columns of the facts.
+
+:func:`columns_of` turns the facts once into columns — the season's candidate activities (verified, of a
+known team, inside the competition's dates) grouped by team and, within a team, ordered by
+(``occurred_at``, ``id``), with each field the rules read as one NumPy array of integers (strings as
+small codes). The columns are kept for as long as the facts object lives, so that every evaluation of
+the same facts (the overall standings, each cluster and type, each week and month, both sides of a
+what-if comparison) shares them.
+
+:func:`evaluate_columns` evaluates a ruleset made only of built-in rules over those columns, for all
+teams at once: each rule is a few whole-array operations. The arithmetic is the reference engine's,
+exactly: integer thousandths (and millionths for q) in int64, the same half-to-even divisions; a
+ruleset whose numbers could leave the range where int64 is exact raises :class:`Unsupported` and is
+evaluated by the reference path instead.
+
+Explanation lines are not formatted during the evaluation: each team's lines are built when first
+asked for, by the rules' own ``explain``/``explain_removed``/``team_points`` methods from what the
+kernels kept (the positions each eligibility rule kept, each activity rule's points), so they are the
+lines the reference engine writes. ``tests/unit/scoring/test_columnar.py`` proves with Hypothesis that
+this path gives the reference engine's results — totals, subtotals, ranking keys and every line.
+"""
+
+from __future__ import annotations
+
+import weakref
+from bisect import bisect_left
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
+from decimal import Decimal
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from scoring.aggregate import MICRO, rubric_for
+from scoring.facts import CLUSTERS, Activity, Adjustment, Facts, Team
+from scoring.fixedpoint import MILLI, div_round, from_milli, to_milli
+from scoring.periods import Calendar, Period, calendar_for
+from scoring.rules import (
+    cap_per_period,
+    cluster_balance,
+    consistency_bonus,
+    coverage,
+    joint_only,
+    judge_quality,
+    points_per_activity,
+    preemptive_multiplier,
+    reach_bonus,
+)
+from scoring.rules.base import ActivityRule, EligibilityRule, Rule, TeamContext, TeamRule
+
+if TYPE_CHECKING:
+    from scoring.engine import Line, TeamResult, _Compiled
+
+__all__ = ["Columns", "Unsupported", "columns_of", "evaluate_columns", "supports"]
+
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+
+_occurred_at = attrgetter("occurred_at")
+_occurred_at_id = attrgetter("occurred_at", "id")
+#: Every int64 the kernels form stays below this in absolute value (products are checked first).
+_SAFE = 1 << 60
+_NOT_YET = -2  # a q not computed yet
+_NO_Q = -1  # an activity without usable rubric scores
+
+#: The rule objects this module has a kernel for (by identity: a plugin reusing an id is not one).
+KERNEL_RULES: frozenset[int] = frozenset(
+    id(module.RULE)
+    for module in (
+        joint_only,
+        cap_per_period,
+        points_per_activity,
+        reach_bonus,
+        preemptive_multiplier,
+        judge_quality,
+        consistency_bonus,
+        coverage,
+        cluster_balance,
+    )
+)
+
+
+class Unsupported(Exception):
+    """These facts or parameters are outside what the kernels compute exactly (say, a head count
+    beyond int64, or points that could overflow it): use the reference path."""
+
+
+def supports(rules: Iterable[Rule]) -> bool:
+    """True when every rule is a built-in one with a kernel here."""
+    return all(id(rule) in KERNEL_RULES for rule in rules)
+
+
+def _ints(values: Iterable[int], size: int) -> Ints:
+    try:
+        return np.fromiter(values, dtype=np.int64, count=size)
+    except OverflowError:
+        raise Unsupported("an integer field does not fit in int64") from None
+
+
+def _codes(values: list[Any]) -> tuple[Ints, list[Any]]:
+    """Each value as the index of its kind in the sorted distinct values; None as -1."""
+    kinds = sorted(set(values) - {None})
+    index: dict[Any, int] = {kind: i for i, kind in enumerate(kinds)}
+    index[None] = -1
+    return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), kinds
+
+
+def _div_round(numerator: Ints, denominator: int) -> Ints:
+    """:func:`scoring.fixedpoint.div_round` element-wise (floor division, then half to even)."""
+    quotient, remainder = np.divmod(numerator, denominator)
+    twice = 2 * remainder
+    up = (twice > denominator) | ((twice == denominator) & ((quotient & 1) == 1))
+    result: Ints = quotient + up
+    return result
+
+
+def _largest(values: Ints) -> int:
+    return int(np.abs(values).max()) if len(values) else 0
+
+
+def _check_product(values: Ints, factor: int) -> None:
+    """``values * factor`` stays exact in int64."""
+    if _largest(values) * abs(factor) >= _SAFE:
+        raise Unsupported("points too large for exact int64 arithmetic")
+
+
+def _check_sum(values: Ints) -> None:
+    """Any sum of ``values`` (and adding one such array to another) stays exact in int64."""
+    if _largest(values) * (len(values) + 1) >= _SAFE:
+        raise Unsupported("points too large for exact int64 arithmetic")
+
+
+class Columns:
+    """The facts as columns, built once (see the module's docstring).
+
+    Position ``p`` is one candidate activity: ``activities[p]``, on local day ``day[p]``, of team
+    ``team_of[p]`` (an index into ``teams``); team ``t`` holds positions ``bounds[t]:bounds[t + 1]``,
+    in (``occurred_at``, ``id``) order. Other columns are read when a rule first needs them and kept.
+    """
+
+    __slots__ = (
+        "_cache",
+        "_codes",
+        "activities",
+        "adjustments",
+        "bounds",
+        "calendar",
+        "competition",
+        "day",
+        "quality",
+        "team_of",
+        "teams",
+    )
+
+    def __init__(self, facts: Facts) -> None:
+        competition = facts.competition
+        calendar = calendar_for(competition.starts_on, competition.ends_on, competition.timezone)
+        self.competition = competition
+        self.calendar: Calendar = calendar
+        index: dict[str, int] = {}
+        teams: list[Team] = []
+        for team in facts.teams:
+            at = index.get(team.code)
+            if at is None:
+                index[team.code] = len(teams)
+                teams.append(team)
+            else:
+                teams[at] = team  # as the reference engine: the last team listed with a code wins
+        self.teams = teams
+        grouped: list[list[Activity]] = [[] for _ in teams]
+        get = index.get
+        for a in facts.activities:
+            if a.status == "verified" and (t := get(a.team)) is not None:
+                grouped[t].append(a)
+        activities: list[Activity] = []
+        day: list[int] = []
+        bounds = [0]
+        ndays = calendar.ndays
+        for members in grouped:
+            if members:
+                members.sort(key=_occurred_at)
+                moments = list(map(_occurred_at, members))
+                if len(set(moments)) < len(moments):
+                    members.sort(key=_occurred_at_id)
+                    moments = list(map(_occurred_at, members))
+                days = calendar.days_of(moments)
+                lo, hi = bisect_left(days, 0), bisect_left(days, ndays)
+                activities += members[lo:hi]
+                day += days[lo:hi]
+            bounds.append(len(activities))
+        self.activities = activities
+        self.day: Ints = np.array(day, dtype=np.int64)
+        self.bounds = bounds
+        self.team_of: Ints = np.repeat(np.arange(len(teams), dtype=np.int64), np.diff(bounds))
+        by_team: list[list[Adjustment]] = [[] for _ in teams]
+        for adjustment in facts.adjustments:
+            if (t := get(adjustment.team)) is not None:
+                by_team[t].append(adjustment)
+        self.adjustments = by_team
+        self.quality: dict[tuple[str, int], Ints] = {}
+        self._cache: dict[Any, Any] = {}
+        self._codes: dict[str, list[Any]] = {}
+
+    def __len__(self) -> int:
+        return len(self.activities)
+
+    def column(self, name: str) -> list[Any]:
+        """``[a.<name> for a in activities]``, read once."""
+        values: list[Any] | None = self._cache.get(name)
+        if values is None:
+            values = self._cache[name] = list(map(attrgetter(name), self.activities))
+        return values
+
+    def ints(self, name: str) -> Ints:
+        """An integer field as an array."""
+        key = ("ints", name)
+        values: Ints | None = self._cache.get(key)
+        if values is None:
+            values = self._cache[key] = _ints(map(attrgetter(name), self.activities), len(self))
+        return values
+
+    def flags(self, name: str) -> Bools:
+        """A field's truth value as an array (``judge_scores``: scored at all)."""
+        key = ("flags", name)
+        values: Bools | None = self._cache.get(key)
+        if values is None:
+            values = self._cache[key] = np.fromiter(
+                map(bool, map(attrgetter(name), self.activities)), dtype=np.bool_, count=len(self)
+            )
+        return values
+
+    def codes(self, name: str) -> tuple[Ints, list[Any]]:
+        """A string field as small codes, and the value of each code."""
+        key = ("codes", name)
+        values: Ints | None = self._cache.get(key)
+        if values is None:
+            values, self._codes[name] = _codes(self.column(name))
+            self._cache[key] = values
+        return values, self._codes[name]
+
+    def period_key(self, kind: str, scope: str | None) -> Ints:
+        """Per activity one integer naming (team, its week or month[, its type]): the cells that
+        ``cap_per_period`` and ``consistency_bonus`` count."""
+        key = ("period_key", kind, scope)
+        values: Ints | None = self._cache.get(key)
+        if values is None:
+            of_day, labels = self.calendar.period_index(kind)
+            periods = np.array(of_day, dtype=np.int64)[self.day] if len(self) else self.day
+            values = self.team_of * len(labels) + periods
+            if scope == "type":
+                types, kinds = self.codes("type")
+                values = values * max(len(kinds), 1) + types
+            self._cache[key] = values
+        return values
+
+    def qualities(self, positions: Ints, method: str, trim: int) -> Ints:
+        """The combined q (millionths; -1 without usable scores) of the scored activities at
+        ``positions``, computed once per activity and method."""
+        memo = self.quality.get((method, trim))
+        if memo is None:
+            memo = self.quality[(method, trim)] = np.full(len(self), _NOT_YET, dtype=np.int64)
+        values = memo[positions]
+        missing = positions[values == _NOT_YET]
+        if len(missing):
+            quality = rubric_for(tuple(self.competition.rubric)).quality
+            activities = self.activities
+            for position in missing.tolist():
+                q = quality(activities[position].judge_scores, method, trim)[0]
+                memo[position] = _NO_Q if q is None else q
+            values = memo[positions]
+        return values
+
+
+_columns: dict[int, tuple[weakref.ref[Facts], Columns]] = {}
+
+
+def columns_of(facts: Facts) -> Columns:
+    """The columns of ``facts``, built on first use and kept while the facts object lives."""
+    key = id(facts)
+    entry = _columns.get(key)
+    if entry is not None and entry[0]() is facts:
+        return entry[1]
+    columns = Columns(facts)
+    _columns[key] = (weakref.ref(facts), columns)
+    weakref.finalize(facts, _columns.pop, key, None)
+    return columns
+
+
+class _Stage:
+    """The positions still counted at one step of an evaluation (ascending), with the columns read at
+    those positions (``positions`` None: every candidate, read without a copy)."""
+
+    __slots__ = ("_taken", "columns", "positions")
+
+    def __init__(self, columns: Columns, positions: Ints | None) -> None:
+        self.columns = columns
+        self.positions = positions
+        self._taken: dict[Any, Any] = {}
+
+    def __len__(self) -> int:
+        return len(self.columns) if self.positions is None else len(self.positions)
+
+    def take(self, key: Any, full: Callable[[], Any]) -> Any:
+        taken = self._taken.get(key)
+        if taken is None:
+            values = full()
+            taken = self._taken[key] = values if self.positions is None else values[self.positions]
+        return taken
+
+    def ints(self, name: str) -> Ints:
+        result: Ints = self.take(("ints", name), lambda: self.columns.ints(name))
+        return result
+
+    def flags(self, name: str) -> Bools:
+        result: Bools = self.take(("flags", name), lambda: self.columns.flags(name))
+        return result
+
+    def codes(self, name: str) -> Ints:
+        result: Ints = self.take(("codes", name), lambda: self.columns.codes(name)[0])
+        return result
+
+    def period_key(self, kind: str, scope: str | None) -> Ints:
+        result: Ints = self.take(("period_key", kind, scope), lambda: self.columns.period_key(kind, scope))
+        return result
+
+    def global_positions(self) -> Ints:
+        if self.positions is None:
+            return np.arange(len(self.columns), dtype=np.int64)
+        return self.positions
+
+    def keep(self, mask: Bools) -> _Stage:
+        """The stage of the positions where ``mask`` is true."""
+        if self.positions is None:
+            return _Stage(self.columns, np.flatnonzero(mask).astype(np.int64))
+        return _Stage(self.columns, self.positions[mask])
+
+    def team_slices(self) -> Ints:
+        """Per team the first index into this stage's positions (plus the end)."""
+        bounds = np.array(self.columns.bounds, dtype=np.int64)
+        if self.positions is None:
+            return bounds
+        result: Ints = np.searchsorted(self.positions, bounds).astype(np.int64)
+        return result
+
+    def team_positions(self, t: int) -> list[int]:
+        a, b = self.columns.bounds[t], self.columns.bounds[t + 1]
+        if self.positions is None:
+            return list(range(a, b))
+        lo, hi = np.searchsorted(self.positions, (a, b)).tolist()
+        result: list[int] = self.positions[lo:hi].tolist()
+        return result
+
+
+def _joint(params: Any, stage: _Stage) -> _Stage | None:
+    mask = (stage.ints("senkom_count") >= params.min_senkom) & (
+        stage.ints("officer_count") >= params.min_officers
+    )
+    return None if mask.all() else stage.keep(mask)
+
+
+def _cap(params: Any, stage: _Stage) -> _Stage | None:
+    limit: int = params.max
+    keys = stage.period_key(params.period, "type" if params.scope == "type" else None)
+    if len(keys) <= limit:
+        return None
+    sizes = np.bincount(keys)
+    over = sizes[keys] > limit
+    if not over.any():
+        return None
+    # Positions are in (occurred_at, id) order within each team, so an activity's rank in its cell is
+    # its place among that cell's activities in position order: a stable sort by cell gives it.
+    crowded = np.flatnonzero(over)
+    cells = keys[crowded]
+    order = np.argsort(cells, kind="stable")
+    ordered = cells[order]
+    starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+    first = np.repeat(starts, np.diff(np.append(starts, len(ordered))))
+    ranks = np.empty(len(order), dtype=np.int64)
+    ranks[order] = np.arange(len(order), dtype=np.int64) - first
+    mask = np.ones(len(keys), dtype=np.bool_)
+    mask[crowded[ranks >= limit]] = False
+    return stage.keep(mask)
+
+
+def _points_per_activity(params: Any, stage: _Stage, running: Ints | None) -> Ints:
+    _, kinds = stage.columns.codes("type")
+    table = {code: to_milli(value) for code, value in params.points.items()}
+    default = to_milli(params.default)
+    values = np.array([table.get(kind, default) for kind in kinds] + [default], dtype=np.int64)
+    result: Ints = values[stage.codes("type")]  # (code -1, no type at all, reads the last entry)
+    return result
+
+
+def _reach(params: Any, stage: _Stage, running: Ints | None) -> Ints:
+    step: int = params.step
+    per = to_milli(params.per)
+    cap = to_milli(params.max)
+    residents = stage.ints("residents_reached")
+    if not per or not cap:
+        return np.zeros(len(residents), dtype=np.int64)
+    # From this many residents on the bonus is capped; clipping there keeps the product small.
+    saturation = step * -(-cap // per)
+    steps = np.minimum(residents, saturation) // step
+    result: Ints = np.where(residents < step, 0, np.minimum(steps * per, cap))
+    return result
+
+
+def _preemptive(params: Any, stage: _Stage, running: Ints | None) -> Ints:
+    if running is None:
+        return np.zeros(len(stage), dtype=np.int64)
+    factor = to_milli(params.factor)
+    _check_product(running, factor)
+    result: Ints = np.where(stage.flags("preemptive"), _div_round(running * factor, MILLI) - running, 0)
+    return result
+
+
+def _scored(stage: _Stage) -> Ints:
+    """Indices into the stage of the activities that carry judges' scores."""
+    return np.flatnonzero(stage.flags("judge_scores")).astype(np.int64)
+
+
+def _judge(params: Any, stage: _Stage, running: Ints | None) -> Ints:
+    result = np.zeros(len(stage), dtype=np.int64)
+    if running is None:
+        return result
+    floor = to_milli(params.floor) * (MICRO // MILLI)
+    scored = _scored(stage)
+    scored = scored[running[scored] != 0]
+    q = stage.columns.qualities(stage.global_positions()[scored], params.method, params.trim)
+    known = q != _NO_Q
+    scored, q = scored[known], q[known]
+    before = running[scored]
+    _check_product(before, MICRO)
+    factor = floor + _div_round((MICRO - floor) * q, MICRO)
+    result[scored] = _div_round(before * factor, MICRO) - before
+    return result
+
+
+_ELIGIBILITY: dict[str, Callable[[Any, _Stage], _Stage | None]] = {
+    joint_only.RULE.id: _joint,
+    cap_per_period.RULE.id: _cap,
+}
+_ACTIVITY: dict[str, Callable[[Any, _Stage, Ints | None], Ints]] = {
+    points_per_activity.RULE.id: _points_per_activity,
+    reach_bonus.RULE.id: _reach,
+    preemptive_multiplier.RULE.id: _preemptive,
+    judge_quality.RULE.id: _judge,
+}
+
+
+def _sums(values: Ints, slices: Ints) -> list[int]:
+    """Per team the sum of ``values`` over its slice, exactly."""
+    _check_sum(values)
+    totals = np.concatenate(([0], np.cumsum(values)))
+    result: list[int] = (totals[slices[1:]] - totals[slices[:-1]]).tolist()
+    return result
+
+
+def _distinct_per_team(codes: Ints, team_of: Ints, teams: int, kinds: int) -> Ints:
+    """Per team how many distinct codes (>= 0) it has."""
+    valid = codes >= 0
+    pairs = np.unique(team_of[valid] * max(kinds, 1) + codes[valid])
+    result: Ints = np.bincount(pairs // max(kinds, 1), minlength=teams).astype(np.int64)
+    return result
+
+
+def _period_stage(columns: Columns, period: Period | None, view: tuple[str, str] | None) -> _Stage:
+    lo, hi = columns.calendar.day_range(period)
+    if lo >= hi:
+        stage = _Stage(columns, np.zeros(0, dtype=np.int64))
+    elif lo == 0 and hi == columns.calendar.ndays:
+        stage = _Stage(columns, None)
+    else:
+        stage = _Stage(columns, np.flatnonzero((columns.day >= lo) & (columns.day < hi)).astype(np.int64))
+    if view is not None:
+        attribute, value = view
+        _, kinds = columns.codes(attribute)
+        code = kinds.index(value) if value in kinds else -2  # -2: no activity has it
+        stage = stage.keep(stage.codes(attribute) == code)
+    return stage
+
+
+def evaluate_columns(
+    compiled: _Compiled,
+    columns: Columns,
+    period: Period | None,
+    view: tuple[str, str] | None,
+) -> list[TeamResult]:
+    """Every team's result (rank 0) for a ruleset of built-in rules (see :func:`supports`); raises
+    :class:`Unsupported` when the numbers could leave int64."""
+    from scoring.engine import ADJUSTMENT, TeamResult
+
+    stage = _period_stage(columns, period, view)
+    removals: list[tuple[EligibilityRule, Any, _Stage, _Stage]] = []
+    for _, eligibility, params in compiled.eligibility:
+        kept = _ELIGIBILITY[eligibility.id](params, stage)
+        if kept is not None:
+            removals.append((eligibility, params, stage, kept))
+            stage = kept
+
+    slices = stage.team_slices()
+    nteams = len(columns.teams)
+    subtotals: list[dict[str, int]] = [dict.fromkeys(compiled.rule_ids, 0) for _ in range(nteams)]
+    running: Ints | None = None
+    contributions: list[tuple[ActivityRule, Any, Ints]] = []
+    for _, activity_rule, params in compiled.activity:
+        points = _ACTIVITY[activity_rule.id](params, stage, running)
+        if points.any():
+            contributions.append((activity_rule, params, points))
+            for t, subtotal in enumerate(_sums(points, slices)):
+                subtotals[t][activity_rule.id] += subtotal
+            running = points if running is None else running + points
+            _check_sum(running)
+
+    team_of: Ints = stage.take("team_of", lambda: columns.team_of)
+    _, desa_kinds = columns.codes("desa_code")
+    reached_counts = _distinct_per_team(stage.codes("desa_code"), team_of, nteams, len(desa_kinds)).tolist()
+    reached: list[tuple[int, int]] = []
+    for t, team in enumerate(columns.teams):
+        total = max(team.desa_count, 0)
+        reached.append((min(reached_counts[t], total), total))
+
+    for _, team_rule, params in compiled.team:
+        milli = to_milli(params.points)
+        if team_rule.id == consistency_bonus.RULE.id:
+            periods = len(columns.calendar.period_index(params.period)[1])
+            sizes = np.bincount(stage.period_key(params.period, None), minlength=nteams * periods)
+            qualifying = (sizes >= params.min_activities).reshape(nteams, periods).sum(axis=1).tolist()
+            for t, many in enumerate(qualifying):
+                subtotals[t][team_rule.id] += many * milli
+        elif team_rule.id == coverage.RULE.id:
+            for t, (found, total) in enumerate(reached):
+                if found:
+                    subtotals[t][team_rule.id] += div_round(milli * found, total)
+        elif team_rule.id == cluster_balance.RULE.id:
+            _, kinds = columns.codes("cluster")
+            # The last entry maps code -1 (no cluster) to -1, which is not counted.
+            mapping = np.array([CLUSTERS.index(k) if k in CLUSTERS else -1 for k in kinds] + [-1])
+            clusters = mapping[stage.codes("cluster")]
+            covered = _distinct_per_team(clusters, team_of, nteams, len(CLUSTERS)).tolist()
+            for t, many in enumerate(covered):
+                if many == len(CLUSTERS):
+                    subtotals[t][team_rule.id] += milli
+        else:  # pragma: no cover - supports() admits only the rules above
+            raise TypeError(f"no kernel for {team_rule.id}")
+
+    with_adjustments = view is None and (period is None or period.kind == "season")
+    if with_adjustments:
+        for t, adjustments in enumerate(columns.adjustments):
+            if adjustments:
+                subtotals[t][ADJUSTMENT] = sum(to_milli(adj.points) for adj in adjustments)
+
+    method, trim = compiled.quality
+    scored = _scored(stage)
+    q = columns.qualities(stage.global_positions()[scored], method, trim)
+    known = q != _NO_Q
+    q_teams = team_of[scored][known]
+    q_sum = np.zeros(nteams, dtype=np.int64)
+    np.add.at(q_sum, q_teams, q[known])
+    q_sums: list[int] = q_sum.tolist()
+    q_counts: list[int] = np.bincount(q_teams, minlength=nteams).tolist()
+
+    occurred_at = columns.column("occurred_at") if len(columns) else []
+    ends: list[int] = slices.tolist()
+    last_positions = stage.global_positions()
+    record = _Record(columns, compiled, removals, stage, ends, contributions, with_adjustments)
+    results: list[TeamResult] = []
+    for t, team in enumerate(columns.teams):
+        found, total = reached[t]
+        start, end = ends[t], ends[t + 1]
+        last: datetime | None = occurred_at[int(last_positions[end - 1])] if end > start else None
+        team_subtotals = subtotals[t]
+        results.append(
+            TeamResult(
+                team.code,
+                0,
+                from_milli(sum(team_subtotals.values())),
+                end - start,
+                {rule_id: from_milli(milli) for rule_id, milli in team_subtotals.items()},
+                record.lines_of(t),
+                Decimal(div_round(q_sums[t], q_counts[t])).scaleb(-6) if q_counts[t] else None,
+                Decimal(found) / Decimal(total) if total else Decimal(0),
+                last,
+            )
+        )
+    return results
+
+
+class _Record:
+    """What an evaluation keeps to write each team's explanation on demand."""
+
+    __slots__ = ("columns", "compiled", "contributions", "final", "removals", "slices", "with_adjustments")
+
+    def __init__(
+        self,
+        columns: Columns,
+        compiled: _Compiled,
+        removals: list[tuple[EligibilityRule, Any, _Stage, _Stage]],
+        final: _Stage,
+        slices: list[int],
+        contributions: list[tuple[ActivityRule, Any, Ints]],
+        with_adjustments: bool,
+    ) -> None:
+        self.columns = columns
+        self.compiled = compiled
+        self.removals = removals
+        self.final = final
+        self.slices = slices
+        self.contributions = contributions
+        self.with_adjustments = with_adjustments
+
+    def lines_of(self, t: int) -> Callable[[], tuple[Line, ...]]:
+        return lambda: self.build(t)
+
+    def _context(self, t: int, positions: Sequence[int]) -> TeamContext:
+        columns = self.columns
+        activities = list(map(columns.activities.__getitem__, positions))
+        days: list[int] = columns.day[list(positions)].tolist() if positions else []
+        return TeamContext(columns.teams[t], activities, days, columns.calendar, columns.competition, {})
+
+    def build(self, t: int) -> tuple[Line, ...]:
+        """Team ``t``'s lines in the reference engine's order, written by the rules themselves."""
+        from scoring.engine import ADJUSTMENT, Line
+
+        lines: list[Line] = []
+        zero = from_milli(0)
+        for eligibility, params, before, after in self.removals:
+            positions = before.team_positions(t)
+            ctx = self._context(t, positions)
+            kept = set(after.team_positions(t))
+            for position, activity in zip(positions, ctx.activities, strict=True):
+                if position not in kept:
+                    reason_id, reason_en = eligibility.explain_removed(params, ctx, activity)
+                    lines.append(Line(eligibility.id, activity.id, None, zero, reason_id, reason_en))
+        final = self._context(t, self.final.team_positions(t))
+        start, end = self.slices[t], self.slices[t + 1]
+        points = [(rule, params, values[start:end].tolist()) for rule, params, values in self.contributions]
+        for offset, activity in enumerate(final.activities):
+            before_milli = 0
+            for activity_rule, params, values in points:
+                milli: int = values[offset]
+                if milli:
+                    reason_id, reason_en = activity_rule.explain(params, final, activity, before_milli, milli)
+                    lines.append(
+                        Line(activity_rule.id, activity.id, None, from_milli(milli), reason_id, reason_en)
+                    )
+                before_milli += milli
+        for _, team_rule, params in self.compiled.team:
+            assert isinstance(team_rule, TeamRule)
+            for item in team_rule.team_points(params, final):
+                lines.append(
+                    Line(
+                        team_rule.id,
+                        None,
+                        item.period,
+                        from_milli(item.milli),
+                        item.reason_id,
+                        item.reason_en,
+                    )
+                )
+        if self.with_adjustments:
+            for adj in sorted(self.columns.adjustments[t], key=attrgetter("id")):
+                lines.append(
+                    Line(
+                        ADJUSTMENT,
+                        None,
+                        None,
+                        from_milli(to_milli(adj.points)),
+                        f"Penyesuaian panitia #{adj.id}: {adj.reason}",
+                        f"Organisers' adjustment #{adj.id}: {adj.reason}",
+                    )
+                )
+        return tuple(lines)
