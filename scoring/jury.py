@@ -312,8 +312,10 @@ def judge_stats(reviews: Sequence[ReviewFact], final_status: Mapping[Any, str]) 
 # --- Normalisation and stages -------------------------------------------------------------------
 
 
-def _exact(value: Decimal, what: str) -> Fraction:
-    if not value.is_finite():
+def _exact(value: Decimal | int, what: str) -> Fraction:
+    if isinstance(value, bool) or not isinstance(value, Decimal | int):
+        raise TypeError(f"{what} must be a Decimal or an int, got {value!r}")
+    if isinstance(value, Decimal) and not value.is_finite():
         raise ValueError(f"{what} must be a finite number, got {value}")
     return Fraction(value)
 
@@ -354,7 +356,8 @@ def normalise_judges(
     (a clamped value is ``low`` or ``high`` as given). Keyed by ``(judge_id, key)``; a repeated pair
     raises ValueError. With one judge every score maps to itself (rounded to 4 decimals, clamped).
     """
-    if low > high:
+    low_exact, high_exact = _exact(low, "low"), _exact(high, "high")
+    if low_exact > high_exact:
         raise ValueError("low must not exceed high")
     by_judge: dict[int, list[Fraction]] = defaultdict(list)
     exact: dict[tuple[int, K], Fraction] = {}
@@ -373,7 +376,6 @@ def normalise_judges(
         # Zero spread: only shifted. Equal spread (e.g. a single judge): √1 = 1 exactly.
         factor = Fraction(1) if variance == 0 else _sqrt_ratio(pooled_variance, variance)
         factors[judge_id] = (mean, factor)
-    low_exact, high_exact = _exact(low, "low"), _exact(high, "high")
     result: dict[tuple[int, K], Decimal] = {}
     for (judge_id, key), value in exact.items():
         mean, factor = factors[judge_id]

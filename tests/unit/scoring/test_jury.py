@@ -223,8 +223,14 @@ def test_normalise_judges_only_shifts_a_judge_without_spread() -> None:
     assert normalise_judges([], d(0), d(1)) == {}
     with pytest.raises(ValueError, match="twice"):
         normalise_judges([(1, "a", d(1)), (1, "a", d(2))], d(0), d(5))
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="finite"):
         normalise_judges([(1, "a", d("NaN"))], d(0), d(5))
+    with pytest.raises(ValueError, match="finite"):
+        normalise_judges([(1, "a", d(1))], d("-Infinity"), d(5))
+    with pytest.raises(ValueError, match="must not exceed"):
+        normalise_judges([(1, "a", d(1))], d(5), d(1))
+    with pytest.raises(TypeError, match="Decimal or an int"):
+        normalise_judges([(1, "a", 1.5)], d(0), d(5))  # type: ignore[list-item]
 
 
 def test_combine_stages_worked_example() -> None:
