@@ -25,6 +25,7 @@ from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.judging.controllers import JudgeController
+from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
 from app.leaderboard import live
 from app.leaderboard.controllers import (
     BoardExtrasController,
@@ -119,6 +120,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountConsoleController,
             SeasonController,
             AdjustmentController,
+            StageConsoleController,
+            BeritaAcaraController,
+            StageBoardController,
             static,
             api_router(),
         ],

@@ -76,6 +76,7 @@ async def test_route_role_matrix(app, season, browser_factory):
         "index": "0",
         "version": "1",
         "photo_id": "1",
+        "stage_id": "1",
     }
 
     browsers: dict[str | None, Any] = {}

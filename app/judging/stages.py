@@ -1,0 +1,659 @@
+"""Stages: each stage's ranking, closing a stage (with its Berita Acara), and setting stages up.
+
+A season runs through ordered stages (``app.tables.Stage``). Their rankings:
+
+- an **activity** stage ranks the stored overall season standings (the leaderboard's own ranks, with the
+  ruleset's tie-break chain already applied);
+- a **team** stage ranks the teams its judges scored: per team the mean of the judges' current,
+  non-annulled team-level q (the team-scope rubric, ``scoring.aggregate.Rubric``), shown as q × 100 with
+  two decimals; only teams with at least one review are listed;
+- a **final** stage combines the earlier stages' scores with the weights of the ruleset in force
+  (``Ruleset.stages``, ``scoring.jury.combine_stages``); without weights it is the activity stage's ranking.
+
+Equal scores share a rank (1, 2, 2, 4); teams sharing a rank are listed by team code.
+
+Closing a stage (``close_stage``) happens in one write transaction: the stage is closed, the next one opens
+(a team stage then gets judges for the top N teams of the closed stage's ranking), the stage's open
+assignments are cancelled, the Berita Acara PDF is produced and stored with its SHA-256, and one audit event
+records it all. Nothing updates or deletes a Berita Acara afterwards.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections import Counter
+from datetime import UTC, datetime
+from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+
+from app import i18n
+from app.accounts.auth import CurrentUser
+from app.audit import services as audit
+from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset
+from app.db import write_transaction
+from app.judging import jury
+from app.judging.services import DecisionError
+from app.tables import (
+    STAGE_KINDS,
+    Account,
+    Assignment,
+    BeritaAcara,
+    Competition,
+    Review,
+    RubricCriterion,
+    Stage,
+    Team,
+    TeamReview,
+)
+from scoring.aggregate import MICRO, Rubric
+from scoring.facts import Criterion, JudgeScore
+from scoring.jury import combine_stages
+from scoring.ruleset import STAGE_WEIGHT_MAX, STAGE_WEIGHT_PLACES, Ruleset
+
+CENT = Decimal("0.01")
+#: Places named in the Berita Acara: ranks 1–3 are Juara I–III, ranks 4–6 Harapan I–III.
+TITLED_PLACES = 6
+STAGE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+MAX_TOP_N = 1000
+
+
+# --- Rankings ------------------------------------------------------------------------------------
+
+
+def _ranked(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Entries (team_code, team_name, score, parts) best first with shared ranks (1, 2, 2, 4)."""
+    entries.sort(key=lambda e: (-e["score"], e["team_code"]))
+    ranked: list[dict[str, Any]] = []
+    previous: Decimal | None = None
+    rank = 0
+    for position, entry in enumerate(entries, start=1):
+        if entry["score"] != previous:
+            rank = position
+            previous = entry["score"]
+        ranked.append({**entry, "rank": rank})
+    return _mark_shared(ranked)
+
+
+def _mark_shared(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    counts = Counter(r["rank"] for r in rows)
+    for row in rows:
+        row["shared"] = counts[row["rank"]] > 1
+    return rows
+
+
+async def _team_ids(competition_id: int) -> dict[str, int]:
+    return {
+        t["code"]: t["id"]
+        for t in await Team.select(Team.id, Team.code).where(Team.competition == competition_id)
+    }
+
+
+async def _activity_ranking(competition: CompetitionInfo) -> list[dict[str, Any]]:
+    from app.leaderboard.services import stored_season
+
+    rows, _ = await stored_season(competition.id)
+    ids = await _team_ids(competition.id)
+    return _mark_shared(
+        [
+            {
+                "rank": r["rank"],
+                "team_id": ids.get(r["team.code"]),
+                "team_code": r["team.code"],
+                "team_name": r["team.name"],
+                "score": Decimal(r["score"]),
+                "parts": {"counted": r["counted"]},
+            }
+            for r in rows
+        ]
+    )
+
+
+async def team_rubric(competition_id: int) -> Rubric:
+    """The team-level rubric (criteria of scope "team")."""
+    rows = await RubricCriterion.select().where(
+        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == "team")
+    )
+    return Rubric(
+        tuple(
+            Criterion(
+                code=r["code"], weight=Decimal(r["weight"]), min=Decimal(r["min"]), max=Decimal(r["max"])
+            )
+            for r in rows
+        )
+    )
+
+
+def _judge_q(rubric: Rubric, judge_id: int, raw: Any) -> int | None:
+    scores = json.loads(raw or "{}") if isinstance(raw, str) else dict(raw or {})
+    pairs: list[tuple[str, Decimal]] = []
+    for code, value in scores.items():
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation:
+            continue
+        if number.is_finite():
+            pairs.append((str(code), number))
+    if not pairs:
+        return None
+    return rubric.judge_q(JudgeScore(judge=str(judge_id), scores=tuple(sorted(pairs))))
+
+
+def q_score(qs: list[int]) -> Decimal:
+    """The mean of q values (millionths) as a score out of 100, rounded half to even to 0.01."""
+    mean = Fraction(sum(qs), len(qs) * MICRO) * 100
+    return (Decimal(mean.numerator) / Decimal(mean.denominator)).quantize(CENT, rounding=ROUND_HALF_EVEN)
+
+
+async def _team_stage_ranking(competition: CompetitionInfo, stage: dict[str, Any]) -> list[dict[str, Any]]:
+    rubric = await team_rubric(competition.id)
+    reviews = await TeamReview.select(
+        TeamReview.team, TeamReview.team.code, TeamReview.team.name, TeamReview.judge, TeamReview.scores
+    ).where(
+        (TeamReview.stage == stage["id"]) & TeamReview.is_current.eq(True) & TeamReview.annulled_at.is_null()
+    )
+    by_team: dict[str, dict[str, Any]] = {}
+    for review in reviews:
+        q = _judge_q(rubric, review["judge"], review["scores"])
+        if q is None:
+            continue
+        entry = by_team.setdefault(
+            review["team.code"],
+            {"team_id": review["team"], "team_name": review["team.name"], "qs": []},
+        )
+        entry["qs"].append(q)
+    return _ranked(
+        [
+            {
+                "team_id": e["team_id"],
+                "team_code": code,
+                "team_name": e["team_name"],
+                "score": q_score(e["qs"]),
+                "parts": {"reviews": len(e["qs"])},
+            }
+            for code, e in by_team.items()
+        ]
+    )
+
+
+async def _final_ranking(
+    competition: CompetitionInfo, stage: dict[str, Any], all_stages: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    _, ruleset = await ruleset_in_force(competition.id)
+    earlier = [
+        s
+        for s in all_stages
+        if (s["position"], s["id"]) < (stage["position"], stage["id"]) and s["kind"] != "final"
+    ]
+    weights = dict(ruleset.stages)
+    if not any(s["code"] in weights for s in earlier):
+        # No stage weights in the ruleset: the final ranking is the season's own (the activity stage's).
+        return await _activity_ranking(competition)
+    scores: dict[str, dict[str, Decimal]] = {}
+    names: dict[str, tuple[int | None, str]] = {}
+    for s in earlier:
+        if s["code"] not in weights:
+            continue
+        ranking = await stage_ranking(competition, s, all_stages)
+        scores[s["code"]] = {r["team_code"]: r["score"] for r in ranking}
+        for r in ranking:
+            names[r["team_code"]] = (r["team_id"], r["team_name"])
+    totals = combine_stages(scores, weights)
+    return _ranked(
+        [
+            {
+                "team_id": names[code][0],
+                "team_code": code,
+                "team_name": names[code][1],
+                "score": total,
+                "parts": {
+                    stage_code: {
+                        "score": team_scores.get(code, Decimal(0)),
+                        "weight": weights[stage_code],
+                    }
+                    for stage_code, team_scores in scores.items()
+                },
+            }
+            for code, total in totals.items()
+        ]
+    )
+
+
+async def stage_ranking(
+    competition: CompetitionInfo, stage: dict[str, Any], all_stages: list[dict[str, Any]] | None = None
+) -> list[dict[str, Any]]:
+    """The stage's ranking, best first: rank (shared ranks equal), shared, team_id, team_code, team_name,
+    score (Decimal) and parts (what the score is made of)."""
+    if stage["kind"] == "team":
+        return await _team_stage_ranking(competition, stage)
+    if stage["kind"] == "final":
+        return await _final_ranking(competition, stage, all_stages or await jury.stages(competition.id))
+    return await _activity_ranking(competition)
+
+
+def place_title(rank: int, score: Decimal | None = None) -> str:
+    """Juara I–III for ranks 1–3, Harapan I–III for ranks 4–6, "" otherwise (shared ranks share it; a team
+    without points has no title)."""
+    numerals = ("I", "II", "III")
+    if score is not None and score <= 0:
+        return ""
+    if 1 <= rank <= 3:
+        return i18n._("Champion %(n)s", n=numerals[rank - 1])
+    if 4 <= rank <= TITLED_PLACES:
+        return i18n._("Honourable mention %(n)s", n=numerals[rank - 4])
+    return ""
+
+
+def qualifiers(ranking: list[dict[str, Any]], top_n: int) -> list[dict[str, Any]]:
+    """The teams that go on to a team stage: rank within the top N (a tie at the boundary takes every
+    team sharing that rank) and a score above zero."""
+    return [r for r in ranking if r["rank"] <= top_n and r["score"] > 0 and r["team_id"] is not None]
+
+
+# --- The panel ------------------------------------------------------------------------------------
+
+
+def person(row: dict[str, Any], prefix: str = "") -> str:
+    return row.get(f"{prefix}full_name") or row.get(f"{prefix}username") or ""
+
+
+async def panel(competition_id: int, stage: dict[str, Any], all_stages: list[dict[str, Any]]) -> list[str]:
+    """The names of the judges who reviewed in the stage (a final stage: in any earlier stage), by name."""
+    judge_ids: set[int] = set()
+    kinds = (
+        {stage["kind"]}
+        if stage["kind"] != "final"
+        else {s["kind"] for s in all_stages if s["position"] < stage["position"]}
+    )
+    stage_ids = (
+        [stage["id"]]
+        if stage["kind"] != "final"
+        else [s["id"] for s in all_stages if s["position"] < stage["position"] and s["kind"] == "team"]
+    )
+    if "activity" in kinds:
+        for row in await Review.select(Review.judge).where(
+            (Review.activity.competition == competition_id)
+            & Review.is_current.eq(True)
+            & Review.annulled_at.is_null()
+        ):
+            judge_ids.add(row["judge"])
+    if stage_ids:
+        for row in await TeamReview.select(TeamReview.judge).where(
+            TeamReview.stage.is_in(stage_ids)
+            & TeamReview.is_current.eq(True)
+            & TeamReview.annulled_at.is_null()
+        ):
+            judge_ids.add(row["judge"])
+    if not judge_ids:
+        return []
+    rows = await Account.select(Account.id, Account.username, Account.full_name).where(
+        Account.id.is_in(sorted(judge_ids))
+    )
+    return sorted((person(r) for r in rows), key=str.casefold)
+
+
+# --- Closing a stage --------------------------------------------------------------------------------
+
+
+class StageError(DecisionError):
+    """A refused stage change, naming the form field it concerns."""
+
+    def __init__(self, status: int, message: str, field: str = "code") -> None:
+        super().__init__(status, message)
+        self.field = field
+
+
+def _error(status: int, message: str, field: str = "code") -> StageError:
+    return StageError(status, message, field)
+
+
+async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dict[str, Any]:
+    """What closing the stage would do: the next stage, the teams that get judges, the stage's ranking."""
+    all_stages = await jury.stages(competition.id)
+    following = [s for s in all_stages if (s["position"], s["id"]) > (stage["position"], stage["id"])]
+    nxt = next((s for s in following if s["status"] == "waiting"), None)
+    ranking = await stage_ranking(competition, stage, all_stages)
+    teams = qualifiers(ranking, nxt["top_n"]) if nxt is not None and nxt["kind"] == "team" else []
+    earlier_open = [
+        s
+        for s in all_stages
+        if (s["position"], s["id"]) < (stage["position"], stage["id"]) and s["status"] != "closed"
+    ]
+    return {
+        "stages": all_stages,
+        "next": nxt,
+        "ranking": ranking,
+        "teams": teams,
+        "earlier_open": earlier_open,
+    }
+
+
+async def close_stage(competition: CompetitionInfo, stage_id: int, actor: CurrentUser) -> int:
+    """Closes an open stage; returns the id of its Berita Acara. Raises DecisionError (404, 409)."""
+    from app.judging.berita_acara import render_pdf
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        stage = await jury.stage_by_id(competition.id, stage_id)
+        if stage is None:
+            raise _error(404, i18n._("Stage not found."))
+        if stage["status"] != "open":
+            raise _error(
+                409,
+                i18n._("Stage %(stage)s is not open, so it cannot be closed.", stage=jury.stage_label(stage))
+                if stage["status"] == "waiting"
+                else i18n._("Stage %(stage)s is already closed.", stage=jury.stage_label(stage)),
+            )
+        plan = await close_plan(competition, stage)
+        if plan["earlier_open"]:
+            raise _error(
+                409,
+                i18n._(
+                    "Close stage %(stage)s first: stages close in order.",
+                    stage=jury.stage_label(plan["earlier_open"][0]),
+                ),
+            )
+        now = datetime.now(UTC).replace(microsecond=0)
+        await Stage.update({Stage.status: "closed", Stage.closed_at: now, Stage.closed_by: actor.id}).where(
+            Stage.id == stage["id"]
+        )
+        # Reviews of a closed stage are frozen: its judges' open work is withdrawn from their queues.
+        cancelled = await Assignment.count().where(
+            (Assignment.stage == stage["id"]) & (Assignment.status == "open")
+        )
+        await Assignment.update({Assignment.status: "cancelled"}).where(
+            (Assignment.stage == stage["id"]) & (Assignment.status == "open")
+        )
+        nxt = plan["next"]
+        assigned: dict[str, list[int]] = {}
+        if nxt is not None:
+            await Stage.update({Stage.status: "open"}).where(Stage.id == nxt["id"])
+            if nxt["kind"] == "team":
+                needed = await _reviews_required(competition.id)
+                for team in plan["teams"]:
+                    assigned[team["team_code"]] = await jury.assign(
+                        competition,
+                        team_code=team["team_code"],
+                        stage_id=nxt["id"],
+                        team_id=team["team_id"],
+                        needed=needed,
+                        origin="auto",
+                    )
+        details = await _record_details(competition.id)
+        closed_stage = {**stage, "status": "closed", "closed_at": now}
+        content = render_pdf(
+            competition_name=details["name"],
+            place=details["place"],
+            timezone=competition.timezone,
+            stage=closed_stage,
+            ranking=plan["ranking"],
+            panel=await panel(competition.id, stage, plan["stages"]),
+            head_judge=details["head_judge"],
+            closed_by=actor.full_name or actor.username,
+            closed_at=now,
+        )
+        digest = hashlib.sha256(content).hexdigest()
+        record = BeritaAcara(
+            competition=competition.id,
+            stage=stage["id"],
+            content=content,
+            sha256=digest,
+            created_at=now,
+            created_by=actor.id,
+        )
+        await record.save()
+        await audit.record(
+            actor_id=actor.id,
+            actor_name=actor.username,
+            action="stage.close",
+            object_type="stage",
+            object_id=stage["id"],
+            before={"code": stage["code"], "status": "open"},
+            after={
+                "code": stage["code"],
+                "status": "closed",
+                "closed_at": now.isoformat(),
+                "next_stage": nxt["code"] if nxt else None,
+                "assignments_cancelled": cancelled,
+                "assigned": assigned,
+                "berita_acara": record.id,
+                "sha256": digest,
+                "ranking": [
+                    {"rank": r["rank"], "team": r["team_code"], "score": str(r["score"])}
+                    for r in plan["ranking"][:TITLED_PLACES]
+                ],
+            },
+            competition_id=competition.id,
+        )
+    return int(record.id)
+
+
+async def _reviews_required(competition_id: int) -> int:
+    row = (
+        await Competition.select(Competition.reviews_required).where(Competition.id == competition_id).first()
+    )
+    return max(1, int(row["reviews_required"])) if row else 1
+
+
+async def _record_details(competition_id: int) -> dict[str, Any]:
+    row = await (
+        Competition.select(
+            Competition.name,
+            Competition.place,
+            Competition.head_judge.username,
+            Competition.head_judge.full_name,
+        )
+        .where(Competition.id == competition_id)
+        .first()
+    )
+    assert row is not None
+    return {
+        "name": row["name"],
+        "place": row["place"] or "",
+        "head_judge": person(row, "head_judge.") or None,
+    }
+
+
+# --- The records ----------------------------------------------------------------------------------
+
+
+async def records(competition_id: int) -> list[dict[str, Any]]:
+    """Every Berita Acara of the competition (without the bytes), in stage order."""
+    rows = await (
+        BeritaAcara.select(
+            BeritaAcara.id,
+            BeritaAcara.stage,
+            BeritaAcara.stage.code,
+            BeritaAcara.stage.name,
+            BeritaAcara.stage.name_en,
+            BeritaAcara.stage.position,
+            BeritaAcara.sha256,
+            BeritaAcara.created_at,
+            BeritaAcara.created_by.username,
+            BeritaAcara.created_by.full_name,
+        )
+        .where(BeritaAcara.competition == competition_id)
+        .order_by(BeritaAcara.id)
+    )
+    rows.sort(key=lambda r: (r["stage.position"], r["id"]))
+    return rows
+
+
+async def record_for_stage(competition_id: int, stage_id: int) -> dict[str, Any] | None:
+    return await (
+        BeritaAcara.select(BeritaAcara.id, BeritaAcara.content, BeritaAcara.sha256, BeritaAcara.stage.code)
+        .where((BeritaAcara.competition == competition_id) & (BeritaAcara.stage == stage_id))
+        .order_by(BeritaAcara.id)
+        .first()
+    )
+
+
+# --- Setting stages up ----------------------------------------------------------------------------
+
+
+def stage_values(stage: dict[str, Any] | None, weights: dict[str, Decimal]) -> dict[str, str]:
+    if stage is None:
+        return {"code": "", "name": "", "name_en": "", "kind": "team", "top_n": "10", "weight": ""}
+    weight = weights.get(stage["code"])
+    return {
+        "code": stage["code"],
+        "name": stage["name"],
+        "name_en": stage["name_en"] or "",
+        "kind": stage["kind"],
+        "top_n": str(stage["top_n"]),
+        "weight": "" if weight is None else str(weight),
+    }
+
+
+def parse_weight(raw: str) -> Decimal | None:
+    """A stage weight from the form ("0,7" or "0.7"); None when it is not a valid weight."""
+    text = raw.strip().replace(" ", "")
+    if "," in text and "." not in text:
+        text = text.replace(",", ".")
+    try:
+        weight = Decimal(text)
+    except InvalidOperation:
+        return None
+    if not weight.is_finite() or not 0 < weight <= STAGE_WEIGHT_MAX:
+        return None
+    if weight != weight.quantize(Decimal(1).scaleb(-STAGE_WEIGHT_PLACES)):
+        return None
+    return weight.normalize() if weight == weight.to_integral() else weight
+
+
+def validate_stage(
+    values: dict[str, str], stage: dict[str, Any] | None, others: list[dict[str, Any]]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Checks the stage form (a new stage when `stage` is None); returns the cleaned values and errors."""
+    errors: dict[str, str] = {}
+    locked = stage is not None and stage["status"] == "closed"
+    code = values.get("code", "").strip().lower()
+    if not STAGE_CODE.match(code):
+        errors["code"] = i18n._("1–32 characters: lowercase letters, digits, - and _.")
+    elif any(s["code"] == code for s in others):
+        errors["code"] = i18n._("Another stage already uses this code.")
+    elif locked and code != stage["code"]:
+        errors["code"] = i18n._("A closed stage keeps its code.")
+    name = values.get("name", "").strip()
+    if not name:
+        errors["name"] = i18n._("This field is required.")
+    kind = values.get("kind", "")
+    if kind not in STAGE_KINDS:
+        errors["kind"] = i18n._("Choose a kind of stage.")
+    elif locked and kind != stage["kind"]:
+        errors["kind"] = i18n._("A closed stage keeps its kind.")
+    try:
+        top_n = int(values.get("top_n", "0").strip() or "0")
+    except ValueError:
+        top_n = -1
+    if not 0 <= top_n <= MAX_TOP_N:
+        errors["top_n"] = i18n._("Enter a whole number between 0 and %(n)s.", n=MAX_TOP_N)
+    elif kind == "team" and top_n < 1:
+        errors["top_n"] = i18n._("A team stage needs the number of teams that take part (at least 1).")
+    raw_weight = values.get("weight", "").strip()
+    weight = parse_weight(raw_weight) if raw_weight else None
+    if raw_weight and weight is None:
+        errors["weight"] = i18n._(
+            "Enter a weight greater than 0 and at most %(max)s, with at most %(places)s decimals, or leave "
+            "it empty.",
+            max=STAGE_WEIGHT_MAX,
+            places=STAGE_WEIGHT_PLACES,
+        )
+    elif weight is not None and kind == "final":
+        errors["weight"] = i18n._("The final stage combines the others: it has no weight of its own.")
+    cleaned = {
+        "code": code,
+        "name": name[:200],
+        "name_en": values.get("name_en", "").strip()[:200],
+        "kind": kind,
+        "top_n": top_n if kind == "team" else max(top_n, 0),
+        "weight": weight,
+    }
+    return cleaned, errors
+
+
+async def save_stage(
+    competition: CompetitionInfo, stage_id: int | None, cleaned: dict[str, Any], actor: CurrentUser
+) -> int:
+    """Creates (stage_id None) or changes a stage; a changed weight publishes a new ruleset version with
+    the updated `stages` mapping (standings recomputed), all in one transaction with its audit events."""
+    from app.leaderboard.services import recompute
+    from app.organiser import results
+
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        all_stages = await jury.stages(competition.id)
+        stage = next((s for s in all_stages if s["id"] == stage_id), None) if stage_id else None
+        if stage_id is not None and stage is None:
+            raise _error(404, i18n._("Stage not found."))
+        others = [s for s in all_stages if s["id"] != stage_id]
+        if any(s["code"] == cleaned["code"] for s in others):
+            raise _error(409, i18n._("Another stage already uses this code."))
+        fields = {k: cleaned[k] for k in ("code", "name", "name_en", "kind", "top_n")}
+        if stage is None:
+            row = Stage(
+                competition=competition.id,
+                position=max((s["position"] for s in all_stages), default=-1) + 1,
+                status="waiting" if all_stages else "open",
+                **fields,
+            )
+            await row.save()
+            stage_id = int(row.id)
+            before = None
+        else:
+            if stage["status"] == "closed" and (
+                fields["code"] != stage["code"] or fields["kind"] != stage["kind"]
+            ):
+                raise _error(409, i18n._("A closed stage keeps its code and kind."))
+            before = {k: stage[k] for k in fields}
+            await Stage.update({getattr(Stage, k): v for k, v in fields.items()}).where(Stage.id == stage_id)
+        await audit.record(
+            actor_id=actor.id,
+            actor_name=actor.username,
+            action="stage.create" if stage is None else "stage.update",
+            object_type="stage",
+            object_id=stage_id,
+            before=before,
+            after=fields,
+            competition_id=competition.id,
+        )
+        _, ruleset = await ruleset_in_force(competition.id)
+        weights = dict(ruleset.stages)
+        if stage is not None and stage["code"] != cleaned["code"] and stage["code"] in weights:
+            weights.pop(stage["code"])
+        if cleaned["weight"] is None:
+            weights.pop(cleaned["code"], None)
+        else:
+            weights[cleaned["code"]] = cleaned["weight"]
+        if weights != dict(ruleset.stages):
+            try:
+                await results.ensure_open(competition.id)
+            except results.ResultsFinal as exc:
+                raise _error(409, str(exc), "weight") from exc
+            await save_ruleset(
+                competition.id,
+                Ruleset(ruleset.rules, ruleset.tie_break, weights),
+                actor_id=actor.id,
+                actor_name=actor.username,
+                note=i18n._("Stage weights"),
+            )
+            await recompute(competition)
+    return stage_id
+
+
+__all__ = [
+    "StageError",
+    "close_plan",
+    "close_stage",
+    "panel",
+    "place_title",
+    "q_score",
+    "qualifiers",
+    "record_for_stage",
+    "records",
+    "save_stage",
+    "stage_ranking",
+    "stage_values",
+    "team_rubric",
+    "validate_stage",
+]

@@ -1,0 +1,309 @@
+"""Pages of the stages: the organisers' stage console (set up, close with confirmation), the Berita Acara
+for organisers and judges (list with SHA-256, download), and the public per-stage ranking."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect, Template
+
+from app import i18n
+from app.accounts.auth import organiser_only, public, requires
+from app.competitions.services import CompetitionInfo, current_competition, ruleset_in_force
+from app.judging import jury, stages
+from app.judging.services import DecisionError
+from app.leaderboard import views
+from app.tables import STAGE_KINDS
+from app.web import current_user, page
+
+STAGE_FIELDS = ("code", "name", "name_en", "kind", "top_n", "weight")
+
+
+async def _competition() -> CompetitionInfo:
+    competition = await current_competition()
+    if competition is None:
+        raise NotFoundException(detail=i18n._("There is no competition yet."))
+    return competition
+
+
+def _http(exc: DecisionError) -> HTTPException:
+    return HTTPException(status_code=exc.status, detail=exc.message)
+
+
+async def _stage(competition: CompetitionInfo, stage_id: int) -> dict[str, Any]:
+    stage = await jury.stage_by_id(competition.id, stage_id)
+    if stage is None:
+        raise NotFoundException(detail=i18n._("Stage not found."))
+    return stage
+
+
+class StageConsoleController(Controller):
+    """The organisers' stages: their status and weights, a form for each, and closing one."""
+
+    path = "/panitia/tahap"
+    guards = [organiser_only]
+
+    async def _index(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        all_stages = await jury.stages(competition.id)
+        _, ruleset = await ruleset_in_force(competition.id)
+        records = {r["stage"]: r for r in await stages.records(competition.id)}
+        return page(
+            request,
+            "organiser/stages.html",
+            status_code=status_code,
+            competition=competition,
+            stages=all_stages,
+            weights=dict(ruleset.stages),
+            records=records,
+            kinds=STAGE_KINDS,
+            values=values or stages.stage_values(None, {}),
+            errors=errors or {},
+            label=jury.stage_label,
+        )
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any]) -> Template:
+        return await self._index(request)
+
+    async def _form_values(self, request: Request[Any, Any, Any]) -> dict[str, str]:
+        form = await request.form()
+        return {k: str(form.get(k) or "").strip()[:200] for k in STAGE_FIELDS}
+
+    @post("/")
+    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        values = await self._form_values(request)
+        cleaned, errors = stages.validate_stage(values, None, await jury.stages(competition.id))
+        if not errors:
+            try:
+                await stages.save_stage(competition, None, cleaned, user)
+            except DecisionError as exc:
+                errors[getattr(exc, "field", "code")] = exc.message
+        if errors:
+            return await self._index(request, values=values, errors=errors, status_code=422)
+        return Redirect("/panitia/tahap?disimpan=1")
+
+    async def _edit(
+        self,
+        request: Request[Any, Any, Any],
+        stage: dict[str, Any],
+        *,
+        values: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        _, ruleset = await ruleset_in_force(competition.id)
+        return page(
+            request,
+            "organiser/stages_edit.html",
+            status_code=status_code,
+            competition=competition,
+            stage=stage,
+            kinds=STAGE_KINDS,
+            values=values or stages.stage_values(stage, dict(ruleset.stages)),
+            errors=errors or {},
+            label=jury.stage_label,
+        )
+
+    @get("/{stage_id:int}")
+    async def edit(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template:
+        competition = await _competition()
+        return await self._edit(request, await _stage(competition, stage_id))
+
+    @post("/{stage_id:int}")
+    async def update(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        stage = await _stage(competition, stage_id)
+        values = await self._form_values(request)
+        others = [s for s in await jury.stages(competition.id) if s["id"] != stage_id]
+        cleaned, errors = stages.validate_stage(values, stage, others)
+        if not errors:
+            try:
+                await stages.save_stage(competition, stage_id, cleaned, user)
+            except DecisionError as exc:
+                errors[getattr(exc, "field", "code")] = exc.message
+        if errors:
+            return await self._edit(request, stage, values=values, errors=errors, status_code=422)
+        return Redirect("/panitia/tahap?disimpan=1")
+
+    async def _confirm(
+        self,
+        request: Request[Any, Any, Any],
+        stage: dict[str, Any],
+        *,
+        error: str | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        plan = await stages.close_plan(competition, stage)
+        return page(
+            request,
+            "organiser/stages_close.html",
+            status_code=status_code,
+            competition=competition,
+            stage=stage,
+            plan=plan,
+            reviews_required=competition.reviews_required,
+            place_title=stages.place_title,
+            titled=stages.TITLED_PLACES,
+            error=error,
+            label=jury.stage_label,
+        )
+
+    @get("/{stage_id:int}/tutup")
+    async def close_form(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template:
+        competition = await _competition()
+        return await self._confirm(request, await _stage(competition, stage_id))
+
+    @post("/{stage_id:int}/tutup")
+    async def close(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        stage = await _stage(competition, stage_id)
+        form = await request.form()
+        if form.get("confirm") != "1":
+            return await self._confirm(
+                request,
+                stage,
+                error=i18n._("Tick the box to confirm that the stage closes."),
+                status_code=422,
+            )
+        try:
+            await stages.close_stage(competition, stage_id, user)
+        except DecisionError as exc:
+            return await self._confirm(request, stage, error=exc.message, status_code=exc.status)
+        return Redirect(f"/berita-acara?tahap={stage['code']}")
+
+
+class BeritaAcaraController(Controller):
+    """The record of every closed stage: organisers and judges see its SHA-256 and download it."""
+
+    path = "/berita-acara"
+    guards = [requires("organiser", "judge")]
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await _competition()
+        return page(
+            request,
+            "judging/berita_acara.html",
+            competition=competition,
+            records=await stages.records(competition.id),
+            stages=await jury.stages(competition.id),
+            label=jury.stage_label,
+        )
+
+    @get("/{stage_id:int}/unduh")
+    async def download(self, stage_id: FromPath[int]) -> Response[bytes]:
+        competition = await _competition()
+        record = await stages.record_for_stage(competition.id, stage_id)
+        if record is None:
+            raise NotFoundException(detail=i18n._("This stage has no Berita Acara yet."))
+        name = f"berita-acara-{competition.slug}-{record['stage.code']}.pdf"
+        return Response(
+            bytes(record["content"]),
+            media_type="application/pdf",
+            headers={
+                "Content-Disposition": f'attachment; filename="{name}"',
+                "Cache-Control": "no-store",
+                "X-Content-SHA256": record["sha256"],
+            },
+        )
+
+
+class StageBoardController(Controller):
+    """The leaderboard per stage: public like the other leaderboard pages (a private competition only for
+    signed-in accounts; under a freeze the public sees nothing that changed after it)."""
+
+    path = "/papan/tahap"
+    guards = [public]
+
+    async def _state(self, request: Request[Any, Any, Any]) -> views.State:
+        state = await views.current_state()
+        if state is None:
+            raise NotFoundException()
+        if state.info.is_private and current_user(request) is None:
+            raise NotAuthorizedException(detail=i18n._("Please sign in first."))
+        return state
+
+    @get("/")
+    async def index(self, request: Request[Any, Any, Any]) -> Template:
+        state = await self._state(request)
+        return page(
+            request,
+            "leaderboard/stages.html",
+            competition=state.info,
+            stages=await jury.stages(state.id),
+            label=jury.stage_label,
+        )
+
+    @get("/{code:str}")
+    async def stage(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+        state = await self._state(request)
+        all_stages = await jury.stages(state.id)
+        stage = next((s for s in all_stages if s["code"] == code), None)
+        if stage is None:
+            raise NotFoundException(detail=i18n._("Stage not found."))
+        audience = views.audience_of(current_user(request))
+        frozen = state.frozen_for(audience)
+        hidden = False
+        rows: list[dict[str, Any]] = []
+        if stage["kind"] == "activity":
+            # The leaderboard's own board: under a freeze, the public gets the frozen snapshot.
+            choice = views.Choice("overall", views.parse_period("season"))
+            board = await views.build(state, choice, audience, i18n.get_locale())
+            rows = [
+                {
+                    "rank": r.rank,
+                    "shared": r.shared,
+                    "team_code": r.team_code,
+                    "team_name": r.team_name,
+                    "score": r.score,
+                    "parts": {"counted": r.counted},
+                }
+                for r in board.rows
+            ]
+        elif frozen and not (
+            stage["status"] == "closed"
+            and stage["closed_at"] is not None
+            and state.frozen_at is not None
+            and _aware(stage["closed_at"]) <= state.frozen_at
+        ):
+            hidden = True  # a ranking that may have moved since the freeze stays hidden from the public
+        else:
+            rows = await stages.stage_ranking(state.info, stage, all_stages)
+        return page(
+            request,
+            "leaderboard/stage.html",
+            competition=state.info,
+            stage=stage,
+            stages=all_stages,
+            rows=rows,
+            hidden=hidden,
+            frozen=frozen,
+            label=jury.stage_label,
+            place_title=stages.place_title,
+        )
+
+
+def _aware(value: Any) -> Any:
+    from datetime import UTC
+
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
