@@ -1,0 +1,313 @@
+"""The jury services on a real database: assignment, panel decisions, tie and tolerance, corrections."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from app.accounts.auth import CurrentUser
+from app.accounts.services import set_active
+from app.competitions.services import competition_by_id
+from app.db import write_transaction
+from app.judging import jury
+from app.judging.services import DecisionError, decide
+from app.security import hash_password_sync
+from app.tables import (
+    Account,
+    Activity,
+    ActivityType,
+    Assignment,
+    Competition,
+    Review,
+    RubricCriterion,
+    Stage,
+)
+from tests.integration.conftest import Season
+
+HASH = hash_password_sync("rahasia-123")
+
+
+def user(row: dict) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"],
+        username=row["username"],
+        full_name=row["full_name"],
+        role=row["role"],
+        team_id=None,
+        team_code=None,
+        team_name=None,
+        region_code=row["region_code"],
+        locale=None,
+        session_kind="web",
+    )
+
+
+async def judge(username: str, region: str | None = None) -> CurrentUser:
+    account = Account(
+        username=username, password_hash=HASH, full_name=username, role="judge", region_code=region
+    )
+    await account.save()
+    return user(await Account.select().where(Account.id == account.id).first())
+
+
+async def existing(username: str) -> CurrentUser:
+    return user(await Account.select().where(Account.username == username).first())
+
+
+async def new_activity(season: Season, team: str = "35.78", n: int = 0) -> int:
+    type_id = (await ActivityType.select(ActivityType.id).first())["id"]
+    competition = season.competition
+    activity = Activity(
+        competition=competition.id,
+        team=season.team_ids[team],
+        activity_type=type_id,
+        occurred_at=datetime.now(UTC) - timedelta(days=1, minutes=n),
+        title=f"Sambang {n}",
+        senkom_count=1,
+        officer_count=1,
+        status="submitted",
+        request_hash=f"h{n}-{team}",
+    )
+    await activity.save()
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        await jury.assign_activity(competition, activity.id, team)
+    return int(activity.id)
+
+
+async def set_required(season: Season, n: int, **more) -> None:
+    await Competition.update({Competition.reviews_required: n, **more}).where(
+        Competition.id == season.competition.id
+    )
+    season.competition = await competition_by_id(season.competition.id)
+
+
+async def open_judges(activity_id: int) -> list[int]:
+    rows = await Assignment.select(Assignment.judge).where(
+        (Assignment.activity == activity_id) & (Assignment.status == "open")
+    )
+    return sorted(r["judge"] for r in rows)
+
+
+async def status_of(activity_id: int) -> tuple[str, str]:
+    row = await Activity.select(Activity.status, Activity.jury_flag).where(Activity.id == activity_id).first()
+    return row["status"], row["jury_flag"]
+
+
+async def test_assignment_balances_loads_and_skips_own_region(season: Season) -> None:
+    await set_required(season, 2)
+    extra = [await judge(f"juri.{i}", "35.10") for i in range(2)]
+    del extra
+    ids = [await new_activity(season, "35.78", i) for i in range(6)]
+    sby = season.accounts["juri.sby"]
+    loads: dict[int, int] = {}
+    for activity_id in ids:
+        chosen = await open_judges(activity_id)
+        assert len(chosen) == 2 and sby not in chosen
+        for j in chosen:
+            loads[j] = loads.get(j, 0) + 1
+    # Three eligible judges (juri.mlg and the two new ones) share 12 places: 4 each.
+    assert sorted(loads.values()) == [4, 4, 4]
+
+
+async def test_majority_tie_adds_a_judge_then_decides(season: Season) -> None:
+    await set_required(season, 2)
+    a, b, c = [await judge(f"juri.{n}", "35.10") for n in "abc"]
+    # Only a, b and c may judge Surabaya (juri.sby is from there); juri.mlg is disabled for this test.
+    await Account.update({Account.is_active: False}).where(Account.username == "juri.mlg")
+    activity_id = await new_activity(season)
+    first, second = await open_judges(activity_id)
+    by_id = {x.id: x for x in (a, b, c)}
+    assert await decide(season.competition, by_id[first], activity_id, "verified", "") == "submitted"
+    assert (
+        await decide(season.competition, by_id[second], activity_id, "rejected", "Foto buram") == "submitted"
+    )
+    assert await status_of(activity_id) == ("submitted", "tie")
+    (third,) = await open_judges(activity_id)
+    assert third not in (first, second)
+    assert await decide(season.competition, by_id[third], activity_id, "verified", "") == "verified"
+    assert await status_of(activity_id) == ("verified", "")
+
+
+async def _rubric(season: Season) -> None:
+    await RubricCriterion.insert(
+        RubricCriterion(
+            competition=season.competition.id, code="dampak", name="Dampak", weight="1", min="1", max="5"
+        )
+    )
+
+
+@pytest.mark.parametrize("action", ["extra_judge", "head_judge"])
+async def test_scores_beyond_the_tolerance_ask_for_more(season: Season, action: str) -> None:
+    await _rubric(season)
+    await Account.update({Account.is_active: False}).where(Account.username == "juri.mlg")
+    a, b, c = [await judge(f"juri.{n}", "35.15") for n in "abc"]
+    # Ties in load go to the lowest id: the head judge, created last, is not drawn for an ordinary place.
+    head = await judge("ketua", "35.10")
+    await set_required(season, 2, q_tolerance="0.3", tolerance_action=action, head_judge=head.id)
+    by_id = {x.id: x for x in (a, b, c, head)}
+    activity_id = await new_activity(season)
+    first, second = await open_judges(activity_id)
+    assert head.id not in (first, second)
+    await decide(season.competition, by_id[first], activity_id, "verified", "", {"dampak": "5"})
+    # q = 1.0 and 0.0: a spread of 1 > 0.3.
+    await decide(season.competition, by_id[second], activity_id, "verified", "", {"dampak": "1"})
+    status, flag = await status_of(activity_id)
+    assert status == "submitted"
+    (extra,) = await open_judges(activity_id)
+    if action == "extra_judge":
+        assert flag == "spread" and extra not in (first, second, head.id)
+        await decide(season.competition, by_id[extra], activity_id, "verified", "", {"dampak": "3"})
+        # The spread persists: now the head judge decides.
+        assert await status_of(activity_id) == ("submitted", "head")
+        assert await open_judges(activity_id) == [head.id]
+    else:
+        assert flag == "head" and extra == head.id
+    await decide(season.competition, head, activity_id, "rejected", "Tidak sesuai rubrik", {"dampak": "2"})
+    assert await status_of(activity_id) == ("rejected", "head")
+
+
+async def test_scores_within_the_tolerance_decide(season: Season) -> None:
+    await _rubric(season)
+    await set_required(season, 2, q_tolerance="0.3")
+    mlg = await existing("juri.mlg")
+    other = await judge("juri.x", "35.10")
+    activity_id = await new_activity(season)
+    await decide(season.competition, mlg, activity_id, "verified", "", {"dampak": "4"})
+    assert await decide(season.competition, other, activity_id, "verified", "", {"dampak": "5"}) == "verified"
+
+
+async def test_own_region_and_declared_conflict_are_refused(season: Season) -> None:
+    activity_id = await new_activity(season)
+    sby = await existing("juri.sby")
+    with pytest.raises(DecisionError) as refused:
+        await decide(season.competition, sby, activity_id, "verified", "")
+    assert refused.value.status == 403
+    mlg = await existing("juri.mlg")
+    other = await judge("juri.x", "35.10")
+    assert await open_judges(activity_id) in ([mlg.id], [other.id])
+    holder = mlg if await open_judges(activity_id) == [mlg.id] else other
+    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
+    # Their open assignment moved to the other eligible judge, and a decision by them is refused.
+    assert await open_judges(activity_id) == [({mlg.id, other.id} - {holder.id}).pop()]
+    with pytest.raises(DecisionError) as conflict:
+        await decide(season.competition, holder, activity_id, "verified", "")
+    assert conflict.value.status == 403
+
+
+async def test_disabled_judge_hands_over(season: Season) -> None:
+    other = await judge("juri.x", "35.10")
+    ids = [await new_activity(season, "35.78", i) for i in range(4)]
+    mlg = season.accounts["juri.mlg"]
+    mine = [i for i in ids if await open_judges(i) == [mlg]]
+    assert mine
+    await set_active(mlg, False, actor_id=season.accounts["panitia"], actor_name="panitia")
+    for activity_id in ids:
+        assert await open_judges(activity_id) == [other.id]
+
+
+async def test_revision_keeps_versions_and_changes_the_status(season: Season) -> None:
+    activity_id = await new_activity(season)
+    (holder_id,) = await open_judges(activity_id)
+    holder = user(await Account.select().where(Account.id == holder_id).first())
+    assert await decide(season.competition, holder, activity_id, "verified", "") == "verified"
+    assert (
+        await jury.revise(season.competition, holder, activity_id, "rejected", "Petugas tidak hadir")
+        == "rejected"
+    )
+    history = await jury.review_history(activity_id)
+    assert [(r["version"], r["decision"], r["is_current"]) for r in history] == [
+        (1, "verified", False),
+        (2, "rejected", True),
+    ]
+    # After the activity stage closes the review can no longer change.
+    await Stage.update({Stage.status: "closed"}).where(
+        (Stage.competition == season.competition.id) & (Stage.kind == "activity")
+    )
+    with pytest.raises(DecisionError) as closed:
+        await jury.revise(season.competition, holder, activity_id, "verified", "")
+    assert closed.value.status == 409
+
+
+async def test_annulment_asks_another_judge(season: Season) -> None:
+    other = await judge("juri.x", "35.10")
+    activity_id = await new_activity(season)
+    (holder_id,) = await open_judges(activity_id)
+    holder = user(await Account.select().where(Account.id == holder_id).first())
+    await decide(season.competition, holder, activity_id, "verified", "")
+    review = await Review.select(Review.id).where(Review.activity == activity_id).first()
+    organiser = await existing("panitia")
+    assert (
+        await jury.annul_review(season.competition, organiser, review["id"], "Juri tidak memeriksa foto")
+        == "submitted"
+    )
+    replacement = ({other.id, season.accounts["juri.mlg"]} - {holder.id}).pop()
+    assert await open_judges(activity_id) == [replacement]
+    history = await jury.review_history(activity_id)
+    assert history[0]["annulled_at"] is not None and history[0]["annul_reason"] == "Juri tidak memeriksa foto"
+    with pytest.raises(DecisionError) as twice:
+        await jury.annul_review(season.competition, organiser, review["id"], "lagi")
+    assert twice.value.status == 409
+
+
+async def test_takeover_by_an_eligible_unassigned_judge(season: Season) -> None:
+    activity_id = await new_activity(season)
+    (holder_id,) = await open_judges(activity_id)
+    newcomer = await judge("juri.baru", "35.10")
+    assert holder_id != newcomer.id
+    assert await decide(season.competition, newcomer, activity_id, "verified", "") == "verified"
+    rows = await Assignment.select(Assignment.judge, Assignment.status, Assignment.origin).where(
+        Assignment.activity == activity_id
+    )
+    assert {(r["judge"], r["status"]) for r in rows} == {(holder_id, "moved"), (newcomer.id, "done")}
+
+
+async def test_queue_order_skip_and_progress(season: Season) -> None:
+    ids = [await new_activity(season, "35.78", i) for i in range(3)]
+    mlg = await existing("juri.mlg")
+    first = await jury.next_assignment(season.competition.id, mlg)
+    assert first is not None and first["activity_id"] == ids[0]
+    await jury.skip(season.competition.id, mlg, first["id"])
+    assert (await jury.next_assignment(season.competition.id, mlg))["activity_id"] == ids[1]
+    assert await jury.progress(season.competition.id, mlg) == (0, 3)
+    await decide(season.competition, mlg, ids[1], "verified", "")
+    assert await jury.progress(season.competition.id, mlg) == (1, 3)
+    assert (await jury.next_assignment(season.competition.id, mlg))["activity_id"] == ids[2]
+
+
+async def test_team_stage_scoring_versions(season: Season) -> None:
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))
+        .first()
+    )
+    await Stage.update({Stage.status: "open"}).where(Stage.id == stage["id"])
+    team_id = season.team_ids["35.10"]
+    mlg = await existing("juri.mlg")
+    async with write_transaction(lock=f"competition:{season.competition.id}"):
+        chosen = await jury.assign(
+            season.competition,
+            team_code="35.10",
+            stage_id=stage["id"],
+            team_id=team_id,
+            needed=1,
+            origin="auto",
+        )
+    assert chosen
+    holder = user(await Account.select().where(Account.id == chosen[0]).first())
+    await jury.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "4"}, "Baik")
+    await jury.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "5"}, "Sangat baik")
+    from app.tables import TeamReview
+
+    rows = await TeamReview.select(TeamReview.version, TeamReview.is_current, TeamReview.scores).order_by(
+        TeamReview.id
+    )
+    assert [(r["version"], r["is_current"], json.loads(r["scores"])) for r in rows] == [
+        (1, False, {"dampak": "4"}),
+        (2, True, {"dampak": "5"}),
+    ]
+    if holder.id != mlg.id:
+        with pytest.raises(DecisionError) as not_assigned:
+            await jury.score_team(season.competition, mlg, stage["id"], team_id, {"dampak": "1"}, "")
+        assert not_assigned.value.status == 403
