@@ -29,6 +29,7 @@ from scoring.jury import (
     region_key,
     spread,
 )
+from scoring.ruleset import parse_ruleset, ruleset_to_json
 
 PROPERTY = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -437,3 +438,24 @@ def test_combine_stages_scales_with_the_weights(
     for team in base:
         # Each result is rounded once, to 0.0001: the scaled one is within factor × half a unit of the base.
         assert abs(scaled[team] - factor * base[team]) <= Decimal("0.00005") * (factor + 1)
+
+
+# --- Ruleset stage weights ----------------------------------------------------------------------
+
+stage_weights = st.dictionaries(
+    st.text("abcdefghijklmnopqrstuvwxyzABC0123456789_-", min_size=1, max_size=40),
+    st.integers(1, 10_000_000).map(lambda n: Decimal(n).scaleb(-4)),
+    max_size=5,
+)
+
+
+@PROPERTY
+@given(stage_weights, st.booleans())
+def test_ruleset_stage_weights_survive_a_json_round_trip(weights: dict[str, Decimal], as_text: bool) -> None:
+    body = {"rules": [], "stages": {code: str(w) if as_text else w for code, w in weights.items()}}
+    ruleset = parse_ruleset(body)
+    assert ruleset.stages == weights
+    encoded = ruleset_to_json(ruleset)
+    assert (b'"stages"' in encoded) == bool(weights)
+    assert parse_ruleset(encoded) == ruleset
+    assert ruleset_to_json(parse_ruleset(encoded)) == encoded
