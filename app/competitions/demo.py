@@ -12,10 +12,11 @@ from app import regions
 from app.accounts.services import create_account
 from app.audit import services as audit
 from app.competitions.catalogue import DEFAULT_CATALOGUE
-from app.competitions.services import competition_by_slug, create_competition
+from app.competitions.services import competition_by_slug, create_competition, ruleset_in_force, save_ruleset
 from app.db import write_transaction
 from app.leaderboard.services import recompute
-from app.tables import Activity, ActivityType, Review, Team
+from app.tables import Activity, ActivityType, Review, RubricCriterion, Team
+from scoring.ruleset import Ruleset
 
 DEMO_SLUG = "lomba-sinergitas-2024"
 DEMO_NAME = "Lomba Sinergitas Senkom – Bhabinkamtibmas 2024"
@@ -72,6 +73,110 @@ TITLES = {
 }
 
 
+# The team-level rubric of the field assessment (stage "lapangan"): code, names, weight, levels 1–5.
+TEAM_RUBRIC = (
+    (
+        "dampak",
+        "Dampak di lapangan",
+        "Impact in the field",
+        "3",
+        (
+            ("Belum terlihat perubahan di lingkungan.", "No change visible in the neighbourhood yet."),
+            ("Perubahan kecil, sesaat.", "Small, short-lived changes."),
+            ("Perubahan nyata di beberapa RW.", "Real changes in some neighbourhoods (RW)."),
+            ("Gangguan kamtibmas turun di sebagian besar wilayah.", "Fewer incidents in most of the area."),
+            (
+                "Warga merasakan lingkungan lebih aman dan tertib.",
+                "Residents feel the area is safer and orderly.",
+            ),
+        ),
+    ),
+    (
+        "keberlanjutan",
+        "Keberlanjutan",
+        "Sustainability",
+        "2",
+        (
+            ("Kegiatan sekali jalan.", "One-off activities."),
+            ("Kegiatan berulang tanpa jadwal.", "Repeated activities without a schedule."),
+            ("Jadwal rutin berjalan.", "A regular schedule is kept."),
+            ("Rutin dan dicatat, ada penanggung jawab.", "Regular and recorded, with people in charge."),
+            (
+                "Berjalan sendiri oleh warga, dengan dana dan kader.",
+                "Run by the residents, with funds and cadres.",
+            ),
+        ),
+    ),
+    (
+        "kemitraan",
+        "Kemitraan",
+        "Partnership",
+        "2",
+        (
+            (
+                "Senkom dan Bhabinkamtibmas bergerak sendiri-sendiri.",
+                "Senkom and the officer work separately.",
+            ),
+            ("Bertemu sesekali.", "They meet now and then."),
+            ("Merencanakan dan melaksanakan bersama.", "They plan and act together."),
+            (
+                "Melibatkan tokoh masyarakat dan perangkat desa.",
+                "Community leaders and village staff take part.",
+            ),
+            ("Forum kemitraan aktif lintas lembaga.", "An active partnership forum across agencies."),
+        ),
+    ),
+)
+# Weights of the final ranking (Penetapan): 70 % activity verification, 30 % field assessment.
+DEMO_STAGE_WEIGHTS = {"verifikasi": "0.7", "lapangan": "0.3"}
+
+
+async def seed_jury_setup(competition_id: int) -> None:
+    """The demo's stages, team-level rubric and stage weights; each part only when missing (idempotent).
+    Runs inside a write transaction."""
+    from decimal import Decimal
+
+    from app.judging.jury import ensure_default_stages
+
+    await ensure_default_stages(competition_id)
+    if not await RubricCriterion.exists().where(
+        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == "team")
+    ):
+        await RubricCriterion.insert(
+            *[
+                RubricCriterion(
+                    competition=competition_id,
+                    code=code,
+                    name=name,
+                    name_en=name_en,
+                    weight=weight,
+                    min="1",
+                    max="5",
+                    position=100 + i,
+                    scope="team",
+                    levels=json.dumps(
+                        [
+                            {"score": str(n), "id": text_id, "en": text_en}
+                            for n, (text_id, text_en) in enumerate(levels, start=1)
+                        ],
+                        ensure_ascii=False,
+                    ),
+                )
+                for i, (code, name, name_en, weight, levels) in enumerate(TEAM_RUBRIC)
+            ]
+        )
+    _, ruleset = await ruleset_in_force(competition_id)
+    if not ruleset.stages:
+        weights = {code: Decimal(value) for code, value in DEMO_STAGE_WEIGHTS.items()}
+        await save_ruleset(
+            competition_id,
+            Ruleset(ruleset.rules, ruleset.tie_break, weights),
+            actor_id=None,
+            actor_name="system",
+            note="demo: bobot tahap",
+        )
+
+
 def demo_dates(today: date) -> tuple[date, date]:
     """The season runs around today, so that a visitor can record an activity dated now."""
     start = today - timedelta(days=today.weekday()) - timedelta(weeks=8)
@@ -93,6 +198,7 @@ async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
         competition = await create_competition(
             slug=DEMO_SLUG, name=DEMO_NAME, starts_on=starts_on, ends_on=ends_on, is_current=True
         )
+        await seed_jury_setup(competition.id)
     team_ids = {
         t["code"]: t["id"]
         for t in await Team.select(Team.id, Team.code).where(Team.competition == competition.id)

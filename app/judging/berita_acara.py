@@ -205,7 +205,7 @@ def _render(
             first_row_as_headings=True,
         ) as table:
             head = table.row()
-            for label in (_("Title"), _("Team"), _("Score")):
+            for label in (_("Award"), _("Team"), _("Score")):
                 head.cell(latin(label))
             for r in titled:
                 row = table.row()

@@ -35,6 +35,7 @@ from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset
 from app.db import write_transaction
 from app.judging import jury
+from app.judging.berita_acara import render_pdf
 from app.judging.services import DecisionError
 from app.tables import (
     STAGE_KINDS,
@@ -321,9 +322,17 @@ async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dic
         for s in all_stages
         if (s["position"], s["id"]) < (stage["position"], stage["id"]) and s["status"] != "closed"
     ]
+    rubric_missing = (
+        nxt is not None
+        and nxt["kind"] == "team"
+        and not await RubricCriterion.exists().where(
+            (RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "team")
+        )
+    )
     return {
         "stages": all_stages,
         "next": nxt,
+        "rubric_missing": rubric_missing,
         "ranking": ranking,
         "teams": teams,
         "earlier_open": earlier_open,
@@ -332,8 +341,6 @@ async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dic
 
 async def close_stage(competition: CompetitionInfo, stage_id: int, actor: CurrentUser) -> int:
     """Closes an open stage; returns the id of its Berita Acara. Raises DecisionError (404, 409)."""
-    from app.judging.berita_acara import render_pdf
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         stage = await jury.stage_by_id(competition.id, stage_id)
         if stage is None:
