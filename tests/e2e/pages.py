@@ -222,7 +222,8 @@ class JudgeQueuePage:
         self.next_link = page.locator('nav.pager a[rel="next"]')
 
     def goto(self) -> JudgeQueuePage:
-        self.page.goto("/juri")
+        # /juri shows one assignment at a time; the list of every waiting activity is /juri/daftar.
+        self.page.goto("/juri/daftar")
         expect(self.count).to_be_visible()
         return self
 
@@ -231,6 +232,8 @@ class JudgeQueuePage:
 
     def find(self, title: str) -> Locator | None:
         """The queue item with this title, following the pager's next links; None when no page has it."""
+        if "/juri/daftar" not in self.page.url:
+            self.goto()
         while True:
             item = self._titled(title)
             if item.count():

@@ -134,7 +134,9 @@ async def test_decide_with_scores_then_the_next_one_shows(season, browser_factor
     assert 'name="score_ASINERGI" value="2" checked' in no_reason.text
     assert await Review.count() == 0
 
-    done = await judge.post(url, data={"decision": "verified", "score_ASINERGI": "4", "score_ADAMPAK": "72,5"})
+    done = await judge.post(
+        url, data={"decision": "verified", "score_ASINERGI": "4", "score_ADAMPAK": "72,5"}
+    )
     assert done.status_code in (302, 303) and done.headers["location"] == f"/juri?selesai={first}"
     review = await Review.select().where(Review.activity == first).first()
     scores = json.loads(review["scores"]) if isinstance(review["scores"], str) else review["scores"]
@@ -230,12 +232,21 @@ async def test_blind_judging_hides_the_team_but_keeps_the_photos(season, browser
     for url in ("/juri", f"/juri/kegiatan/{activity_id}", "/juri/daftar"):
         page = (await judge.get(url)).text
         assert "Patroli bersama" in page, url
-        for secret in ("Kota Surabaya", "35.78", "Ahmad Santoso", "Budi Wibowo", "Polrestabes", "Peserta.Sby"):
+        for secret in (
+            "Kota Surabaya",
+            "35.78",
+            "Ahmad Santoso",
+            "Budi Wibowo",
+            "Polrestabes",
+            "Peserta.Sby",
+        ):
             assert secret not in page, f"{secret!r} shown on {url}"
         assert "disembunyikan" in page, url
     page = (await judge.get("/juri")).text
     assert page.count('data-testid="judge-photo"') == 1 and "/foto/" in page
-    await Competition.update({Competition.blind_judging: False}).where(Competition.id == season.competition.id)
+    await Competition.update({Competition.blind_judging: False}).where(
+        Competition.id == season.competition.id
+    )
     assert "Kota Surabaya" in (await judge.get("/juri")).text
 
 
@@ -244,9 +255,11 @@ async def test_team_stage_scoring(season, browser_factory):
     activity_id = await submit(browser_factory, title="Kegiatan terverifikasi")
     judge = await browser_factory("juri.mlg")
     await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
-    stage = await Stage.select().where(
-        (Stage.competition == season.competition.id) & (Stage.kind == "team")
-    ).first()
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))
+        .first()
+    )
     await Stage.update({Stage.status: "open"}).where(Stage.id == stage["id"])
     team_id = season.team_ids["35.78"]
     assignment = Assignment(
@@ -266,7 +279,12 @@ async def test_team_stage_scoring(season, browser_factory):
     assert 'name="score_TSINERGI" value="4" checked' in missing.text
     saved = await judge.post(
         "/juri/tim/nilai",
-        data={"assignment": assignment.id, "score_TSINERGI": "4", "score_TDAMPAK": "80", "note": "Posko aktif"},
+        data={
+            "assignment": assignment.id,
+            "score_TSINERGI": "4",
+            "score_TDAMPAK": "80",
+            "note": "Posko aktif",
+        },
     )
     assert saved.status_code in (302, 303), saved.text[:500]
     row = await TeamReview.select().where(TeamReview.team == team_id).first()
@@ -311,7 +329,9 @@ async def test_conflict_declaration_moves_the_judges_assignments(season, browser
     assert 'data-testid="conflict-saved"' in page
     assert 'data-testid="my-conflict" data-team-code="35.78"' in page
     assert f'<option value="{team_id}"' not in page
-    assert await ConflictOfInterest.count().where(ConflictOfInterest.judge == season.accounts["juri.mlg"]) == 1
+    assert (
+        await ConflictOfInterest.count().where(ConflictOfInterest.judge == season.accounts["juri.mlg"]) == 1
+    )
     mine = await Assignment.select(Assignment.status).where(
         (Assignment.activity == activity_id) & (Assignment.judge == season.accounts["juri.mlg"])
     )
