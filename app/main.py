@@ -40,6 +40,7 @@ from app.organiser.controllers import (
     RulesetController,
     RulesReferenceController,
 )
+from app.organiser.jury import JuryActivityController, JuryController
 from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
@@ -120,6 +121,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AccountConsoleController,
             SeasonController,
             AdjustmentController,
+            JuryController,
+            JuryActivityController,
             StageConsoleController,
             BeritaAcaraController,
             StageBoardController,

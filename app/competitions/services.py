@@ -283,16 +283,15 @@ async def rubric(competition_id: int) -> list[dict[str, Any]]:
 async def replace_rubric(
     competition: CompetitionInfo, criteria: list[dict[str, Any]], *, actor_id: int | None, actor_name: str
 ) -> None:
-    """Puts a new rubric in force (criteria: code, name, name_en, weight, min, max) and rescores."""
+    """Puts a new rubric in force (criteria: code, name, name_en, weight, min, max; optionally scope
+    "activity"|"team", description, levels [{"score", "id", "en"}]) and rescores."""
     from app.db import write_transaction
     from app.leaderboard.services import recompute
     from app.tables import RubricCriterion
 
+    fields = ("code", "name", "name_en", "weight", "min", "max", "scope", "description", "levels")
     async with write_transaction(lock=f"competition:{competition.id}"):
-        before = [
-            {k: r[k] for k in ("code", "name", "name_en", "weight", "min", "max")}
-            for r in await rubric(competition.id)
-        ]
+        before = [{k: r[k] for k in fields} for r in await rubric(competition.id)]
         await RubricCriterion.delete().where(RubricCriterion.competition == competition.id)
         if criteria:
             await RubricCriterion.insert(
@@ -306,6 +305,9 @@ async def replace_rubric(
                         min=str(c["min"]),
                         max=str(c["max"]),
                         position=i,
+                        scope=c.get("scope") or "activity",
+                        description=c.get("description") or "",
+                        levels=json.dumps(c.get("levels") or [], ensure_ascii=False),
                     )
                     for i, c in enumerate(criteria)
                 ]
@@ -317,7 +319,10 @@ async def replace_rubric(
             object_type="rubric",
             object_id=competition.id,
             before=before,
-            after=[{k: str(v) for k, v in c.items()} for c in criteria],
+            after=[
+                {k: json.dumps(v, ensure_ascii=False) if k == "levels" else str(v) for k, v in c.items()}
+                for c in criteria
+            ],
             competition_id=competition.id,
         )
         await recompute(competition)

@@ -62,21 +62,34 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
     )
     judge_scores: dict[int, list[JudgeScore]] = {}
     if criteria:
-        for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
+        counted = (
             (Review.activity.competition == competition.id)
             & (Review.activity.status == "verified")
             # Only each judge's current version counts, and never an annulled review.
             & Review.is_current.eq(True)
             & Review.annulled_at.is_null()
-            & (Review.activity.team.code == team_code if team_code else Review.id.is_not_null())
+        )
+        normalised: dict[tuple[int, tuple[int, str]], Decimal] | None = None
+        if await judge_normalisation(competition.id):
+            # A judge's mean and spread span every team: computed over the whole competition's counted
+            # reviews even when only one team's facts are asked for.
+            normalised = _normalise(
+                await Review.select(Review.activity, Review.judge, Review.scores).where(counted), criteria
+            )
+        for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
+            counted & (Review.activity.team.code == team_code if team_code else Review.id.is_not_null())
         ):
-            scores = review["scores"]
-            scores = json.loads(scores) if isinstance(scores, str) else scores or {}
+            scores = _review_scores(review["scores"])
+            if normalised is not None:
+                scores = {
+                    code: normalised.get((review["judge"], (review["activity"], code)), value)
+                    for code, value in scores.items()
+                }
             if scores:
                 judge_scores.setdefault(review["activity"], []).append(
                     JudgeScore(
                         judge=str(review["judge"]),
-                        scores=tuple(sorted((code, Decimal(value)) for code, value in scores.items())),
+                        scores=tuple(sorted(scores.items())),
                     )
                 )
     return Facts(
@@ -119,6 +132,40 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
             for j in adjustments
         ),
     )
+
+
+async def judge_normalisation(competition_id: int) -> bool:
+    row = (
+        await Competition.select(Competition.judge_normalisation)
+        .where(Competition.id == competition_id)
+        .first()
+    )
+    return bool(row and row["judge_normalisation"])
+
+
+def _review_scores(raw: Any) -> dict[str, Decimal]:
+    scores = json.loads(raw) if isinstance(raw, str) else raw or {}
+    return {code: Decimal(value) for code, value in scores.items()}
+
+
+def _normalise(
+    reviews: list[dict[str, Any]], criteria: list[dict[str, Any]]
+) -> dict[tuple[int, tuple[int, str]], Decimal]:
+    """Per criterion, each judge's scores mapped through their own mean and spread onto everyone's
+    (scoring.jury.normalise_judges; low/high the criterion's min/max). Keyed (judge, (activity, code))."""
+    from scoring.jury import normalise_judges
+
+    by_code: dict[str, list[tuple[int, tuple[int, str], Decimal]]] = {c["code"]: [] for c in criteria}
+    for review in reviews:
+        for code, value in _review_scores(review["scores"]).items():
+            if code in by_code:
+                by_code[code].append((review["judge"], (review["activity"], code), value))
+    result: dict[tuple[int, tuple[int, str]], Decimal] = {}
+    for c in criteria:
+        low, high = Decimal(c["min"]), Decimal(c["max"])
+        if by_code[c["code"]] and low <= high:
+            result.update(normalise_judges(by_code[c["code"]], low, high))
+    return result
 
 
 def _standing_row(
@@ -191,6 +238,10 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     await keep_week_baseline(competition)
     season_rows = season_overall(competition.id)
     stored: list[dict[str, Any]] = []
+    if team_code is not None and await judge_normalisation(competition.id):
+        # Normalised scores depend on every judge's reviews of every team: one team's change can move
+        # the others, so only a full evaluation is right.
+        team_code = None
     if team_code is not None and all(get_rule(ref.rule).team_local for ref in ruleset.rules):
         stored = await Standing.select(
             Standing.id,

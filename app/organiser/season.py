@@ -1,8 +1,10 @@
-"""Season set-up (name, dates, time zone, privacy, review policy), the activity catalogue, and the
-organisers' bonuses and penalties. Each change is audited in its own transaction and rescored at once."""
+"""Season set-up (name, dates, time zone, privacy, review policy and the jury's settings), the activity
+catalogue, the rubric, and the organisers' bonuses and penalties. Each change is audited in its own
+transaction and rescored at once."""
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -20,15 +22,29 @@ from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.db import write_transaction
 from app.organiser import results
-from app.tables import CLUSTERS, Adjustment, Competition
+from app.tables import CLUSTERS, Account, Adjustment, Competition
 from app.web import Pager, current_user, page, page_number
 
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
-MAX_REVIEWS = 5
+MAX_REVIEWS = 9
+TOLERANCE_ACTIONS = ("extra_judge", "head_judge")
+RUBRIC_SCOPES = ("activity", "team")
+MAX_LEVELS = 20
+DESCRIPTION_MAX = 2000
 MAX_POINTS = Decimal(100_000)
 TYPE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 PAGE_SIZE = 50
 RUBRIC_FIELDS = ("code", "name", "name_en", "weight", "min", "max")
+# The rubric form's other inputs per criterion: scope, description and the score levels (one per line).
+RUBRIC_EXTRA = ("scope", "description", "levels")
+JURY_FIELDS = (
+    "blind_judging",
+    "q_tolerance",
+    "tolerance_action",
+    "head_judge",
+    "judge_normalisation",
+    "place",
+)
 CRITERION_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
 MAX_CRITERIA = 30
 BLANK_CRITERIA = 3
@@ -52,6 +68,101 @@ def season_values(c: CompetitionInfo) -> dict[str, str]:
         "is_private": "1" if c.is_private else "",
         "reviews_required": str(c.reviews_required),
     }
+
+
+async def jury_settings(competition_id: int) -> dict[str, Any]:
+    """The competition's jury settings as stored (head_judge: an account id or None)."""
+    row = await (
+        Competition.select(
+            Competition.blind_judging,
+            Competition.q_tolerance,
+            Competition.tolerance_action,
+            Competition.head_judge,
+            Competition.judge_normalisation,
+            Competition.place,
+        )
+        .where(Competition.id == competition_id)
+        .first()
+    )
+    assert row is not None
+    return dict(row)
+
+
+def jury_values(settings: dict[str, Any]) -> dict[str, str]:
+    """The jury settings as the form shows them (the tolerance in the locale's notation, e.g. "0,3")."""
+    try:
+        tolerance = i18n.format_number(Decimal(settings["q_tolerance"]), 6)
+    except (InvalidOperation, TypeError):
+        tolerance = str(settings["q_tolerance"])
+    return {
+        "blind_judging": "1" if settings["blind_judging"] else "",
+        "q_tolerance": tolerance,
+        "tolerance_action": settings["tolerance_action"],
+        "head_judge": str(settings["head_judge"] or ""),
+        "judge_normalisation": "1" if settings["judge_normalisation"] else "",
+        "place": settings["place"] or "",
+    }
+
+
+async def active_judges() -> list[dict[str, Any]]:
+    return await (
+        Account.select(Account.id, Account.username, Account.full_name, Account.region_code)
+        .where((Account.role == "judge") & Account.is_active.eq(True))
+        .order_by(Account.full_name)
+        .order_by(Account.username)
+    )
+
+
+def parse_share(raw: str) -> Decimal | None:
+    """A share of the 0..1 scale as typed: "0,3" (Indonesian) or "0.3"; None when not a number."""
+    cleaned = raw.strip().replace(" ", "")
+    if "," in cleaned and "." not in cleaned:
+        cleaned = cleaned.replace(",", ".")
+    try:
+        number = Decimal(cleaned)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def validate_jury(values: dict[str, str], judge_ids: set[int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The jury settings of the season form, cleaned, and an Indonesian message per invalid field."""
+    errors: dict[str, str] = {}
+    tolerance = parse_share(values.get("q_tolerance", ""))
+    if tolerance is None or not Decimal(0) <= tolerance <= Decimal(1):
+        errors["q_tolerance"] = i18n._("Enter a share between 0 and 1, e.g. 0,3.")
+    elif tolerance != tolerance.quantize(Decimal("0.000001")):
+        errors["q_tolerance"] = i18n._("At most 6 decimals.")
+    action = values.get("tolerance_action", "")
+    if action not in TOLERANCE_ACTIONS:
+        errors["tolerance_action"] = i18n._("Choose one more judge or the head judge.")
+    head: int | None = None
+    raw_head = values.get("head_judge", "").strip()
+    if raw_head:
+        try:
+            head = int(raw_head)
+        except ValueError:
+            head = -1
+        if head not in judge_ids:
+            errors["head_judge"] = i18n._("Choose an active judge.")
+    elif action == "head_judge":
+        errors["head_judge"] = i18n._("Choose the head judge who decides when the scores spread too far.")
+    place = values.get("place", "").strip()
+    if not place:
+        errors["place"] = i18n._("Where the Berita Acara is signed, e.g. Surabaya.")
+    # Stored as plain decimal text ("0.3"); adding 0 turns "-0" into "0".
+    stored_tolerance = ""
+    if tolerance is not None and "q_tolerance" not in errors:
+        stored_tolerance = f"{(tolerance + 0).normalize():f}"
+    cleaned = {
+        "blind_judging": values.get("blind_judging") == "1",
+        "q_tolerance": stored_tolerance,
+        "tolerance_action": action,
+        "head_judge": head,
+        "judge_normalisation": values.get("judge_normalisation") == "1",
+        "place": place[:200],
+    }
+    return cleaned, errors
 
 
 def validate_season(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -88,28 +199,50 @@ def validate_season(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
 
 
 async def update_season(
-    competition: CompetitionInfo, cleaned: dict[str, Any], *, actor_id: int, actor_name: str
-) -> None:
-    """Stores the season's settings with one audit event (before and after); the standings are recomputed
-    because weeks, months and local days depend on the dates and the time zone."""
+    competition: CompetitionInfo,
+    cleaned: dict[str, Any],
+    *,
+    actor_id: int,
+    actor_name: str,
+    jury: dict[str, Any] | None = None,
+) -> int:
+    """Stores the season's settings (and, given `jury`, the jury's settings) with one audit event (before
+    and after); the standings are recomputed because weeks, months and local days depend on the dates and
+    the time zone, and per-judge normalisation changes the scores. When more reviews are now required,
+    the submitted activities get their extra judges at once; returns how many judges were assigned."""
+    from app.judging import jury as jury_service
     from app.leaderboard.services import recompute
 
     async with write_transaction(lock=f"competition:{competition.id}"):
         before = {k: v for k, v in season_values(competition).items() if k != "is_private"} | {
             "is_private": competition.is_private
         }
-        await Competition.update(
-            {
-                Competition.name: cleaned["name"],
-                Competition.starts_on: cleaned["starts_on"],
-                Competition.ends_on: cleaned["ends_on"],
-                Competition.timezone: cleaned["timezone"],
-                Competition.is_private: cleaned["is_private"],
-                Competition.reviews_required: cleaned["reviews_required"],
-            }
-        ).where(Competition.id == competition.id)
+        jury_before = await jury_settings(competition.id)
+        changes: dict[Any, Any] = {
+            Competition.name: cleaned["name"],
+            Competition.starts_on: cleaned["starts_on"],
+            Competition.ends_on: cleaned["ends_on"],
+            Competition.timezone: cleaned["timezone"],
+            Competition.is_private: cleaned["is_private"],
+            Competition.reviews_required: cleaned["reviews_required"],
+        }
+        if jury is not None:
+            changes.update(
+                {
+                    Competition.blind_judging: jury["blind_judging"],
+                    Competition.q_tolerance: jury["q_tolerance"],
+                    Competition.tolerance_action: jury["tolerance_action"],
+                    Competition.head_judge: jury["head_judge"],
+                    Competition.judge_normalisation: jury["judge_normalisation"],
+                    Competition.place: jury["place"],
+                }
+            )
+        await Competition.update(changes).where(Competition.id == competition.id)
         after = {**cleaned, "starts_on": str(cleaned["starts_on"]), "ends_on": str(cleaned["ends_on"])}
         before["reviews_required"] = competition.reviews_required
+        if jury is not None:
+            before.update(jury_before)
+            after.update(jury)
         await audit.record(
             actor_id=actor_id,
             actor_name=actor_name,
@@ -123,6 +256,81 @@ async def update_season(
         fresh = await competitions.competition_by_id(competition.id)
         assert fresh is not None
         await recompute(fresh)
+    if cleaned["reviews_required"] > competition.reviews_required:
+        return await jury_service.ensure_assignments(fresh)
+    return 0
+
+
+BLANK_EXTRA = {"scope": "activity", "description": "", "levels": ""}
+
+
+def levels_text(stored: Any) -> str:
+    """A criterion's stored levels as the editor shows them: one "score: Indonesian | English" a line."""
+    try:
+        levels = json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        return ""
+    lines = []
+    for level in levels if isinstance(levels, list) else []:
+        if isinstance(level, dict) and "score" in level:
+            line = f"{level['score']}: {level.get('id') or ''}"
+            if level.get("en"):
+                line += f" | {level['en']}"
+            lines.append(line)
+    return "\n".join(lines)
+
+
+def parse_levels(
+    text: str, low: Decimal | None, high: Decimal | None
+) -> tuple[list[dict[str, str]], str | None]:
+    """The score levels typed as lines "score: Indonesian description | English description".
+
+    Returns the levels ({"score", "id", "en"}, sorted by score) and an Indonesian message for the first
+    problem: a line without "score:", a score that is not a number, outside min..max, or repeated.
+    """
+    levels: list[tuple[Decimal, dict[str, str]]] = []
+    seen: set[Decimal] = set()
+    lines = [line.strip() for line in text.replace("\r", "").split("\n") if line.strip()]
+    if len(lines) > MAX_LEVELS:
+        return [], i18n._("At most %(n)s levels.") % {"n": MAX_LEVELS}
+    for number, line in enumerate(lines, start=1):
+        score_text, sep, rest = line.partition(":")
+        if not sep:
+            score_text, sep, rest = line.partition("=")
+        score = parse_points(score_text) if sep else None
+        if score is None:
+            return [], i18n._('Line %(line)s: write "score: description", e.g. "3: Cukup | Fair".') % {
+                "line": number
+            }
+        if low is not None and high is not None and not low <= score <= high:
+            return [], i18n._("Line %(line)s: the score must lie between the lowest and highest score.") % {
+                "line": number
+            }
+        if score in seen:
+            return [], i18n._("Line %(line)s: each score may have one description.") % {"line": number}
+        seen.add(score)
+        indonesian, _bar, english = rest.partition("|")
+        if not indonesian.strip():
+            return [], i18n._("Line %(line)s: the description is missing.") % {"line": number}
+        levels.append(
+            (
+                score,
+                {
+                    "score": f"{(score + 0).normalize():f}",
+                    "id": indonesian.strip()[:500],
+                    "en": english.strip()[:500],
+                },
+            )
+        )
+    levels.sort(key=lambda item: item[0])
+    return [level for _score, level in levels], None
+
+
+def _count(raw: str | None) -> int:
+    try:
+        return max(0, min(int(raw or 0), 1_000_000))
+    except ValueError:
+        return 0
 
 
 def parse_points(raw: str) -> Decimal | None:
@@ -156,11 +364,19 @@ class SeasonController(Controller):
     ) -> Template:
         competition = await _competition()
         criteria = await competitions.rubric(competition.id)
-        rows = [{k: str(c[k]) for k in RUBRIC_FIELDS} for c in criteria]
-        rows += [dict.fromkeys(RUBRIC_FIELDS, "") for _ in range(BLANK_CRITERIA)]
+        rows = [
+            {
+                **{k: str(c[k]) for k in RUBRIC_FIELDS},
+                "scope": c["scope"],
+                "description": c["description"] or "",
+                "levels": levels_text(c["levels"]),
+            }
+            for c in criteria
+        ]
+        rows += [{**dict.fromkeys(RUBRIC_FIELDS, ""), **BLANK_EXTRA} for _ in range(BLANK_CRITERIA)]
         if rubric_values is not None:
             rows = [
-                {k: str(rubric_values.get(f"{k}_{i}") or "") for k in RUBRIC_FIELDS}
+                {k: str(rubric_values.get(f"{k}_{i}") or "") for k in (*RUBRIC_FIELDS, *RUBRIC_EXTRA)}
                 for i in range(min(MAX_CRITERIA, len(rows)))
             ]
         return page(
@@ -168,9 +384,17 @@ class SeasonController(Controller):
             "organiser/season.html",
             status_code=status_code,
             competition=competition,
-            values=values or season_values(competition),
+            values={
+                **season_values(competition),
+                **jury_values(await jury_settings(competition.id)),
+                **(values or {}),
+            },
             errors=errors or {},
             timezones=TIMEZONES,
+            max_reviews=MAX_REVIEWS,
+            judges=await active_judges(),
+            saved=request.query_params.get("disimpan") == "1",
+            assigned=_count(request.query_params.get("ditugaskan")),
             types=await competitions.activity_types(competition.id),
             clusters=CLUSTERS,
             type_values=type_values or {},
@@ -195,10 +419,21 @@ class SeasonController(Controller):
             for k in ("name", "starts_on", "ends_on", "timezone", "is_private", "reviews_required")
         }
         cleaned, errors = validate_season(values)
+        # The jury's settings are part of the same form; a client that sends none of them (an older
+        # form) leaves them as they are.
+        jury: dict[str, Any] | None = None
+        if any(k in form for k in ("q_tolerance", "tolerance_action", "place")):
+            jury_form = {k: str(form.get(k) or "")[:200] for k in JURY_FIELDS}
+            values.update(jury_form)
+            judge_ids = {j["id"] for j in await active_judges()}
+            jury, jury_errors = validate_jury(jury_form, judge_ids)
+            errors.update(jury_errors)
         if errors:
             return await self._page(request, values=values, errors=errors, status_code=422)
-        await update_season(competition, cleaned, actor_id=user.id, actor_name=user.username)
-        return Redirect("/panitia/musim?disimpan=1")
+        assigned = await update_season(
+            competition, cleaned, actor_id=user.id, actor_name=user.username, jury=jury
+        )
+        return Redirect(f"/panitia/musim?disimpan=1&ditugaskan={assigned}")
 
     @post("/jenis")
     async def add_type(self, request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -249,6 +484,11 @@ class SeasonController(Controller):
             if not any(raw.values()):
                 continue
             raw_rows.append(raw)
+            extra = {
+                "scope": str(form.get(f"scope_{i}") or "activity").strip(),
+                "description": str(form.get(f"description_{i}") or "").strip()[:DESCRIPTION_MAX],
+                "levels": str(form.get(f"levels_{i}") or "")[: DESCRIPTION_MAX * 4],
+            }
             where = str(i)
             code = raw["code"]
             if not CRITERION_RE.match(code):
@@ -275,7 +515,22 @@ class SeasonController(Controller):
                 numbers[key] = number
             if numbers["min"] is not None and numbers["max"] is not None and numbers["max"] <= numbers["min"]:
                 errors[f"max_{where}"] = i18n._("The maximum must be greater than the minimum.")
-            criteria.append({"code": code, "name": raw["name"], "name_en": raw["name_en"], **numbers})
+            if extra["scope"] not in RUBRIC_SCOPES:
+                errors[f"scope_{where}"] = i18n._("Choose activity or team.")
+            levels, level_error = parse_levels(extra["levels"], numbers["min"], numbers["max"])
+            if level_error:
+                errors[f"levels_{where}"] = level_error
+            criteria.append(
+                {
+                    "code": code,
+                    "name": raw["name"],
+                    "name_en": raw["name_en"],
+                    **numbers,
+                    "scope": extra["scope"],
+                    "description": extra["description"],
+                    "levels": levels,
+                }
+            )
         if errors:
             return await self._page(request, rubric_errors=errors, rubric_values=form, status_code=422)
         await competitions.replace_rubric(competition, criteria, actor_id=user.id, actor_name=user.username)

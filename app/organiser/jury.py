@@ -1,0 +1,726 @@
+"""The organisers' side of the jury (dewan juri): each judge's work and the panel's agreement, the open
+assignments with override and top-up, the flagged activities, and an activity's review history with
+annulment.
+
+Reads here; every change goes through app.judging.jury, which audits it in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from typing import Any
+from urllib.parse import urlencode
+
+from litestar import Controller, Request, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app import i18n, regions
+from app.accounts.auth import organiser_only
+from app.activities import photos as photo_service
+from app.activities import services as activity_service
+from app.audit import services as audit
+from app.competitions.services import CompetitionInfo, current_competition, teams
+from app.db import write_transaction
+from app.judging import jury
+from app.judging.services import DecisionError
+from app.tables import (
+    Account,
+    Activity,
+    Assignment,
+    ConflictOfInterest,
+    Review,
+    RubricCriterion,
+    TeamReview,
+)
+from app.web import Pager, current_user, page, page_number
+from scoring import jury as pure
+from scoring.aggregate import MICRO, Rubric
+from scoring.facts import Criterion, JudgeScore
+
+PAGE_SIZE = 50
+REASON_MAX = 2000
+FLAGS = ("tie", "spread", "head")
+ORIGINS = ("auto", "override", "tie", "spread", "head", "annul", "takeover")
+
+
+async def _competition() -> CompetitionInfo:
+    competition = await current_competition()
+    if competition is None:
+        raise NotFoundException(detail=i18n._("There is no competition yet."))
+    return competition
+
+
+def _int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except (TypeError, ValueError):
+        return None
+
+
+# --- Numbers as the organisers read them ----------------------------------------------------------
+
+
+def fraction_text(value: Fraction | None, digits: int = 3) -> str:
+    """An exact fraction in the locale's notation ("0,667"), or "—" when there is none."""
+    if value is None:
+        return "—"
+    return i18n.format_number(Decimal(value.numerator) / Decimal(value.denominator), digits)
+
+
+def percent_text(value: Fraction | None) -> str:
+    if value is None:
+        return "—"
+    return i18n.format_number(Decimal(value.numerator * 100) / Decimal(value.denominator), 1) + " %"
+
+
+def q_text(q: int | None) -> str:
+    """A quality q (millionths) on the 0..1 scale with 3 decimals, or "—"."""
+    return "—" if q is None else i18n.format_number(Decimal(q) / MICRO, 3)
+
+
+def age_text(created: datetime | None, now: datetime | None = None) -> str:
+    if created is None:
+        return ""
+    if created.tzinfo is None:
+        created = created.replace(tzinfo=UTC)
+    seconds = max(0, int(((now or datetime.now(UTC)) - created).total_seconds()))
+    if seconds >= 86400:
+        return i18n.ngettext("%(num)s day", "%(num)s days", seconds // 86400)
+    if seconds >= 3600:
+        return i18n.ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
+    return i18n.ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
+
+
+def origin_label(origin: str) -> str:
+    labels = {
+        "auto": i18n._("automatic"),
+        "override": i18n._("given by an organiser"),
+        "tie": i18n._("tie breaker"),
+        "spread": i18n._("scores spread"),
+        "head": i18n._("head judge"),
+        "annul": i18n._("replaces an annulled review"),
+        "takeover": i18n._("taken over"),
+    }
+    return labels.get(origin, origin)
+
+
+def flag_reason(flag: str) -> str:
+    reasons = {
+        "tie": i18n._("Tie: the judges were split evenly; one more judge decides."),
+        "spread": i18n._("Spread: the judges' quality scores lie further apart than the tolerance."),
+        "head": i18n._("Head judge: the head judge decides (or has decided) this activity."),
+    }
+    return reasons.get(flag, "")
+
+
+# --- Judge quality and the panel's agreement -------------------------------------------------------
+
+
+def _scores(raw: Any) -> dict[str, str]:
+    try:
+        value = json.loads(raw) if isinstance(raw, str) else raw
+    except ValueError:
+        return {}
+    return {str(k): str(v) for k, v in (value or {}).items()} if isinstance(value, dict) else {}
+
+
+async def rubric_of(competition_id: int, scope: str) -> Rubric:
+    rows = await RubricCriterion.select().where(
+        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == scope)
+    )
+    criteria = []
+    for r in rows:
+        try:
+            criteria.append(
+                Criterion(
+                    code=r["code"], weight=Decimal(r["weight"]), min=Decimal(r["min"]), max=Decimal(r["max"])
+                )
+            )
+        except InvalidOperation:
+            continue
+    return Rubric(tuple(criteria))
+
+
+def judge_q(rubric: Rubric, judge_id: int, scores: dict[str, str]) -> int | None:
+    """One judge's q of one review (millionths) through the rubric, or None without usable scores."""
+    pairs: list[tuple[str, Decimal]] = []
+    for code, value in scores.items():
+        try:
+            number = Decimal(value)
+        except InvalidOperation:
+            continue
+        if number.is_finite():
+            pairs.append((code, number))
+    if not pairs:
+        return None
+    return rubric.judge_q(JudgeScore(judge=str(judge_id), scores=tuple(sorted(pairs))))
+
+
+@dataclass(frozen=True, slots=True)
+class CountedReview:
+    id: int
+    activity: int
+    judge: int
+    decision: str
+    q: int | None
+    status: str
+
+
+async def counted_reviews(competition_id: int) -> list[CountedReview]:
+    """The judges' current, non-annulled activity reviews of the competition, with each one's q."""
+    rubric = await rubric_of(competition_id, "activity")
+    rows = await (
+        Review.select(
+            Review.id, Review.activity, Review.judge, Review.decision, Review.scores, Review.activity.status
+        )
+        .where(
+            (Review.activity.competition == competition_id)
+            & Review.is_current.eq(True)
+            & Review.annulled_at.is_null()
+        )
+        .order_by(Review.id)
+    )
+    latest: dict[tuple[int, int], CountedReview] = {}
+    for r in rows:
+        if r["decision"] not in pure.DECISIONS:
+            continue
+        latest[(r["judge"], r["activity"])] = CountedReview(
+            id=r["id"],
+            activity=r["activity"],
+            judge=r["judge"],
+            decision=r["decision"],
+            q=judge_q(rubric, r["judge"], _scores(r["scores"])),
+            status=r["activity.status"],
+        )
+    return list(latest.values())
+
+
+async def judge_table(competition_id: int) -> list[dict[str, Any]]:
+    """Per judge: reviews done, open assignments, mean q, rejection and disagreement rates, conflicts."""
+    judges = await (
+        Account.select(
+            Account.id, Account.username, Account.full_name, Account.region_code, Account.is_active
+        )
+        .where(Account.role == "judge")
+        .order_by(Account.full_name)
+        .order_by(Account.username)
+    )
+    reviews = await counted_reviews(competition_id)
+    facts = [pure.ReviewFact(judge_id=r.judge, unit=r.activity, decision=r.decision, q=r.q) for r in reviews]
+    final = {r.activity: r.status for r in reviews if r.status in pure.DECISIONS}
+    stats = {s.judge_id: s for s in pure.judge_stats(facts, final)}
+    open_counts: dict[int, int] = {}
+    for row in await Assignment.select(Assignment.judge).where(
+        (Assignment.competition == competition_id) & (Assignment.status == "open")
+    ):
+        open_counts[row["judge"]] = open_counts.get(row["judge"], 0) + 1
+    declared: dict[int, list[dict[str, Any]]] = {}
+    for row in await (
+        ConflictOfInterest.select(
+            ConflictOfInterest.judge,
+            ConflictOfInterest.team.code,
+            ConflictOfInterest.team.name,
+            ConflictOfInterest.reason,
+        )
+        .where(ConflictOfInterest.team.competition == competition_id)
+        .order_by(ConflictOfInterest.id)
+    ):
+        declared.setdefault(row["judge"], []).append(row)
+    out = []
+    for j in judges:
+        s = stats.get(j["id"])
+        region = regions.regency(j["region_code"]) if j["region_code"] else None
+        out.append(
+            {
+                **j,
+                "region_name": region.name if region else (j["region_code"] or ""),
+                "reviews": s.reviews if s else 0,
+                "open": open_counts.get(j["id"], 0),
+                "mean_q": s.mean_q if s else None,
+                "rejection_rate": s.rejection_rate if s else None,
+                "disagreement_rate": s.disagreement_rate if s else None,
+                "conflicts": declared.get(j["id"], []),
+            }
+        )
+    return out
+
+
+async def agreement(competition_id: int) -> list[dict[str, Any]]:
+    """Krippendorff's alpha per stage: nominal on the decisions and interval on q (activity stages), interval
+    on the team-level q (team stages); None where it cannot be computed."""
+    out = []
+    reviews: list[CountedReview] | None = None
+    team_rubric: Rubric | None = None
+    for stage in await jury.stages(competition_id):
+        if stage["kind"] == "activity":
+            if reviews is None:
+                reviews = await counted_reviews(competition_id)
+            decisions: dict[int, dict[int, str]] = {}
+            qs: dict[int, dict[int, Fraction]] = {}
+            for r in reviews:
+                decisions.setdefault(r.activity, {})[r.judge] = r.decision
+                if r.q is not None:
+                    qs.setdefault(r.activity, {})[r.judge] = Fraction(r.q, MICRO)
+            out.append(
+                {
+                    "stage": stage,
+                    "units": sum(1 for unit in decisions.values() if len(unit) >= 2),
+                    "nominal": pure.krippendorff_alpha(decisions, "nominal"),
+                    "interval": pure.krippendorff_alpha(qs, "interval"),
+                    "has_nominal": True,
+                }
+            )
+        elif stage["kind"] == "team":
+            if team_rubric is None:
+                team_rubric = await rubric_of(competition_id, "team")
+            team_qs: dict[int, dict[int, Fraction]] = {}
+            for row in await TeamReview.select(TeamReview.team, TeamReview.judge, TeamReview.scores).where(
+                (TeamReview.stage == stage["id"])
+                & TeamReview.is_current.eq(True)
+                & TeamReview.annulled_at.is_null()
+            ):
+                q = judge_q(team_rubric, row["judge"], _scores(row["scores"]))
+                if q is not None:
+                    team_qs.setdefault(row["team"], {})[row["judge"]] = Fraction(q, MICRO)
+            out.append(
+                {
+                    "stage": stage,
+                    "units": sum(1 for unit in team_qs.values() if len(unit) >= 2),
+                    "nominal": None,
+                    "interval": pure.krippendorff_alpha(team_qs, "interval"),
+                    "has_nominal": False,
+                }
+            )
+    return out
+
+
+# --- Assignments -----------------------------------------------------------------------------------
+
+
+ASSIGNMENT_COLUMNS = (
+    Assignment.id,
+    Assignment.activity,
+    Assignment.activity.title,
+    Assignment.activity.jury_flag,
+    Assignment.activity.status,
+    Assignment.activity.team.code,
+    Assignment.activity.team.name,
+    Assignment.team,
+    Assignment.team.code,
+    Assignment.team.name,
+    Assignment.stage,
+    Assignment.stage.name,
+    Assignment.stage.name_en,
+    Assignment.judge,
+    Assignment.judge.username,
+    Assignment.judge.full_name,
+    Assignment.status,
+    Assignment.origin,
+    Assignment.skipped,
+    Assignment.created_at,
+)
+
+
+def _assignment_row(row: dict[str, Any]) -> dict[str, Any]:
+    row["team_code"] = row["activity.team.code"] or row["team.code"] or ""
+    row["team_name"] = row["activity.team.name"] or row["team.name"] or ""
+    return row
+
+
+async def open_assignment_list(
+    competition_id: int, *, judge_id: int | None, team_code: str, flag: str, number: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = (Assignment.competition == competition_id) & (Assignment.status == "open")
+    if judge_id is not None:
+        where &= Assignment.judge == judge_id
+    if team_code:
+        where &= (Assignment.activity.team.code == team_code) | (Assignment.team.code == team_code)
+    if flag in FLAGS:
+        where &= Assignment.activity.jury_flag == flag
+    rows = await (
+        Assignment.select(*ASSIGNMENT_COLUMNS)
+        .where(where)
+        .order_by(Assignment.created_at)
+        .order_by(Assignment.id)
+        .offset((number - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
+    total = await Assignment.count().where(where)
+    return [_assignment_row(r) for r in rows], total
+
+
+async def assignment_by_id(competition_id: int, assignment_id: int) -> dict[str, Any] | None:
+    row = await (
+        Assignment.select(*ASSIGNMENT_COLUMNS)
+        .where((Assignment.id == assignment_id) & (Assignment.competition == competition_id))
+        .first()
+    )
+    return _assignment_row(row) if row else None
+
+
+async def eligible_judges(competition_id: int, assignment: dict[str, Any]) -> list[dict[str, Any]]:
+    """The active judges who may take this assignment over: eligible for the team (not its regency, no
+    declared conflict) and not already on it; lightest load first."""
+    slots = await jury._judge_slots(competition_id)
+    if assignment["activity"]:
+        taken_where = Assignment.activity == assignment["activity"]
+    else:
+        taken_where = (Assignment.team == assignment["team"]) & (Assignment.stage == assignment["stage"])
+    taken = {
+        r["judge"]
+        for r in await Assignment.select(Assignment.judge).where(
+            taken_where & Assignment.status.is_in(list(jury.ACTIVE))
+        )
+    }
+    ok = [s for s in slots if s.judge_id not in taken and pure.eligible(s, assignment["team_code"])]
+    if not ok:
+        return []
+    names = {
+        a["id"]: a
+        for a in await Account.select(Account.id, Account.username, Account.full_name).where(
+            Account.id.is_in([s.judge_id for s in ok])
+        )
+    }
+    rows = [{**names[s.judge_id], "open": s.open_count} for s in ok if s.judge_id in names]
+    return sorted(rows, key=lambda r: (r["open"], r["full_name"] or r["username"], r["id"]))
+
+
+async def flagged_activities(competition_id: int) -> list[dict[str, Any]]:
+    """Activities the tie or tolerance rule flagged, with the judges' current q and its spread."""
+    rows = await (
+        Activity.select(
+            Activity.id,
+            Activity.title,
+            Activity.status,
+            Activity.jury_flag,
+            Activity.team.code,
+            Activity.team.name,
+        )
+        .where((Activity.competition == competition_id) & Activity.jury_flag.is_in(list(FLAGS)))
+        .order_by(Activity.id)
+    )
+    if not rows:
+        return []
+    rubric = await rubric_of(competition_id, "activity")
+    qs: dict[int, list[int]] = {}
+    votes: dict[int, dict[str, int]] = {}
+    for r in await Review.select(Review.activity, Review.judge, Review.decision, Review.scores).where(
+        Review.activity.is_in([a["id"] for a in rows])
+        & Review.is_current.eq(True)
+        & Review.annulled_at.is_null()
+    ):
+        tally = votes.setdefault(r["activity"], {})
+        tally[r["decision"]] = tally.get(r["decision"], 0) + 1
+        q = judge_q(rubric, r["judge"], _scores(r["scores"]))
+        if q is not None:
+            qs.setdefault(r["activity"], []).append(q)
+    for a in rows:
+        values = sorted(qs.get(a["id"], []))
+        a["why"] = flag_reason(a["jury_flag"])
+        a["qs"] = ", ".join(q_text(q) for q in values)
+        a["spread"] = q_text(pure.spread(values)) if len(values) >= 2 else "—"
+        a["verified_votes"] = votes.get(a["id"], {}).get("verified", 0)
+        a["rejected_votes"] = votes.get(a["id"], {}).get("rejected", 0)
+    return rows
+
+
+# --- An activity's reviews -------------------------------------------------------------------------
+
+
+async def activity_assignments(activity_id: int) -> list[dict[str, Any]]:
+    rows = await (
+        Assignment.select(*ASSIGNMENT_COLUMNS, Assignment.done_at)
+        .where(Assignment.activity == activity_id)
+        .order_by(Assignment.id)
+    )
+    return [_assignment_row(r) for r in rows]
+
+
+# --- Pages -----------------------------------------------------------------------------------------
+
+
+class JuryController(Controller):
+    """/panitia/juri: the judges and the panel's agreement; the open assignments."""
+
+    path = "/panitia/juri"
+    guards = [organiser_only]
+
+    @get("/")
+    async def judges(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await _competition()
+        tolerance = await _tolerance_text(competition.id)
+        return page(
+            request,
+            "organiser/jury.html",
+            competition=competition,
+            judges=await judge_table(competition.id),
+            agreement=await agreement(competition.id),
+            q_text=q_text,
+            percent_text=percent_text,
+            fraction_text=fraction_text,
+            tolerance=tolerance,
+        )
+
+    async def _assignments_page(
+        self,
+        request: Request[Any, Any, Any],
+        *,
+        juri: str | None,
+        tim: str | None,
+        tanda: str | None,
+        halaman: str | None,
+    ) -> Template:
+        competition = await _competition()
+        judge_id = _int(juri) if juri else None
+        team_code = (tim or "").strip()[:16]
+        flag = (tanda or "").strip()
+        number = page_number(halaman)
+        rows, total = await open_assignment_list(
+            competition.id, judge_id=judge_id, team_code=team_code, flag=flag, number=number
+        )
+        query = {k: v for k, v in (("juri", juri or ""), ("tim", team_code), ("tanda", flag)) if v}
+        base = "/panitia/juri/tugas?" + (urlencode(query) + "&" if query else "")
+        judges = await (
+            Account.select(Account.id, Account.username, Account.full_name)
+            .where(Account.role == "judge")
+            .order_by(Account.full_name)
+            .order_by(Account.username)
+        )
+        now = datetime.now(UTC)
+        for row in rows:
+            row["age"] = age_text(row["created_at"], now)
+            row["origin_label"] = origin_label(row["origin"])
+        return page(
+            request,
+            "organiser/jury_assignments.html",
+            competition=competition,
+            assignments=rows,
+            pager=Pager(number, PAGE_SIZE, total),
+            total=total,
+            base=base,
+            judges=judges,
+            teams=await teams(competition.id),
+            filters={"juri": judge_id, "tim": team_code, "tanda": flag},
+            flags=FLAGS,
+            flagged=await flagged_activities(competition.id),
+            assigned=request.query_params.get("ditugaskan"),
+            moved=request.query_params.get("dialihkan"),
+            stage_label=jury.stage_label,
+        )
+
+    @get("/tugas")
+    async def assignments(
+        self,
+        request: Request[Any, Any, Any],
+        juri: FromQuery[str | None] = None,
+        tim: FromQuery[str | None] = None,
+        tanda: FromQuery[str | None] = None,
+        halaman: FromQuery[str | None] = None,
+    ) -> Template:
+        return await self._assignments_page(request, juri=juri, tim=tim, tanda=tanda, halaman=halaman)
+
+    @post("/tugas/lengkapi")
+    async def top_up(self, request: Request[Any, Any, Any]) -> Redirect:
+        """ "Tugaskan yang belum mendapat juri": every submitted activity gets its missing judges."""
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        async with write_transaction(lock=f"competition:{competition.id}"):
+            count = await jury.ensure_assignments(competition)
+            await audit.record(
+                actor_id=user.id,
+                actor_name=user.username,
+                action="assignment.ensure",
+                object_type="competition",
+                object_id=competition.id,
+                after={"assigned": count},
+                competition_id=competition.id,
+            )
+        return Redirect(f"/panitia/juri/tugas?ditugaskan={count}")
+
+    async def _override_page(
+        self,
+        request: Request[Any, Any, Any],
+        competition: CompetitionInfo,
+        assignment_id: int | None,
+        *,
+        values: dict[str, Any] | None = None,
+        error: str = "",
+        errors: dict[str, str] | None = None,
+        status_code: int = 200,
+    ) -> Template:
+        row = await assignment_by_id(competition.id, assignment_id) if assignment_id is not None else None
+        if row is None:
+            raise NotFoundException(detail=i18n._("Assignment not found."))
+        row["age"] = age_text(row["created_at"])
+        row["origin_label"] = origin_label(row["origin"])
+        return page(
+            request,
+            "organiser/jury_override.html",
+            status_code=status_code,
+            competition=competition,
+            assignment=row,
+            candidates=await eligible_judges(competition.id, row) if row["status"] == "open" else [],
+            values=values or {},
+            error=error,
+            errors=errors or {},
+            stage_label=jury.stage_label,
+        )
+
+    @get("/alihkan")
+    async def override_form(
+        self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
+    ) -> Template:
+        competition = await _competition()
+        return await self._override_page(request, competition, _int(tugas))
+
+    @post("/alihkan")
+    async def override(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        assignment_id = _int(form.get("tugas"))
+        judge_id = _int(form.get("judge"))
+        confirmed = form.get("confirm") == "1"
+        values = {"judge": judge_id, "confirm": confirmed}
+        errors: dict[str, str] = {}
+        if judge_id is None:
+            errors["judge"] = i18n._("Choose the judge who takes it over.")
+        if not confirmed:
+            errors["confirm"] = i18n._("Tick the box to confirm.")
+        if errors:
+            return await self._override_page(
+                request, competition, assignment_id, values=values, errors=errors, status_code=422
+            )
+        assert assignment_id is not None and judge_id is not None
+        try:
+            await jury.override_assignment(competition, assignment_id, judge_id, user)
+        except DecisionError as exc:
+            if exc.status == 404:
+                raise NotFoundException(detail=exc.message) from None
+            return await self._override_page(
+                request, competition, assignment_id, values=values, error=exc.message, status_code=exc.status
+            )
+        return Redirect(f"/panitia/juri/tugas?dialihkan={assignment_id}")
+
+
+class JuryActivityController(Controller):
+    """/panitia/kegiatan/{id}: an activity as the organisers see it, every review version, annulment."""
+
+    path = "/panitia/kegiatan"
+    guards = [organiser_only]
+
+    async def _page(
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: int,
+        *,
+        values: dict[str, Any] | None = None,
+        errors: dict[str, str] | None = None,
+        error: str = "",
+        status_code: int = 200,
+    ) -> Template:
+        competition = await _competition()
+        row = await Activity.select(Activity.competition).where(Activity.id == activity_id).first()
+        activity = await activity_service.activity(activity_id) if row else None
+        if activity is None or row is None or row["competition"] != competition.id:
+            raise NotFoundException(detail=i18n._("Activity not found."))
+        flag = await Activity.select(Activity.jury_flag).where(Activity.id == activity_id).first()
+        history = await jury.review_history(activity_id)
+        rubric = await rubric_of(competition.id, "activity")
+        criteria = await (
+            RubricCriterion.select(RubricCriterion.code, RubricCriterion.name, RubricCriterion.name_en)
+            .where((RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "activity"))
+            .order_by(RubricCriterion.position)
+            .order_by(RubricCriterion.id)
+        )
+        for h in history:
+            h["q"] = q_text(judge_q(rubric, h["judge"], h["scores"]))
+            h["annullable"] = h["is_current"] and h["annulled_at"] is None
+        assignments = await activity_assignments(activity_id)
+        for a in assignments:
+            a["origin_label"] = origin_label(a["origin"])
+        stage_closed = await jury.stage_closed_for_activity(competition.id)
+        return page(
+            request,
+            "organiser/jury_activity.html",
+            status_code=status_code,
+            competition=competition,
+            activity=activity,
+            jury_flag=flag["jury_flag"] if flag else "",
+            flag_reason=flag_reason(flag["jury_flag"]) if flag else "",
+            village=regions.village(activity["village_code"] or ""),
+            district=regions.district(activity["district_code"] or ""),
+            photos=await photo_service.photos_of(activity_id),
+            history=history,
+            criteria=criteria,
+            assignments=assignments,
+            stage_closed=stage_closed,
+            values=values or {},
+            errors=errors or {},
+            error=error,
+            annulled=request.query_params.get("dibatalkan"),
+        )
+
+    @get("/{activity_id:int}")
+    async def detail(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
+        return await self._page(request, activity_id)
+
+    @post("/{activity_id:int}/batalkan")
+    async def annul(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template | Redirect:
+        """ "Batalkan ulasan": jury.annul_review with a mandatory reason and a confirmation."""
+        user = current_user(request)
+        assert user is not None
+        competition = await _competition()
+        form = await request.form()
+        review_id = _int(form.get("review"))
+        reason = str(form.get("reason") or "")[:REASON_MAX]
+        confirmed = form.get("confirm") == "1"
+        values = {"review": review_id, "reason": reason, "confirm": confirmed}
+        if await jury.stage_closed_for_activity(competition.id):
+            return await self._page(
+                request,
+                activity_id,
+                values=values,
+                error=i18n._("The verification stage is closed: its reviews can no longer change."),
+                status_code=409,
+            )
+        errors: dict[str, str] = {}
+        belongs = review_id is not None and await Review.exists().where(
+            (Review.id == review_id) & (Review.activity == activity_id)
+        )
+        if not belongs:
+            errors["review"] = i18n._("Choose a review of this activity.")
+        if not reason.strip():
+            errors["reason"] = i18n._("Annulling a review needs a reason.")
+        if not confirmed:
+            errors["confirm"] = i18n._("Tick the box to confirm.")
+        if errors:
+            return await self._page(request, activity_id, values=values, errors=errors, status_code=422)
+        assert review_id is not None
+        try:
+            status = await jury.annul_review(competition, user, review_id, reason)
+        except DecisionError as exc:
+            if exc.status == 404:
+                raise NotFoundException(detail=exc.message) from None
+            return await self._page(
+                request, activity_id, values=values, error=exc.message, status_code=exc.status
+            )
+        return Redirect(f"/panitia/kegiatan/{activity_id}?dibatalkan={status}")
+
+
+async def _tolerance_text(competition_id: int) -> str:
+    from app.organiser.season import jury_settings
+
+    settings = await jury_settings(competition_id)
+    try:
+        return i18n.format_number(Decimal(settings["q_tolerance"]), 6)
+    except (InvalidOperation, TypeError):
+        return str(settings["q_tolerance"])
