@@ -21,6 +21,7 @@ from app.accounts.auth import participant_only, signed_in
 from app.activities import forms, photos, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.settings import Settings
+from app.tables import Team
 from app.web import Pager, current_user, page, page_number
 
 # The form carries up to 5 photos of at most 8 MB; a 20 MB photo or a 10 MB title must still reach our
@@ -485,6 +486,11 @@ class PhotoController(Controller):
         row = await photos.photo(photo_id)
         if row is None or (user.role == "participant" and row["team_id"] != user.team_id):
             raise NotFoundException()
+        if user.role == "judge" and user.region_code:
+            # A judge never sees their own regency's activities, their photos included.
+            team = await Team.select(Team.code).where(Team.id == row["team_id"]).first()
+            if team is not None and team["code"] == user.region_code:
+                raise NotFoundException()
         relative = row["thumb_path"] if thumbnail and row["thumb_path"] else row["path"]
         target = await anyio.to_thread.run_sync(_locate, Path(settings.var_dir), relative)
         if target is None:
