@@ -502,7 +502,8 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
     stats, told = Stats(), Told()
     # Idle connections are dropped by the client before the server's keep-alive timeout (5 s) can close
     # them under a request in flight (which no server can answer).
-    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=2.0)
+    # (A client whose own loop lags may still lose that race: such an error is counted, never hidden.)
+    limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=1.0)
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as viewers_client,
         httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as actors_client,
@@ -638,7 +639,11 @@ def main() -> int:
         log = tmp / "server.log"
         server = start_server(env, port, args.workers, log)
         print(f"server: {args.workers} workers on :{port}, database {name}, log {log}", flush=True)
-        result = asyncio.run(drive(args, f"http://127.0.0.1:{port}", dsn))
+        try:
+            from uvloop import run as run_loop  # the client keeps up better on uvloop (as the server does)
+        except ImportError:
+            run_loop = asyncio.run
+        result = run_loop(drive(args, f"http://127.0.0.1:{port}", dsn))
     finally:
         if server is not None:
             os.killpg(server.pid, signal.SIGTERM)
