@@ -8,11 +8,13 @@ rounded once, at the end, half to even. The semantics are described in ``docs/ju
 
 from __future__ import annotations
 
+import heapq
 from collections import defaultdict
-from collections.abc import Collection, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Collection, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Context, Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from typing import Any, Literal, TypeVar
 
 from scoring.fixedpoint import div_round
@@ -62,9 +64,13 @@ class JudgeSlot:
     conflicts: frozenset[str] = frozenset()
 
 
+_IGNORED_IN_CODES = str.maketrans("", "", ". \t\n-")
+
+
+@lru_cache(maxsize=4096)
 def region_key(code: str) -> str:
     """A regency/team code compared loosely: ``"35.78"``, ``"3578"`` and ``" 35.78 "`` are the same."""
-    return "".join(ch for ch in code if ch not in ". \t\n-").casefold()
+    return code.translate(_IGNORED_IN_CODES).casefold()
 
 
 def eligible(judge: JudgeSlot, team_code: str) -> bool:
@@ -79,31 +85,35 @@ def eligible(judge: JudgeSlot, team_code: str) -> bool:
     return all(region_key(code) != team for code in judge.conflicts)
 
 
-def _check_unique(judges: Sequence[JudgeSlot]) -> None:
-    seen: set[int] = set()
-    for judge in judges:
-        if judge.judge_id in seen:
-            raise ValueError(f"judge {judge.judge_id} appears twice")
-        seen.add(judge.judge_id)
+class _Pool:
+    """The judges of one assignment run: ids checked unique, eligibility computed once per team."""
 
+    __slots__ = ("_by_team", "judges", "loads")
 
-def _pick(
-    team_code: str,
-    judges: Iterable[JudgeSlot],
-    loads: Mapping[int, int],
-    needed: int,
-    exclude: Collection[int],
-) -> list[int]:
-    if needed <= 0:
-        return []
-    barred = set(exclude)
-    candidates = [
-        (loads[judge.judge_id], judge.judge_id)
-        for judge in judges
-        if judge.judge_id not in barred and eligible(judge, team_code)
-    ]
-    candidates.sort()
-    return [judge_id for _, judge_id in candidates[:needed]]
+    def __init__(self, judges: Sequence[JudgeSlot]) -> None:
+        self.loads: dict[int, int] = {}
+        for judge in judges:
+            if judge.judge_id in self.loads:
+                raise ValueError(f"judge {judge.judge_id} appears twice")
+            self.loads[judge.judge_id] = judge.open_count
+        self.judges = judges
+        self._by_team: dict[str, list[int]] = {}
+
+    def eligible_ids(self, team_code: str) -> list[int]:
+        key = region_key(team_code)
+        ids = self._by_team.get(key)
+        if ids is None:
+            ids = [judge.judge_id for judge in self.judges if eligible(judge, team_code)]
+            self._by_team[key] = ids
+        return ids
+
+    def pick(self, team_code: str, needed: int, exclude: Collection[int]) -> list[int]:
+        if needed <= 0:
+            return []
+        loads = self.loads
+        barred = exclude if isinstance(exclude, set | frozenset) else set(exclude)
+        candidates = ((loads[j], j) for j in self.eligible_ids(team_code) if j not in barred)
+        return [judge_id for _, judge_id in heapq.nsmallest(needed, candidates)]
 
 
 def choose_judges(
@@ -115,9 +125,7 @@ def choose_judges(
     in load are broken by the lower ``judge_id``. Returns fewer ids when not enough judges are eligible
     (the app reports the shortfall). Raises ValueError when a judge id appears twice in ``judges``.
     """
-    _check_unique(judges)
-    loads = {judge.judge_id: judge.open_count for judge in judges}
-    return _pick(team_code, judges, loads, needed, exclude)
+    return _Pool(judges).pick(team_code, needed, exclude)
 
 
 def assign_many(
@@ -134,16 +142,15 @@ def assign_many(
     maps an item key to judges who must not get it (e.g. those who already reviewed it when a disabled
     judge's assignments are moved). Raises ValueError on a repeated item key or judge id.
     """
-    _check_unique(judges)
-    loads = {judge.judge_id: judge.open_count for judge in judges}
+    pool = _Pool(judges)
     barred = exclude or {}
     result: dict[K, list[int]] = {}
     for key, team_code in items:
         if key in result:
             raise ValueError(f"item {key!r} appears twice")
-        chosen = _pick(team_code, judges, loads, needed, barred.get(key, ()))
+        chosen = pool.pick(team_code, needed, barred.get(key, ()))
         for judge_id in chosen:
-            loads[judge_id] += 1
+            pool.loads[judge_id] += 1
         result[key] = chosen
     return result
 
@@ -206,43 +213,48 @@ def krippendorff_alpha(
     """
     if level not in ("nominal", "interval"):
         raise ValueError(f"unknown level {level!r}")
-    observed = Fraction(0)
+    # Σ over units of (δ² summed over ordered pairs of values in the unit), grouped by the unit's number
+    # of values m (each group is divided by m − 1 once): integers stay integers until the last step.
+    pair_sums: dict[int, Fraction | int] = defaultdict(int)
     counts: dict[Any, int] = defaultdict(int)
     for coded in units.values():
-        values = list(coded.values())
-        m = len(values)
+        m = len(coded)
         if m < 2:
             continue
         if level == "nominal":
             per_value: dict[Any, int] = defaultdict(int)
-            for value in values:
+            for value in coded.values():
                 per_value[value] += 1
+                counts[value] += 1
             # Ordered pairs of different values within the unit.
-            pairs: Fraction | int = m * m - sum(c * c for c in per_value.values())
+            pair_sums[m] += m * m - sum(c * c for c in per_value.values())
         else:
-            numbers = [_number(v) for v in values]
-            total = sum(numbers, Fraction(0))
-            pairs = 2 * (m * sum((x * x for x in numbers), Fraction(0)) - total * total)
-        observed += Fraction(pairs) / (m - 1)
-        for value in values:
-            counts[value if level == "nominal" else _number(value)] += 1
+            numbers = [_number(v) for v in coded.values()]
+            total: Fraction | int = sum(numbers)
+            squares: Fraction | int = sum(x * x for x in numbers)
+            pair_sums[m] += 2 * (m * squares - total * total)
+            for number in numbers:
+                counts[number] += 1
     n = sum(counts.values())
     if n == 0:
         return None
+    observed = sum((Fraction(pairs) / (m - 1) for m, pairs in pair_sums.items()), Fraction(0))
     if level == "nominal":
         expected = Fraction(n * n - sum(c * c for c in counts.values()))
     else:
-        first = sum((c * v for v, c in counts.items()), Fraction(0))
-        second = sum((c * v * v for v, c in counts.items()), Fraction(0))
-        expected = 2 * (n * second - first * first)
+        first = sum(c * v for v, c in counts.items())
+        second = sum(c * v * v for v, c in counts.items())
+        expected = Fraction(2 * (n * second - first * first))
     if expected == 0:
         return None
     return 1 - (n - 1) * observed / expected
 
 
-def _number(value: Fraction | int | str) -> Fraction:
+def _number(value: Fraction | int | str) -> Fraction | int:
     if isinstance(value, str | bool):
         raise TypeError(f"interval alpha needs numbers, got {value!r}")
+    if isinstance(value, int | Fraction):
+        return value
     return Fraction(value)
 
 
@@ -320,26 +332,29 @@ def _exact(value: Decimal | int, what: str) -> Fraction:
     return Fraction(value)
 
 
-def _quantised(value: Fraction) -> Decimal:
-    """``value`` rounded half to even to 4 decimals, as a Decimal with exactly 4 decimal places."""
-    units = round(value * 10**_PLACES)
+def _from_units(units: int) -> Decimal:
+    """``units`` ten-thousandths as a Decimal with exactly 4 decimal places."""
     digits = tuple(int(d) for d in str(abs(units)))
     return Decimal((1 if units < 0 else 0, digits, -_PLACES))
 
 
-def _moments(values: Sequence[Fraction]) -> tuple[Fraction, Fraction]:
-    """Mean and population variance, exactly."""
-    count = len(values)
-    mean = sum(values, Fraction(0)) / count
-    variance = sum(((v - mean) ** 2 for v in values), Fraction(0)) / count
-    return mean, variance
+def _quantised(value: Fraction) -> Decimal:
+    """``value`` rounded half to even to 4 decimals, as a Decimal with exactly 4 decimal places."""
+    return _from_units(round(value * 10**_PLACES))
 
 
-def _sqrt_ratio(numerator: Fraction, denominator: Fraction) -> Fraction:
+def _scaled(value: Decimal, scale: int) -> int:
+    """``value × 10**scale`` as an int; ``scale`` is at least the number of decimals of ``value``."""
+    sign, digits, exponent = value.as_tuple()
+    assert isinstance(exponent, int)  # finite: checked by _exact
+    units: int = int("".join(map(str, digits))) * 10 ** (exponent + scale)
+    return -units if sign else units
+
+
+def _sqrt_ratio(numerator: int, denominator: int) -> Fraction:
     """√(numerator / denominator) to 28 significant digits (fixed context), as an exact Fraction."""
-    ratio = numerator / denominator
     with localcontext(_SQRT_CONTEXT) as ctx:
-        root = (Decimal(ratio.numerator) / Decimal(ratio.denominator)).sqrt(ctx)
+        root = (Decimal(numerator) / Decimal(denominator)).sqrt(ctx)
     return Fraction(root)
 
 
@@ -359,30 +374,47 @@ def normalise_judges(
     low_exact, high_exact = _exact(low, "low"), _exact(high, "high")
     if low_exact > high_exact:
         raise ValueError("low must not exceed high")
-    by_judge: dict[int, list[Fraction]] = defaultdict(list)
-    exact: dict[tuple[int, K], Fraction] = {}
+    seen: set[tuple[int, K]] = set()
     for judge_id, key, score in scores:
-        if (judge_id, key) in exact:
+        if (judge_id, key) in seen:
             raise ValueError(f"judge {judge_id} scored {key!r} twice")
-        value = _exact(score, "score")
-        exact[(judge_id, key)] = value
-        by_judge[judge_id].append(value)
-    if not exact:
+        seen.add((judge_id, key))
+        _exact(score, "score")
+    if not scores:
         return {}
-    pooled_mean, pooled_variance = _moments(list(exact.values()))
-    factors: dict[int, tuple[Fraction, Fraction]] = {}
-    for judge_id, values in by_judge.items():
-        mean, variance = _moments(values)
-        # Zero spread: only shifted. Equal spread (e.g. a single judge): √1 = 1 exactly.
-        factor = Fraction(1) if variance == 0 else _sqrt_ratio(pooled_variance, variance)
-        factors[judge_id] = (mean, factor)
+    # Every score as an integer number of 10^-scale: sums and sums of squares are then exact integers.
+    scale = max(0, *(-int(Decimal(score).as_tuple().exponent) for _, _, score in scores))
+    units = [(judge_id, key, _scaled(Decimal(score), scale)) for judge_id, key, score in scores]
+    count = len(units)
+    total = sum(x for _, _, x in units)
+    pooled_spread = count * sum(x * x for _, _, x in units) - total * total  # = count² × variance
+    sums: dict[int, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for judge_id, _, x in units:
+        acc = sums[judge_id]
+        acc[0] += 1
+        acc[1] += x
+        acc[2] += x * x
+    # Per judge: n_j, Σx_j and the factor sd / sd_j as a fraction fn / fd (1 without spread).
+    factors: dict[int, tuple[int, int, int, int]] = {}
+    for judge_id, (n_j, s_j, q_j) in sums.items():
+        own_spread = n_j * q_j - s_j * s_j  # = n_j² × the judge's variance
+        if own_spread == 0:
+            fn, fd = 1, 1
+        else:
+            # Equal variances (e.g. a single judge) give √1 = 1 exactly.
+            root = _sqrt_ratio(pooled_spread * n_j * n_j, count * count * own_spread)
+            fn, fd = root.numerator, root.denominator
+        factors[judge_id] = (n_j, s_j, fn, fd)
+    # m + (x − m_j)·f in 10^-4: 10^4 · (Σx·n_j·fd + (x·n_j − Σx_j)·fn·count) / (count·n_j·fd·10^scale).
+    places = 10**_PLACES
     result: dict[tuple[int, K], Decimal] = {}
-    for (judge_id, key), value in exact.items():
-        mean, factor = factors[judge_id]
-        mapped = _quantised(pooled_mean + (value - mean) * factor)
-        if mapped < low_exact:
+    for judge_id, key, x in units:
+        n_j, s_j, fn, fd = factors[judge_id]
+        numerator = places * (total * n_j * fd + (x * n_j - s_j) * fn * count)
+        mapped = _from_units(div_round(numerator, count * n_j * fd * 10**scale))
+        if mapped < low:
             mapped = low
-        elif mapped > high_exact:
+        elif mapped > high:
             mapped = high
         result[(judge_id, key)] = mapped
     return result

@@ -4,7 +4,7 @@ normalisation and the combination of stages."""
 from __future__ import annotations
 
 from collections import Counter
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from itertools import permutations
 from random import Random
@@ -459,3 +459,48 @@ def test_ruleset_stage_weights_survive_a_json_round_trip(weights: dict[str, Deci
     assert (b'"stages"' in encoded) == bool(weights)
     assert parse_ruleset(encoded) == ruleset
     assert ruleset_to_json(parse_ruleset(encoded)) == encoded
+
+
+def normalise_by_fractions(
+    scores: list[tuple[int, int, Decimal]], low: Decimal, high: Decimal
+) -> dict[tuple[int, int], Decimal]:
+    """The normalisation written out plainly with Fractions: the model the fast integer version must match."""
+
+    def moments(values: list[Fraction]) -> tuple[Fraction, Fraction]:
+        mean = sum(values, Fraction(0)) / len(values)
+        return mean, sum(((v - mean) ** 2 for v in values), Fraction(0)) / len(values)
+
+    if not scores:
+        return {}
+    pooled_mean, pooled_variance = moments([Fraction(s) for _, _, s in scores])
+    result = {}
+    for judge_id, key, score in scores:
+        mean, variance = moments([Fraction(s) for j, _, s in scores if j == judge_id])
+        factor = Fraction(1)
+        if variance:
+            ratio = pooled_variance / variance
+            with localcontext(Context(prec=28)) as ctx:
+                factor = Fraction((Decimal(ratio.numerator) / Decimal(ratio.denominator)).sqrt(ctx))
+        mapped = Decimal(round((pooled_mean + (Fraction(score) - mean) * factor) * 10_000)).scaleb(-4)
+        result[(judge_id, key)] = min(max(mapped, low), high)
+    return result
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.integers(1, 12),
+            st.builds(lambda n, e: Decimal(n).scaleb(-e), st.integers(-900, 900), st.integers(0, 6)),
+        ),
+        max_size=30,
+        unique_by=lambda row: (row[0], row[1]),
+    ),
+    st.sampled_from((Decimal(-10), Decimal(0), Decimal("1.5"))),
+    st.sampled_from((Decimal("2.5"), Decimal(5), Decimal(1000))),
+)
+def test_normalise_judges_matches_the_plain_fraction_model(
+    scores: list[tuple[int, int, Decimal]], low: Decimal, high: Decimal
+) -> None:
+    assert normalise_judges(scores, low, high) == normalise_by_fractions(scores, low, high)
