@@ -7,18 +7,21 @@ from __future__ import annotations
 import hashlib
 import io
 import re
+from datetime import UTC
 from decimal import Decimal
 from fractions import Fraction
+from zoneinfo import ZoneInfo
 
 import pytest
 from pypdf import PdfReader
 
+from app import i18n
 from app.accounts.auth import CurrentUser
 from app.competitions.services import add_adjustment, competition_by_id
 from app.judging import jury, stages
 from app.judging.services import DecisionError, decide
 from app.leaderboard import views
-from app.tables import Account, Assignment, AuditEvent, BeritaAcara, RubricCriterion, Stage, Team
+from app.tables import Account, Assignment, AuditEvent, BeritaAcara, Competition, RubricCriterion, Stage, Team
 from tests.integration.conftest import activity_form, form_key
 
 # Seven teams with bonuses far above what one activity earns: their order is known (ranks 1–7).
@@ -175,6 +178,9 @@ async def test_closing_stage_one(app, season, staged, browser_factory):
 async def test_berita_acara_pdf_and_hash(app, season, staged, browser_factory):
     verifikasi = await _stage(season, "verifikasi")
     organiser = await browser_factory("panitia")
+    await Competition.update(
+        {Competition.head_judge: season.accounts["juri.sby"], Competition.place: "Mapolda Jawa Timur"}
+    ).where(Competition.id == season.competition.id)
     assert (await _close(organiser, verifikasi["id"])).status_code in (302, 303)
 
     judge = await browser_factory("juri.mlg")
@@ -207,7 +213,10 @@ async def test_berita_acara_pdf_and_hash(app, season, staged, browser_factory):
 
     text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
     assert "BERITA ACARA PENILAIAN" in text
-    assert "Lomba Uji" in text and "Verifikasi kegiatan" in text and "Surabaya" in text
+    assert "Lomba Uji" in text and "Verifikasi kegiatan" in text and "Tempat : Mapolda Jawa Timur" in text
+    closed_at = (await _stage(season, "verifikasi"))["closed_at"]
+    local_day = closed_at.replace(tzinfo=closed_at.tzinfo or UTC).astimezone(ZoneInfo("Asia/Jakarta")).date()
+    assert f"Tanggal : {i18n.format_date(local_day)}" in text
     # Juara I–III and Harapan I–III, in the order of the bonuses; then the full ranking.
     names = _names(list(BONUSES))
     titles = ["Juara I ", "Juara II ", "Juara III ", "Harapan I ", "Harapan II ", "Harapan III "]
@@ -223,7 +232,24 @@ async def test_berita_acara_pdf_and_hash(app, season, staged, browser_factory):
     # The panel: the two judges who reviewed, each with a signature line; the organiser who closed it.
     assert "Dewan juri" in text
     assert "1. Juri.Mlg" in text and "2. Juri.Sby" in text
-    assert "Panitia" in text
+    assert "Ketua dewan juri\nJuri.Sby" in text
+    assert "Tahap ini ditutup oleh Panitia pada" in text
+    # The same stage closed at the same moment gives the same bytes.
+    record = await BeritaAcara.select().where(BeritaAcara.stage == verifikasi["id"]).first()
+    assert bytes(record["content"]) == pdf
+    ranking = await stages.stage_ranking(season.competition, verifikasi)
+    again = stages.render_pdf(
+        competition_name="Lomba Uji",
+        place="Mapolda Jawa Timur",
+        timezone="Asia/Jakarta",
+        stage=await _stage(season, "verifikasi"),
+        ranking=ranking,
+        panel=await stages.panel(season.competition.id, verifikasi, await jury.stages(season.competition.id)),
+        head_judge="Juri.Sby",
+        closed_by="Panitia",
+        closed_at=closed_at,
+    )
+    assert again == pdf
 
 
 async def test_reviews_after_the_close_are_refused(app, season, staged, browser_factory):
@@ -343,6 +369,16 @@ async def test_final_ranking_combines_the_stage_weights(app, season, staged, bro
         r["team_code"] for r in team_ranking
     ]
     assert (await anonymous.get("/papan/tahap/tidak-ada")).status_code == 404
+
+    # Closing the final stage: its Berita Acara names the champions of the combined ranking.
+    penetapan = await _stage(season, "penetapan")
+    assert (await _close(organiser, penetapan["id"])).status_code in (302, 303)
+    pdf = (await organiser.get(f"/berita-acara/{penetapan['id']}/unduh")).content
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    assert "Tahap: Penetapan" in text
+    champion = next(line for line in text.splitlines() if line.startswith("Juara I "))
+    assert final[0]["team_name"] in champion
+    assert "verifikasi" in text and "lapangan" in text  # what each final score is made of
 
 
 async def test_stage_pages_under_a_freeze_and_the_console(app, season, staged, browser_factory):
