@@ -140,8 +140,10 @@ async def activity(activity_id: int, competition_id: int) -> dict[str, Any] | No
 
 
 def blind_flags(photos: list[dict[str, Any]], hidden: str) -> list[dict[str, Any]]:
-    """Photo flags without what would name a team or a regency (blind judging)."""
+    """Photos without what would name a team or a regency (blind judging): the flags keep their kind but
+    not the team or regency they name, and the EXIF GPS position (which shows where) is left out."""
     for photo in photos:
+        photo["gps_lat"] = photo["gps_lon"] = None
         redacted = []
         for flag in photo.get("flags") or []:
             flag = dict(flag)

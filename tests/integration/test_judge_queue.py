@@ -11,6 +11,7 @@ from app.tables import (
     Assignment,
     Competition,
     ConflictOfInterest,
+    Photo,
     Review,
     RubricCriterion,
     Stage,
@@ -244,10 +245,16 @@ async def test_blind_judging_hides_the_team_but_keeps_the_photos(season, browser
         assert "disembunyikan" in page, url
     page = (await judge.get("/juri")).text
     assert page.count('data-testid="judge-photo"') == 1 and "/foto/" in page
+    # A photo's GPS position would show where: left out; its flag says "outside" without naming the area.
+    await Photo.update({Photo.gps_lat: "-6.2", Photo.gps_lon: "106.8"}).where(Photo.activity == activity_id)
+    page = (await judge.get("/juri")).text
+    assert "openstreetmap" not in page and "106.8" not in page
+    assert 'data-kind="region"' in page and "Kota Surabaya" not in page
     await Competition.update({Competition.blind_judging: False}).where(
         Competition.id == season.competition.id
     )
-    assert "Kota Surabaya" in (await judge.get("/juri")).text
+    page = (await judge.get("/juri")).text
+    assert "Kota Surabaya" in page and "openstreetmap" in page and 'data-kind="region"' in page
 
 
 async def test_team_stage_scoring(season, browser_factory):
