@@ -9,6 +9,7 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
+import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.exceptions import ClientException, NotFoundException
@@ -135,7 +136,9 @@ class RulesetController(Controller):
     async def clear(self, request: Request[Any, Any, Any]) -> Redirect:
         competition = await _competition()
         draft = await rulesets.draft(competition)
-        return await self._store(request, competition, Ruleset((), draft.ruleset.tie_break), "clear")
+        return await self._store(
+            request, competition, msgspec.structs.replace(draft.ruleset, rules=()), "clear"
+        )
 
     @post("/batalkan")
     async def discard(self, request: Request[Any, Any, Any]) -> Redirect:

@@ -13,6 +13,8 @@ from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+import msgspec
+
 from app import i18n
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset, teams
@@ -293,26 +295,26 @@ def with_rule_added(ruleset: Ruleset, rule_id: str) -> Ruleset:
     params = ruleset_to_dict(parse_ruleset({"rules": [{"rule": rule.id, "params": {}}]}))["rules"][0][
         "params"
     ]
-    return Ruleset((*ruleset.rules, RuleRef(rule.id, params)), ruleset.tie_break)
+    return msgspec.structs.replace(ruleset, rules=(*ruleset.rules, RuleRef(rule.id, params)))
 
 
 def with_rule_removed(ruleset: Ruleset, index: int) -> Ruleset:
     rules = list(ruleset.rules)
     del rules[index]
-    return Ruleset(tuple(rules), ruleset.tie_break)
+    return msgspec.structs.replace(ruleset, rules=tuple(rules))
 
 
 def with_rule_moved(ruleset: Ruleset, index: int, offset: int) -> Ruleset:
     rules = list(ruleset.rules)
     target = max(0, min(len(rules) - 1, index + offset))
     rules.insert(target, rules.pop(index))
-    return Ruleset(tuple(rules), ruleset.tie_break)
+    return msgspec.structs.replace(ruleset, rules=tuple(rules))
 
 
 def with_params(ruleset: Ruleset, index: int, params: dict[str, Any]) -> Ruleset:
     rules = list(ruleset.rules)
     rules[index] = RuleRef(rules[index].rule, params)
-    return Ruleset(tuple(rules), ruleset.tie_break)
+    return msgspec.structs.replace(ruleset, rules=tuple(rules))
 
 
 def with_tie_break(ruleset: Ruleset, keys: list[str]) -> tuple[Ruleset | None, dict[str, str]]:
