@@ -121,3 +121,54 @@ async def test_anonymous_get_is_sent_to_sign_in_and_back(app, season, browser_fa
     response = await anonymous.get(path)
     assert response.status_code in (302, 303)
     assert response.headers["location"] == f"/masuk?next={path}"
+
+
+# The organisers' jury console (app/organiser/jury.py): every route organisers only, asked with real ids.
+JURY_CONSOLE_ROUTES = (
+    ("/panitia/juri", "GET"),
+    ("/panitia/juri/tugas", "GET"),
+    ("/panitia/juri/tugas/lengkapi", "POST"),
+    ("/panitia/juri/alihkan", "GET"),
+    ("/panitia/juri/alihkan", "POST"),
+    ("/panitia/kegiatan/{activity_id:int}", "GET"),
+    ("/panitia/kegiatan/{activity_id:int}/batalkan", "POST"),
+)
+
+
+async def test_jury_console_routes_are_for_organisers_only(app, season, browser_factory):
+    table = {(path, method): roles for path, method, roles in route_table(app)}
+    for key in JURY_CONSOLE_ROUTES:
+        assert table.get(key) == (("organiser",),), key
+    participant = await browser_factory("peserta.sby")
+    key = form_key((await participant.get("/kegiatan/baru")).text)
+    location = (await participant.send_activity(activity_form(key))).headers["location"]
+    activity_id = re.search(r"/kegiatan/(\d+)", location).group(1)
+    from app.tables import Assignment
+
+    assignment = (await Assignment.select(Assignment.id).first())["id"]
+    requests = {
+        ("/panitia/juri", "GET"): {},
+        ("/panitia/juri/tugas", "GET"): {},
+        ("/panitia/juri/tugas/lengkapi", "POST"): {},
+        ("/panitia/juri/alihkan", "GET"): {},
+        ("/panitia/juri/alihkan", "POST"): {"tugas": assignment, "judge": "", "confirm": ""},
+        ("/panitia/kegiatan/{activity_id:int}", "GET"): {},
+        ("/panitia/kegiatan/{activity_id:int}/batalkan", "POST"): {"review": "", "reason": ""},
+    }
+    expected = {
+        None: (302, 303, 401),
+        "participant": (403,),
+        "judge": (403,),
+        "organiser": (200, 302, 303, 422),
+    }
+    for role in ROLES:
+        browser = await browser_factory(USER_FOR_ROLE[role] if role else None)
+        for (path, method), data in requests.items():
+            url = path.replace("{activity_id:int}", activity_id)
+            if path == "/panitia/juri/alihkan" and method == "GET":
+                url += f"?tugas={assignment}"
+            if method == "GET":
+                response = await browser.get(url)
+            else:
+                response = await browser.post(url, data=data)
+            assert response.status_code in expected[role], (role, method, url, response.status_code)
