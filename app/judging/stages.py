@@ -45,6 +45,7 @@ from app.tables import (
     Competition,
     Review,
     RubricCriterion,
+    RulesetDraft,
     Stage,
     Team,
     TeamReview,
@@ -52,7 +53,14 @@ from app.tables import (
 from scoring.aggregate import MICRO, Rubric
 from scoring.facts import Criterion, JudgeScore
 from scoring.jury import combine_stages
-from scoring.ruleset import STAGE_WEIGHT_MAX, STAGE_WEIGHT_PLACES, Ruleset
+from scoring.ruleset import (
+    STAGE_WEIGHT_MAX,
+    STAGE_WEIGHT_PLACES,
+    Ruleset,
+    RulesetInvalid,
+    parse_ruleset,
+    ruleset_to_json,
+)
 
 CENT = Decimal("0.01")
 #: Places named in the Berita Acara: ranks 1–3 are Juara I–III, ranks 4–6 Harapan I–III.
@@ -462,6 +470,24 @@ async def _record_details(competition_id: int) -> dict[str, Any]:
     }
 
 
+async def _draft_follows(competition_id: int, weights: dict[str, Decimal]) -> None:
+    """A working draft of the ruleset editor takes the new stage weights too, so that publishing it later
+    does not quietly bring back the old ones."""
+    row = (
+        await RulesetDraft.select(RulesetDraft.id, RulesetDraft.body)
+        .where(RulesetDraft.competition == competition_id)
+        .first()
+    )
+    if row is None:
+        return
+    try:
+        draft = parse_ruleset(row["body"])
+    except RulesetInvalid:
+        return  # the editor starts again from the ruleset in force
+    body = ruleset_to_json(Ruleset(draft.rules, draft.tie_break, weights)).decode()
+    await RulesetDraft.update({RulesetDraft.body: body}).where(RulesetDraft.id == row["id"])
+
+
 # --- The records ----------------------------------------------------------------------------------
 
 
@@ -644,6 +670,7 @@ async def save_stage(
                 actor_name=actor.username,
                 note=i18n._("Stage weights"),
             )
+            await _draft_follows(competition.id, weights)
             await recompute(competition)
     return stage_id
 

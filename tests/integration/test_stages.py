@@ -17,7 +17,7 @@ from pypdf import PdfReader
 
 from app import i18n
 from app.accounts.auth import CurrentUser
-from app.competitions.services import add_adjustment, competition_by_id
+from app.competitions.services import add_adjustment, competition_by_id, ruleset_in_force
 from app.judging import jury, stages
 from app.judging.services import DecisionError, decide
 from app.leaderboard import views
@@ -312,7 +312,14 @@ async def test_final_ranking_combines_the_stage_weights(app, season, staged, bro
         q = (2 * Fraction(int(s["dampak"]) - 1, 4) + Fraction(int(s["mitra"]) - 1, 4)) / 3
         assert r["score"] == round(Decimal(q.numerator) / Decimal(q.denominator) * 100, 2)
 
-    # The weights are set through the stage form: a new ruleset version, audited.
+    # The weights are set through the stage form: a new ruleset version, audited; a working draft of the
+    # ruleset editor takes them too.
+    from app.organiser import rulesets
+
+    _, in_force = await ruleset_in_force(competition.id)
+    await rulesets.save_draft(
+        competition, in_force, actor_id=season.accounts["panitia"], actor_name="panitia", change="uji"
+    )
     version_before = (await competition_by_id(competition.id)).ruleset_version
     for stage, weight in ((verifikasi, "0,7"), (lapangan, "0.3")):
         values = {k: str(stage[k]) for k in ("code", "name", "name_en", "kind", "top_n")}
@@ -320,6 +327,10 @@ async def test_final_ranking_combines_the_stage_weights(app, season, staged, bro
         assert response.status_code in (302, 303), response.text
     refreshed = await competition_by_id(competition.id)
     assert refreshed.ruleset_version == version_before + 2
+    expected_weights = {"verifikasi": Decimal("0.7"), "lapangan": Decimal("0.3")}
+    assert (await ruleset_in_force(competition.id))[1].stages == expected_weights
+    assert (await rulesets.draft(refreshed)).ruleset.stages == expected_weights
+    assert await AuditEvent.count().where(AuditEvent.action == "ruleset.publish") >= 3
     bad = await organiser.post(
         f"/panitia/tahap/{lapangan['id']}",
         data={
