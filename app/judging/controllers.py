@@ -163,6 +163,7 @@ def _as_queue_item(row: dict[str, Any] | None) -> dict[str, Any] | None:
         "team_id": row["team"],
         "stage_id": row["stage"],
         "origin": row["origin"],
+        "status": row["status"],
     }
 
 
@@ -321,12 +322,14 @@ class JudgeController(Controller):
         closed = False
         rubric: list[dict[str, Any]] = []
         team_rubric: list[dict[str, Any]] = []
+        blind = False
         if competition is not None:
             reviews = await queue_views.my_reviews(competition.id, user.id)
             team_reviews = await queue_views.my_team_reviews(competition.id, user.id)
             closed = await jury.stage_closed_for_activity(competition.id)
             rubric = await queue_views.criteria(competition.id, "activity")
             team_rubric = await queue_views.criteria(competition.id, "team")
+            blind = await queue_views.blind_judging(competition.id)
         return page(
             request,
             "judging/my_reviews.html",
@@ -337,6 +340,7 @@ class JudgeController(Controller):
             rubric=rubric,
             team_rubric=team_rubric,
             revised=diperbarui,
+            blind=blind,
         )
 
     @get("/ulasan/{activity_id:int}")
@@ -412,6 +416,28 @@ class JudgeController(Controller):
 
     # --- Team-level stage ------------------------------------------------------------------------------
 
+    @get("/tim")
+    async def team_form(
+        self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
+    ) -> Template:
+        """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
+        user = _user(request)
+        competition = await _competition()
+        assignment_id = _int(tugas)
+        row = (
+            await queue_views.team_assignment(competition.id, user.id, assignment_id)
+            if assignment_id
+            else None
+        )
+        if row is None:
+            raise NotFoundException(detail=i18n._("Assignment not found."))
+        assignment = _as_queue_item(row)
+        assert assignment is not None
+        context = await _base_context(request, competition)
+        context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
+        context.update(await _team_context(competition, user, assignment))
+        return page(request, "judging/queue.html", **context)
+
     @post("/tim/nilai")
     async def score_team(self, request: Request[Any, Any, Any]) -> Template | Redirect:
         """The team-level rubric of a team assigned to the judge (jury.score_team)."""
@@ -419,10 +445,15 @@ class JudgeController(Controller):
         competition = await _competition()
         form = await request.form()
         assignment_id = _int(form.get("assignment"))
-        row = await queue_views.assignment(competition.id, user.id, assignment_id) if assignment_id else None
-        if row is None or not row["team"]:
+        row = (
+            await queue_views.team_assignment(competition.id, user.id, assignment_id)
+            if assignment_id
+            else None
+        )
+        if row is None:
             raise NotFoundException(detail=i18n._("Assignment not found."))
-        assignment = {"id": row["id"], "kind": "team", "team_id": row["team"], "stage_id": row["stage"]}
+        assignment = _as_queue_item(row)
+        assert assignment is not None
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]

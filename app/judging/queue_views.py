@@ -184,18 +184,6 @@ async def open_team_assignment(competition_id: int, judge_id: int, team_id: int)
     )
 
 
-async def assignment(competition_id: int, judge_id: int, assignment_id: int) -> dict[str, Any] | None:
-    return await (
-        Assignment.select()
-        .where(
-            (Assignment.id == assignment_id)
-            & (Assignment.competition == competition_id)
-            & (Assignment.judge == judge_id)
-        )
-        .first()
-    )
-
-
 async def conflicted_team_ids(judge_id: int) -> set[int]:
     rows = await ConflictOfInterest.select(ConflictOfInterest.team).where(
         ConflictOfInterest.judge == judge_id
@@ -405,9 +393,35 @@ async def my_team_reviews(competition_id: int, judge_id: int) -> list[dict[str, 
         .where((TeamReview.judge == judge_id) & (TeamReview.team.competition == competition_id))
         .order_by(TeamReview.id)
     )
+    assignments = {
+        (a["stage"], a["team"]): a["id"]
+        for a in await Assignment.select(Assignment.id, Assignment.stage, Assignment.team).where(
+            (Assignment.competition == competition_id)
+            & (Assignment.judge == judge_id)
+            & Assignment.team.is_not_null()
+            & Assignment.status.is_in(["open", "done"])
+        )
+    }
     for row in rows:
         row["scores"] = _json_dict(row["scores"])
+        # Where the judge scores this team again (a new version), while its stage is open.
+        row["assignment"] = assignments.get((row["stage"], row["team"]))
     return rows
+
+
+async def team_assignment(competition_id: int, judge_id: int, assignment_id: int) -> dict[str, Any] | None:
+    """The judge's own open or done assignment of a team (scoring it again makes a new version)."""
+    return await (
+        Assignment.select()
+        .where(
+            (Assignment.id == assignment_id)
+            & (Assignment.competition == competition_id)
+            & (Assignment.judge == judge_id)
+            & Assignment.team.is_not_null()
+            & Assignment.status.is_in(["open", "done"])
+        )
+        .first()
+    )
 
 
 # --- Conflicts of interest ----------------------------------------------------------------------------

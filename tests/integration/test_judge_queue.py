@@ -298,7 +298,29 @@ async def test_team_stage_scoring(season, browser_factory):
     assert json.loads(row["scores"]) == {"TSINERGI": "4", "TDAMPAK": "80"} and row["note"] == "Posko aktif"
     page = (await judge.get("/juri")).text
     assert 'data-testid="queue-empty"' in page and progress(page) == "2 dari 2 selesai"
-    assert 'data-testid="my-team-review"' in (await judge.get("/juri/ulasan")).text
+
+    # Scored again from "Ulasan saya": the form prefilled, a new version kept beside the first.
+    mine = (await judge.get("/juri/ulasan")).text
+    assert 'data-testid="my-team-review"' in mine and "Kota Surabaya" in mine
+    link = re.search(r'href="(/juri/tim\?tugas=\d+)" data-testid="team-revise-link"', mine).group(1)
+    form = (await judge.get(link)).text
+    assert (
+        'name="score_TSINERGI" value="4" checked' in form and 'value="80"' in form and "Posko aktif" in form
+    )
+    assert 'data-testid="skip"' not in form
+    again = await judge.post(
+        "/juri/tim/nilai", data={"assignment": assignment.id, "score_TSINERGI": "5", "score_TDAMPAK": "90"}
+    )
+    assert again.status_code in (302, 303)
+    versions = await TeamReview.select().where(TeamReview.team == team_id).order_by(TeamReview.version)
+    assert [(v["version"], v["is_current"], json.loads(v["scores"])["TSINERGI"]) for v in versions] == [
+        (1, False, "4"),
+        (2, True, "5"),
+    ]
+    # Someone else's assignment is nobody's business.
+    other = await browser_factory("juri.sby")
+    assert (await other.get(link)).status_code == 404
+    assert (await other.post("/juri/tim/nilai", data={"assignment": assignment.id})).status_code == 404
 
     # Blind: the team's name, code and score are hidden in the team stage too.
     await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
@@ -309,6 +331,16 @@ async def test_team_stage_scoring(season, browser_factory):
     page = (await judge.get("/juri")).text
     assert 'data-testid="team-item"' in page and "Kota Surabaya" not in page and "35.78" not in page
     assert 'data-testid="team-review-version"' in page
+    assert "Kota Surabaya" not in (await judge.get("/juri/ulasan")).text
+
+    # The stage closes: no form any more, and a score is refused.
+    await Stage.update({Stage.status: "closed"}).where(Stage.id == stage["id"])
+    closed = (await judge.get(link)).text
+    assert 'data-testid="stage-closed"' in closed and 'data-testid="team-form"' not in closed
+    refused = await judge.post(
+        "/juri/tim/nilai", data={"assignment": assignment.id, "score_TSINERGI": "1", "score_TDAMPAK": "1"}
+    )
+    assert refused.status_code == 409
 
 
 async def test_conflict_declaration_moves_the_judges_assignments(season, browser_factory):
