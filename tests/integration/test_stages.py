@@ -439,3 +439,28 @@ async def test_stage_pages_under_a_freeze_and_the_console(app, season, staged, b
     nav = await staff.get("/panitia/tahap")
     assert 'data-testid="console-stages"' in nav.text and "presentasi" in nav.text
     assert await Team.count() > 0
+
+
+async def test_two_organisers_closing_at_once_make_one_record(app, season, staged, browser_factory):
+    import asyncio
+
+    verifikasi = await _stage(season, "verifikasi")
+    first, second = await browser_factory("panitia"), await browser_factory("panitia")
+    await first.csrf()
+    await second.csrf()
+    answers = await asyncio.gather(_close(first, verifikasi["id"]), _close(second, verifikasi["id"]))
+    assert sorted(r.status_code for r in answers) == [302, 409]
+    assert await BeritaAcara.count().where(BeritaAcara.stage == verifikasi["id"]) == 1
+    assert await AuditEvent.count().where(AuditEvent.action == "stage.close") == 1
+
+
+def test_a_berita_acara_can_only_be_read(app):
+    """No route changes or removes a stored record: every /berita-acara route is a GET."""
+    methods = {
+        method
+        for route in app.routes
+        if route.path.startswith("/berita-acara")
+        for handler in getattr(route, "route_handlers", [])
+        for method in handler.http_methods
+    }
+    assert methods <= {"GET", "HEAD", "OPTIONS"} and "GET" in methods
