@@ -58,6 +58,13 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
     return checked
 
 
+def closed_message() -> str:
+    return i18n._(
+        "Activity verification is closed for this season: new activities can no longer be sent. "
+        "Your entry is kept as a draft."
+    )
+
+
 class ActivityController(Controller):
     path = "/kegiatan"
     guards = [participant_only]
@@ -161,6 +168,10 @@ class ActivityController(Controller):
                 "This form was already sent with different data. Check the fields and send it again."
             )
             return await self._form_page(request, competition, data, errors, status_code=409)
+        except services.SubmissionsClosed:
+            errors["form"] = closed_message()
+            kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
+            return await self._form_page(request, competition, data, errors, status_code=409, kept=kept)
         # A retry of the same form finds its activity and adds only what is missing (same content, one photo).
         await self._store_photos(settings, activity_id, request, checked)
         await services.drop_draft(user.id, clean.idempotency_key)
@@ -427,6 +438,12 @@ class ActivityController(Controller):
                 status_code=409,
                 detail=i18n._("Only a rejected activity can be corrected and sent again, and only once."),
             ) from None
+        except services.SubmissionsClosed:
+            errors["form"] = closed_message()
+            kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
+            return await self._form_page(
+                request, competition, data, errors, 409, mode="resubmit", target=activity_id, kept=kept
+            )
         await self._store_photos(settings, new_id, request, checked)
         await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{new_id}?terkirim=1")

@@ -44,7 +44,7 @@ async def _assign_judges(competition_id: int, activity_id: int, team_code: str) 
     from app.judging import jury
 
     competition = await competition_by_id(competition_id)
-    if competition is not None and not await jury.stage_closed_for_activity(competition_id):
+    if competition is not None:
         await jury.assign_activity(competition, activity_id, team_code)
 
 
@@ -68,6 +68,10 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                 )
                 if twin is not None:
                     return twin["id"], False
+                from app.judging import jury
+
+                if await jury.stage_closed_for_activity(competition_id):
+                    raise SubmissionsClosed()
                 type_row = await (
                     ActivityType.select(ActivityType.id)
                     .where(
@@ -109,7 +113,7 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                 )
                 await _assign_judges(competition_id, int(activity.id), user.team_code or "")
                 return int(activity.id), True
-        except IdempotencyConflict:
+        except (IdempotencyConflict, SubmissionsClosed):
             raise
         except Exception:
             # A concurrent twin may have won the unique index between our check and insert: look again.
@@ -210,6 +214,10 @@ async def drop_draft(account_id: int, form_key: str) -> None:
 
 
 RESUBMIT_PREFIX = "ulang-"
+
+
+class SubmissionsClosed(Exception):
+    """The activity-verification stage is closed: no new activity can be judged any more."""
 
 
 class NotEditable(Exception):

@@ -620,6 +620,13 @@ class ActivityController(Controller):
                 status_code=409,
                 detail=i18n._("This Idempotency-Key was already used for a different activity."),
             ) from None
+        except activity_service.SubmissionsClosed:
+            raise HTTPException(
+                status_code=409,
+                detail=i18n._(
+                    "Activity verification is closed for this season: new activities can no longer be sent."
+                ),
+            ) from None
         row = await reads.activity(activity_id)
         assert row is not None
         return Response(

@@ -311,3 +311,21 @@ async def test_team_stage_scoring_versions(season: Season) -> None:
         with pytest.raises(DecisionError) as not_assigned:
             await jury.score_team(season.competition, mlg, stage["id"], team_id, {"dampak": "1"}, "")
         assert not_assigned.value.status == 403
+
+
+async def test_no_new_activity_once_verification_closed(season: Season, browser_factory) -> None:
+    from tests.integration.conftest import activity_form, form_key
+
+    participant = await browser_factory("peserta.sby")
+    first = await participant.send_activity(
+        activity_form(form_key((await participant.get("/kegiatan/baru")).text))
+    )
+    assert first.status_code in (302, 303)
+    await Stage.update({Stage.status: "closed"}).where(
+        (Stage.competition == season.competition.id) & (Stage.kind == "activity")
+    )
+    form = activity_form(form_key((await participant.get("/kegiatan/baru")).text), title="Ronda malam RW 05")
+    refused = await participant.send_activity(form)
+    assert refused.status_code == 409
+    assert "Verifikasi kegiatan sudah ditutup" in refused.text and "Ronda malam RW 05" in refused.text
+    assert await Activity.count() == 1
