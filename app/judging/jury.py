@@ -596,14 +596,17 @@ async def _to_head(
 async def apply_status(
     competition: CompetitionInfo, activity_id: int, team_code: str, old_status: str
 ) -> str:
-    """Settles the activity and stores its status and flag; recomputes standings when verification changed."""
+    """Settles the activity and stores its status and flag; recomputes the standings when it is or was
+    verified."""
     from app.leaderboard.services import recompute
 
     status, flag = await settle(competition, activity_id, team_code)
     await Activity.update({Activity.status: status, Activity.jury_flag: flag}).where(
         Activity.id == activity_id
     )
-    if status != old_status and "verified" in (status, old_status):
+    # A verified activity's points depend on its judges' current scores: a revision or an annulment that
+    # keeps it verified still changes them.
+    if "verified" in (status, old_status):
         await recompute(competition, team_code)
     return status
 
