@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime, timedelta
+from decimal import Decimal
 
 import pytest
 
@@ -329,3 +330,36 @@ async def test_no_new_activity_once_verification_closed(season: Season, browser_
     assert refused.status_code == 409
     assert "Verifikasi kegiatan sudah ditutup" in refused.text and "Ronda malam RW 05" in refused.text
     assert await Activity.count() == 1
+
+
+async def test_revising_scores_of_a_verified_activity_updates_the_standings(season: Season) -> None:
+    from app.tables import Standing
+
+    await _rubric(season)
+    activity_id = await new_activity(season)
+    (holder_id,) = await open_judges(activity_id)
+    holder = user(await Account.select().where(Account.id == holder_id).first())
+
+    async def score() -> str:
+        row = (
+            await Standing.select(Standing.score)
+            .where(
+                (Standing.team == season.team_ids["35.78"])
+                & (Standing.period == "season")
+                & (Standing.view == "overall")
+            )
+            .first()
+        )
+        return row["score"]
+
+    assert (
+        await decide(season.competition, holder, activity_id, "verified", "", {"dampak": "5"}) == "verified"
+    )
+    high = await score()
+    assert (
+        await jury.revise(season.competition, holder, activity_id, "verified", "", {"dampak": "1"})
+        == "verified"
+    )
+    low = await score()
+    # judge_quality (floor 0,5) halves the points of an activity whose q fell from 1 to 0.
+    assert Decimal(low) < Decimal(high)
