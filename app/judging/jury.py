@@ -125,7 +125,7 @@ async def stage_closed_for_activity(competition_id: int) -> bool:
 # --- Assignment -----------------------------------------------------------------------------------
 
 
-async def _judge_slots(competition_id: int) -> list[pure.JudgeSlot]:
+async def judge_slots(competition_id: int) -> list[pure.JudgeSlot]:
     judges = await Account.select(Account.id, Account.region_code).where(
         (Account.role == "judge") & Account.is_active.eq(True)
     )
@@ -177,7 +177,7 @@ async def assign(
         else (Assignment.team == team_id) & (Assignment.stage == stage_id)
     )
     excluded = set(exclude) | {row["judge"] for row in taken}
-    chosen = pure.choose_judges(team_code, await _judge_slots(competition.id), needed, excluded)
+    chosen = pure.choose_judges(team_code, await judge_slots(competition.id), needed, excluded)
     if chosen:
         await Assignment.insert(
             *[
@@ -329,7 +329,7 @@ async def override_assignment(
             raise _error(404, _("Assignment not found."))
         if row["status"] != "open":
             raise _error(409, _("Only an open assignment can be given to another judge."))
-        slots = {s.judge_id: s for s in await _judge_slots(competition.id)}
+        slots = {s.judge_id: s for s in await judge_slots(competition.id)}
         slot = slots.get(new_judge_id)
         if slot is None:
             raise _error(422, _("Choose an active judge."))
@@ -574,7 +574,7 @@ async def _to_head(
             (Assignment.activity == activity_id) & (Assignment.judge == head) & (Assignment.status == "open")
         ):
             return "submitted", "head"
-        slots = {s.judge_id: s for s in await _judge_slots(competition.id)}
+        slots = {s.judge_id: s for s in await judge_slots(competition.id)}
         reviewed = await Review.exists().where(
             (Review.activity == activity_id) & (Review.judge == head) & Review.is_current.eq(True)
         )
@@ -858,7 +858,7 @@ async def score_team(
         )
         if team is None:
             raise _error(404, _("Team not found."))
-        slots = {s.judge_id: s for s in await _judge_slots(competition.id)}
+        slots = {s.judge_id: s for s in await judge_slots(competition.id)}
         slot = slots.get(judge.id)
         if slot is None or not pure.eligible(slot, team["code"]):
             raise _error(403, _("You may not judge this team (own regency or a declared conflict)."))

@@ -367,7 +367,7 @@ async def assignment_by_id(competition_id: int, assignment_id: int) -> dict[str,
 async def eligible_judges(competition_id: int, assignment: dict[str, Any]) -> list[dict[str, Any]]:
     """The active judges who may take this assignment over: eligible for the team (not its regency, no
     declared conflict) and not already on it; lightest load first."""
-    slots = await jury._judge_slots(competition_id)
+    slots = await jury.judge_slots(competition_id)
     if assignment["activity"]:
         taken_where = Assignment.activity == assignment["activity"]
     else:
