@@ -374,7 +374,7 @@ async def judge(
 
 
 async def viewer(
-    number: int, client: httpx.AsyncClient, stats: Stats, told: Told, until: float, fetch: bool
+    number: int, client: httpx.AsyncClient, stats: Stats, told: Told, stop: asyncio.Event, fetch: bool
 ) -> None:
     """One open leaderboard page: the SSE stream, and (like htmx's `sse:changed` trigger with its
     default queue of the last event) a fetch of the fragment for the newest version heard."""
@@ -401,7 +401,7 @@ async def viewer(
 
     fetching = asyncio.create_task(fetcher()) if fetch else None
     try:
-        while time.monotonic() < until:
+        while not stop.is_set():
             started = time.perf_counter()
             try:
                 async with client.stream("GET", "/papan/sse", timeout=httpx.Timeout(30, read=None)) as stream:
@@ -414,28 +414,40 @@ async def viewer(
                     first = True
                     kind = ""
                     lines = stream.aiter_lines()
-                    while (remaining := until - time.monotonic()) > 0:
-                        try:
-                            line = await asyncio.wait_for(lines.__anext__(), remaining)
-                        except (TimeoutError, StopAsyncIteration):
-                            break
-                        if line.startswith("event:"):
-                            kind = line[6:].strip()
-                        elif line.startswith("data:") and kind == "changed":
-                            version = int(line[5:].strip())
-                            if first:
-                                elapsed = time.perf_counter() - started
-                                stats.ok("viewer: SSE connect (first event)", elapsed, 200)
-                                first = False
-                            else:
-                                events += 1
-                                told.events[version].setdefault(number, time.monotonic())
-                            heard = max(heard, version)
-                            wake.set()
-                        elif line == "":
-                            kind = ""
+                    stopping = asyncio.ensure_future(stop.wait())
+                    reading = asyncio.ensure_future(anext(lines))
+                    try:
+                        while True:
+                            done, _ = await asyncio.wait(
+                                {reading, stopping}, return_when=asyncio.FIRST_COMPLETED
+                            )
+                            if reading not in done:
+                                break
+                            try:
+                                line = reading.result()
+                            except StopAsyncIteration:
+                                break
+                            reading = asyncio.ensure_future(anext(lines))
+                            if line.startswith("event:"):
+                                kind = line[6:].strip()
+                            elif line.startswith("data:") and kind == "changed":
+                                version = int(line[5:].strip())
+                                if first:
+                                    elapsed = time.perf_counter() - started
+                                    stats.ok("viewer: SSE connect (first event)", elapsed, 200)
+                                    first = False
+                                else:
+                                    events += 1
+                                    told.events[version].setdefault(number, time.monotonic())
+                                heard = max(heard, version)
+                                wake.set()
+                            elif line == "":
+                                kind = ""
+                    finally:
+                        for pending in (reading, stopping):
+                            pending.cancel()
             except (httpx.TransportError, httpx.TimeoutException) as exc:
-                if time.monotonic() < until:
+                if not stop.is_set():
                     stats.error("viewer: SSE connect (first event)", f"{type(exc).__name__}: {exc}")
                     await asyncio.sleep(1)
     finally:
@@ -509,17 +521,23 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
         httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as actors_client,
     ):
         # Viewers first (ramped over a few seconds), then the writers for the measured duration.
-        viewer_until = time.monotonic() + args.seconds + 20
-        tasks = []
+        stop_viewers = asyncio.Event()
+        ramp = time.monotonic()
+        viewers = []
         for n in range(args.viewers):
-            tasks.append(
-                asyncio.create_task(viewer(n, viewers_client, stats, told, viewer_until, not args.no_fetch))
+            viewers.append(
+                asyncio.create_task(viewer(n, viewers_client, stats, told, stop_viewers, not args.no_fetch))
             )
             await asyncio.sleep(2 / max(args.viewers, 1))
-        await asyncio.sleep(2)
+        # Every viewer holds its stream (has its first event) before the writers start, or 120 s passed.
+        while len(stats.latencies["viewer: SSE connect (first event)"]) < args.viewers:
+            if time.monotonic() - ramp > 120:
+                break
+            await asyncio.sleep(0.2)
+        ramp_s = time.monotonic() - ramp
         until = time.monotonic() + args.seconds
         started = time.monotonic()
-        tasks += [
+        tasks = [
             asyncio.create_task(
                 participant(
                     actors_client,
@@ -541,6 +559,9 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
         ]
         await asyncio.gather(*tasks)
         elapsed = time.monotonic() - started
+        await asyncio.sleep(10)  # the last announcements reach the viewers
+        stop_viewers.set()
+        await asyncio.gather(*viewers)
     counted = await count(dsn, told, [p[0] for p in people], [j[0] for j in jury])
     spreads = sorted(
         max(heard.values()) - min(heard.values()) for heard in told.events.values() if len(heard) > 1
@@ -562,6 +583,7 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
             )
         },
         "elapsed_s": round(elapsed, 1),
+        "viewer_ramp_s": round(ramp_s, 1),
         "requests": stats.table(),
         "errors_sample": {k: v[:5] for k, v in stats.errors.items()},
         "count": counted,
