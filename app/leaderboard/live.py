@@ -10,12 +10,14 @@ it shows.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
 from collections.abc import AsyncGenerator
 from typing import Any
 
 from litestar.channels import ChannelsPlugin
+from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
@@ -45,10 +47,7 @@ def make_channels(settings: Settings) -> ChannelsPlugin:
     if choice == "redis":
         if not settings.redis_url:
             raise RuntimeError("SINERGI_CHANNELS=redis needs REDIS_URL")
-        from litestar.channels.backends.redis import RedisChannelsPubSubBackend
-        from redis.asyncio import Redis
-
-        backend = RedisChannelsPubSubBackend(redis=Redis.from_url(settings.redis_url))
+        backend = ResilientRedisBackend(settings.redis_url)
     elif choice == "postgres":
         if settings.is_sqlite:
             raise RuntimeError("SINERGI_CHANNELS=postgres needs a PostgreSQL DATABASE_URL")
@@ -65,6 +64,130 @@ def make_channels(settings: Settings) -> ChannelsPlugin:
         subscriber_backlog_strategy="dropleft",
     )
     return plugin
+
+
+REDIS_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
+PROBE_SECONDS = 1.0
+REDIS_TIMEOUT_S = 2.0
+
+
+def _redis_errors() -> tuple[type[BaseException], ...]:
+    from redis.exceptions import RedisError
+
+    return (RedisError, *REDIS_ERRORS)
+
+
+class ResilientRedisBackend(ChannelsBackend):
+    """Redis pub/sub that outlives Redis. One connection per process listens to every leaderboard
+    channel (a pattern subscription held by the plugin's reading task alone); streams only register
+    what they want. While Redis is unreachable a publish is dropped (the pages' polls cover it) instead
+    of killing the plugin's publishing task, the SSE endpoint answers 204 so pages poll their fragments,
+    and open streams end; the reading task reconnects every PROBE_SECONDS and, once Redis answers,
+    everything resumes without a restart. (Litestar's own Redis backend stops publishing for good at the
+    first error, and its reading task dies with the connection.)"""
+
+    PATTERN = "sinergi.lb.*"
+
+    def __init__(self, url: str) -> None:
+        from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import NoBackoff
+
+        self._redis = Redis.from_url(
+            url,
+            socket_connect_timeout=REDIS_TIMEOUT_S,
+            socket_timeout=REDIS_TIMEOUT_S,
+            retry=Retry(NoBackoff(), 0),
+        )
+        # The listening connection reads without a socket timeout (it waits for messages).
+        self._sub_redis = Redis.from_url(
+            url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
+        )
+        self._wanted: set[str] = set()
+        self._available = True
+        self._changed: asyncio.Event | None = None
+        self._errors = _redis_errors()
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    async def wait_unavailable(self) -> None:
+        while self._available:
+            await self._event().wait()
+
+    def _mark_down(self, exc: BaseException) -> None:
+        if self._available:
+            log.warning("Redis is unreachable (%s): live updates pause, pages poll until it is back", exc)
+        self._available = False
+        event, self._changed = self._event(), asyncio.Event()
+        event.set()
+
+    def _mark_up(self) -> None:
+        if not self._available:
+            log.warning("Redis is reachable again: live updates resume")
+        self._available = True
+
+    async def on_startup(self) -> None:
+        pass
+
+    async def on_shutdown(self) -> None:
+        for client in (self._redis, self._sub_redis):
+            with contextlib.suppress(Exception):
+                await client.aclose()
+
+    async def publish(self, data: bytes, channels: Any) -> None:
+        if not self._available:
+            return  # dropped: pages poll until the reading task finds Redis again
+        for name in set(channels):
+            try:
+                await self._redis.publish(name, data)
+            except self._errors:
+                # A pooled connection from before a Redis restart fails once and is dropped: try again.
+                try:
+                    await self._redis.publish(name, data)
+                except self._errors as exc:
+                    self._mark_down(exc)
+                    return
+
+    async def subscribe(self, channels: Any) -> None:
+        self._wanted |= set(channels)
+
+    async def unsubscribe(self, channels: Any) -> None:
+        self._wanted -= set(channels)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        while True:
+            pubsub = self._sub_redis.pubsub()
+            try:
+                await pubsub.psubscribe(self.PATTERN)
+                self._mark_up()
+                while True:
+                    message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=PING_SECONDS)
+                    if message is None or message.get("type") != "pmessage":
+                        continue
+                    name = message["channel"].decode()
+                    if name in self._wanted:
+                        yield name, message["data"]
+            except self._errors as exc:
+                self._mark_down(exc)
+            finally:
+                with contextlib.suppress(Exception):
+                    await pubsub.aclose()
+            await asyncio.sleep(PROBE_SECONDS)
+
+    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        raise NotImplementedError
+
+
+def backend_available(plugin: ChannelsPlugin) -> bool:
+    backend = plugin._backend
+    return not isinstance(backend, ResilientRedisBackend) or backend.available
 
 
 def on_startup_hook(plugin: ChannelsPlugin) -> Any:
@@ -114,14 +237,23 @@ async def stream(
     was disconnected re-fetches (and gets 204 when it had not missed any)."""
     deadline = time.monotonic() + seconds
     yield ServerSentEventMessage(event="changed", data=str(first), retry=RETRY_MS)
+    backend = plugin._backend
     async with plugin.start_subscription([channel(competition_id, audience)]) as subscriber:
         events = subscriber.iter_events().__aiter__()
         pending: asyncio.Future[bytes] | None = None
+        down: asyncio.Future[None] | None = None
+        if isinstance(backend, ResilientRedisBackend):
+            down = asyncio.ensure_future(backend.wait_unavailable())
         try:
             while (remaining := deadline - time.monotonic()) > 0:
                 if pending is None:
                     pending = asyncio.ensure_future(events.__anext__())
-                done, _ = await asyncio.wait({pending}, timeout=min(PING_SECONDS, remaining))
+                waiting: set[asyncio.Future[Any]] = {pending} if down is None else {pending, down}
+                done, _ = await asyncio.wait(
+                    waiting, timeout=min(PING_SECONDS, remaining), return_when=asyncio.FIRST_COMPLETED
+                )
+                if down is not None and down in done:
+                    return  # Redis is gone: the browser reconnects, gets 204 and polls meanwhile
                 if not done:
                     yield ServerSentEventMessage(comment="ping", data=None)
                     continue
@@ -136,8 +268,9 @@ async def stream(
                 views.invalidate()
                 yield ServerSentEventMessage(event="changed", data=payload.decode())
         finally:
-            if pending is not None and not pending.done():
-                pending.cancel()
+            for future in (pending, down):
+                if future is not None and not future.done():
+                    future.cancel()
 
 
 def sse_response(
@@ -149,6 +282,16 @@ def sse_response(
             yield ServerSentEventMessage(comment="no live channel", data=None, retry=RETRY_MS)
 
         return ServerSentEvent(closed(), headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    if not backend_available(plugin):
+        # The shared channel is down: "no content" tells EventSource not to reconnect at once (htmx's
+        # extension retries with a growing delay); the page's fragments poll every few seconds.
+        async def nothing() -> AsyncGenerator[ServerSentEventMessage, None]:
+            return
+            yield  # pragma: no cover
+
+        return ServerSentEvent(
+            nothing(), status_code=204, headers={"Cache-Control": "no-store", "Retry-After": "5"}
+        )
     return ServerSentEvent(
         stream(plugin, competition_id, audience, seconds, first),
         headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},

@@ -4,6 +4,7 @@ private PostgreSQL cluster (so killing them never disturbs the shared services o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import os
 import shutil
@@ -47,6 +48,38 @@ def sinergi(env: dict[str, str], *args: str, timeout: float = 180) -> subprocess
         timeout=timeout,
         stdin=subprocess.DEVNULL,
     )
+
+
+SEED_SMALL = """
+import asyncio, sys
+from app.cli import migrate
+from app.settings import Settings
+from app import db
+from app.competitions.demo import seed_demo
+
+async def main():
+    settings = Settings.from_env()
+    await migrate(settings)
+    await db.start(settings)
+    try:
+        await seed_demo(activities=int(sys.argv[1]))
+    finally:
+        await db.stop()
+
+asyncio.run(main())
+"""
+
+
+def seed_demo(env: dict[str, str], activities: int = 60) -> None:
+    """The demo season (teams, catalogue, demo accounts) with fewer activities than `sinergi seed-demo`."""
+    result = subprocess.run(
+        [sys.executable, "-c", SEED_SMALL, str(activities)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
 
 
 def jpeg(shade: int) -> bytes:
@@ -177,23 +210,19 @@ class PrivatePostgres:
 
     def start(self) -> PrivatePostgres:
         options = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=on"
-        subprocess.run(
-            _as_postgres(
-                [
-                    str(PG_BIN / "pg_ctl"),
-                    "-D",
-                    str(self.data),
-                    "-o",
-                    options,
-                    "-l",
-                    str(self.folder / "log"),
-                    "-w",
-                    "start",
-                ]
-            ),
-            check=True,
-            capture_output=True,
-        )
+        command = [
+            str(PG_BIN / "pg_ctl"),
+            "-D",
+            str(self.data),
+            "-o",
+            options,
+            "-l",
+            str(self.folder / "log"),
+        ]
+        result = subprocess.run(_as_postgres([*command, "-w", "start"]), capture_output=True, text=True)
+        if result.returncode != 0:
+            log = (self.folder / "log").read_text() if (self.folder / "log").exists() else ""
+            raise AssertionError(f"private PostgreSQL did not start: {result.stderr}\n{log[-2000:]}")
         return self
 
     def stop(self, mode: str = "fast") -> None:
@@ -203,18 +232,23 @@ class PrivatePostgres:
         )
 
     def kill9(self) -> None:
-        """SIGKILL the postmaster (a crash: the next start replays the WAL)."""
+        """SIGKILL the postmaster and every backend, as a power cut would: the next start replays the
+        WAL (crash recovery)."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, 9)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
+        children = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
             try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    time.sleep(0.1)
+                fields = stat.read_text().rsplit(")", 1)[1].split()
             except OSError:
-                break
-        # Orphaned backends end when they notice the postmaster is gone; start refuses while they live.
-        time.sleep(0.5)
+                continue
+            if int(fields[1]) == pid:
+                children.append(int(stat.parent.name))
+        for victim in [pid, *children]:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, 9)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(Path(f"/proc/{v}").exists() for v in [pid, *children]):
+            time.sleep(0.05)
 
     def remove(self) -> None:
         self.stop("immediate")
