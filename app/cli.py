@@ -166,6 +166,15 @@ def serve(
         "access_log": False,  # app.observability logs each request, with its id
         "server_header": False,
     }
+    memory = settings.channels_backend == "memory" or (
+        settings.channels_backend == "auto" and not settings.redis_url
+    )
+    if workers > 1 and memory:
+        print(
+            "sinergi: warning: live leaderboard signals stay inside each worker (memory channels); pages on"
+            " other workers catch up at their next poll. Set REDIS_URL or SINERGI_CHANNELS=postgres.",
+            file=sys.stderr,
+        )
     if workers > 1:
         uvicorn.run("app.main:create_app", factory=True, workers=workers, **options)
     else:

@@ -37,7 +37,7 @@ CONTENT_SECURITY_POLICY = (
 )
 # The capture page takes photos through a plain file input (no camera API) and reads places from the
 # photos' EXIF and the form (no geolocation API): no page needs a powerful feature.
-PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=(), interest-cohort=()"
+PERMISSIONS_POLICY = "camera=(), microphone=(), geolocation=(), payment=(), usb=()"
 HSTS = "max-age=31536000; includeSubDomains"
 
 _STATIC_HEADERS: tuple[tuple[bytes, bytes], ...] = (

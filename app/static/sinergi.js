@@ -13,14 +13,14 @@
   // Live fragments poll every few seconds (hx-trigger "every Ns"); while the SSE stream is open
   // (window.sinergiLive, see leaderboard.js) a poll only covers a missed event, so it is sent at most
   // once per data-live-poll seconds. A poll has no triggering event; an SSE-triggered request always goes.
-  var lastPoll = {};
+  var lastPoll = {}, loadedAt = Date.now();
   document.addEventListener("htmx:confirm", function (event) {
     var elt = event.detail.elt;
     var slow = elt && elt.getAttribute && parseFloat(elt.getAttribute("data-live-poll"));
     if (!slow || event.detail.triggeringEvent) return;
     var key = elt.id || elt.getAttribute("hx-get") || "";
     var now = Date.now();
-    if (window.sinergiLive && now - (lastPoll[key] || 0) < slow * 1000) {
+    if (window.sinergiLive && now - (lastPoll[key] || loadedAt) < slow * 1000) {
       event.preventDefault();
       return;
     }

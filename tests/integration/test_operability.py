@@ -450,3 +450,51 @@ def test_serve_with_two_workers_answers_and_stops_on_sigterm_within_the_timeout(
     lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
     assert any(line.get("path") == "/healthz" and line.get("status") == 200 for line in lines), text
     assert any("Finished server process" in line["message"] for line in lines), text
+    # Without Redis (or PostgreSQL channels) two workers do not share live signals: serve says so.
+    assert "memory channels" in text
+
+
+def _start(env: dict[str, str], port: int, log: Path, *extra: str) -> subprocess.Popen[bytes]:
+    with log.open("w") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "app.cli", "serve", "--port", str(port), *extra],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+
+
+def _get(url: str, headers: dict[str, str], server: subprocess.Popen[bytes], log: Path) -> Any:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        assert server.poll() is None, log.read_text()
+        try:
+            return httpx.get(url, headers=headers, timeout=2).headers
+        except httpx.TransportError:
+            time.sleep(0.3)
+    raise AssertionError(f"no answer from {url}:\n{log.read_text()}")
+
+
+def test_forwarded_proto_and_address_are_believed_only_from_trusted_proxies(tmp_path):
+    env = _clean_env(DATABASE_URL=f"sqlite:///{tmp_path / 'proxy.sqlite3'}", SINERGI_VAR_DIR=str(tmp_path))
+    assert subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, timeout=180).returncode == 0
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "203.0.113.9", "X-Request-ID": "via-proxy"}
+    for trusted, extra in ((False, ()), (True, ("--proxy-headers",))):
+        port = _free_port()
+        log = tmp_path / f"proxy-{trusted}.log"
+        server = _start(env, port, log, *extra)
+        try:
+            headers = _get(f"http://127.0.0.1:{port}/healthz", forwarded, server, log)
+        finally:
+            server.send_signal(signal.SIGTERM)
+            server.wait(timeout=30)
+        assert headers["x-request-id"] == "via-proxy"
+        assert ("strict-transport-security" in headers) is trusted, (trusted, dict(headers))
+        access = [
+            json.loads(line)
+            for line in log.read_text().splitlines()
+            if line.startswith("{") and '"sinergi.access"' in line
+        ]
+        assert [a["client"] for a in access if a["request_id"] == "via-proxy"] == [
+            "203.0.113.9" if trusted else "127.0.0.1"
+        ]
