@@ -23,6 +23,7 @@ import io
 import json
 import os
 import random
+import re
 import signal
 import socket
 import statistics
@@ -601,6 +602,39 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
     }
 
 
+NUMBER = re.compile(r"/\d+")
+ACCESS = re.compile(r"sinergi\.access (\w+) (\S+) (\d{3}) ([\d.]+) ms")
+
+
+def server_side(log: Path) -> list[dict[str, Any]]:
+    """The server's own view from its access log (time inside the app, without the wait for a worker's
+    event loop): per method and route, count, p50/p99 and 5xx."""
+    times: dict[str, list[float]] = defaultdict(list)
+    failures: Counter[str] = Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        match = ACCESS.search(line)
+        if not match:
+            continue
+        method, path, status, ms = match.groups()
+        route = method + " " + NUMBER.sub("/{id}", path)
+        times[route].append(float(ms))
+        if status.startswith("5"):
+            failures[route] += 1
+    rows = []
+    for route, values in sorted(times.items(), key=lambda kv: -len(kv[1])):
+        values.sort()
+        rows.append(
+            {
+                "route": route,
+                "count": len(values),
+                "5xx": failures[route],
+                "p50_ms": round(percentile(values, 50), 1),
+                "p99_ms": round(percentile(values, 99), 1),
+            }
+        )
+    return rows
+
+
 def markdown(result: dict[str, Any]) -> str:
     lines = [
         "| request | count | errors | conflicts | p50 ms | p99 ms | max ms |",
@@ -611,6 +645,9 @@ def markdown(result: dict[str, Any]) -> str:
             f"| {r['kind']} | {r['count']} | {r['errors']} | {r['conflicts']} | {r['p50_ms']} | "
             f"{r['p99_ms']} | {r['max_ms']} |"
         )
+    lines += ["", "| server side (access log) | count | 5xx | p50 ms | p99 ms |", "|---|---:|---:|---:|---:|"]
+    for r in result.get("server_side", []):
+        lines.append(f"| {r['route']} | {r['count']} | {r['5xx']} | {r['p50_ms']} | {r['p99_ms']} |")
     return "\n".join(lines)
 
 
@@ -679,6 +716,7 @@ def main() -> int:
         1 for line in (tmp / "server.log").read_text(errors="replace").splitlines() if "Traceback" in line
     )
     result["server_tracebacks"] = server_errors
+    result["server_side"] = server_side(tmp / "server.log")
     result["finished_at"] = datetime.now(UTC).isoformat(timespec="seconds")
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, default=str))
