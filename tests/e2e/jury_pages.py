@@ -1,5 +1,5 @@
-"""Page objects of the jury's screens (templates/judging) and the organiser screens the jury tests set up
-with: found by data-testid, or by a stable name= where a template gives none."""
+"""Page objects of the jury's screens (templates/judging), found by data-testid, and the organiser's set-up
+the jury tests need, done through the JSON API."""
 
 from __future__ import annotations
 
@@ -114,8 +114,8 @@ def sign_in(page: Page, username: str, password: str) -> Page:
     return page
 
 
-def record_in_surabaya(page: Page, title: str) -> int:
-    """A participant of Kota Surabaya records a DDS (one photo) in a desa picked from the form's select."""
+def record_activity(page: Page, title: str) -> int:
+    """The signed-in participant records a DDS (one photo) in a desa of their regency (the form's select)."""
     form = ActivityFormPage(page).goto()
     villages = form.village_codes()
     assert villages, "the desa/kelurahan select offers nothing"
