@@ -498,3 +498,25 @@ def test_forwarded_proto_and_address_are_believed_only_from_trusted_proxies(tmp_
         assert [a["client"] for a in access if a["request_id"] == "via-proxy"] == [
             "203.0.113.9" if trusted else "127.0.0.1"
         ]
+
+
+def test_a_server_whose_redis_is_unreachable_starts_serves_and_is_not_ready(tmp_path):
+    env = _clean_env(
+        DATABASE_URL=f"sqlite:///{tmp_path / 'noredis.sqlite3'}",
+        SINERGI_VAR_DIR=str(tmp_path),
+        REDIS_URL="redis://127.0.0.1:1/0",  # channels "auto" pick Redis, which refuses every connection
+    )
+    assert subprocess.run([sys.executable, "-m", "app.cli", "migrate"], env=env, timeout=180).returncode == 0
+    port = _free_port()
+    log = tmp_path / "noredis.log"
+    server = _start(env, port, log)
+    try:
+        _get(f"http://127.0.0.1:{port}/healthz", {}, server, log)
+        ready = httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=10)
+        page = httpx.get(f"http://127.0.0.1:{port}/masuk", timeout=10)
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=30)
+    assert ready.status_code == 503 and ready.text == "redis unavailable"
+    assert ready.headers["x-request-id"]
+    assert page.status_code == 200
