@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import uuid
 from dataclasses import dataclass
@@ -442,6 +443,22 @@ class CompetitionPartsController(Controller):
             high = parse_decimal(c.max, f"{where}.max", errors, -MAX_SCORE, MAX_SCORE)
             if low is not None and high is not None and high <= low:
                 errors[f"{where}.max"] = i18n._("The maximum must be greater than the minimum.")
+            levels: list[dict[str, str]] = []
+            scores_seen: set[Decimal] = set()
+            for j, level in enumerate(c.levels):
+                at = f"{where}.levels[{j}]"
+                score = parse_decimal(
+                    level.score, f"{at}.score", errors, low or -MAX_SCORE, high or MAX_SCORE
+                )
+                if score is not None and score in scores_seen:
+                    errors[f"{at}.score"] = i18n._("Each score may have one description.")
+                if not level.id.strip():
+                    errors[f"{at}.id"] = i18n._("This field is required.")
+                if score is not None:
+                    scores_seen.add(score)
+                    levels.append(
+                        {"score": decimal_text(score), "id": level.id.strip(), "en": level.en.strip()}
+                    )
             criteria.append(
                 {
                     "code": code,
@@ -450,12 +467,23 @@ class CompetitionPartsController(Controller):
                     "weight": weight,
                     "min": low,
                     "max": high,
+                    "scope": c.scope,
+                    "description": c.description.strip(),
+                    "levels": sorted(levels, key=lambda item: Decimal(item["score"])),
                 }
             )
         if errors:
             raise Invalid(errors)
         await competitions.replace_rubric(competition, criteria, actor_id=user.id, actor_name=user.username)
         return _rubric_out(await competitions.rubric(competition.id))
+
+
+def _levels(stored: Any) -> list[dict[str, Any]]:
+    try:
+        levels = json.loads(stored) if isinstance(stored, str) else stored
+    except ValueError:
+        return []
+    return [v for v in levels or [] if isinstance(v, dict)]
 
 
 def _rubric_out(rows: list[dict[str, Any]]) -> s.RubricOut:
@@ -468,6 +496,14 @@ def _rubric_out(rows: list[dict[str, Any]]) -> s.RubricOut:
                 weight=decimal_text(r["weight"]),
                 min=decimal_text(r["min"]),
                 max=decimal_text(r["max"]),
+                scope=r.get("scope") or "activity",
+                description=r.get("description") or "",
+                levels=[
+                    s.LevelOut(
+                        score=str(v.get("score", "")), id=str(v.get("id", "")), en=str(v.get("en", ""))
+                    )
+                    for v in _levels(r.get("levels"))
+                ],
             )
             for r in rows
         ]

@@ -83,6 +83,14 @@ class ActivityTypeOut(msgspec.Struct):
     cluster: str
 
 
+class LevelIn(msgspec.Struct):
+    """What one score means, shown to judges beside the rubric form."""
+
+    score: Number
+    id: Annotated[str, Meta(max_length=500)]
+    en: Annotated[str, Meta(max_length=500)] = ""
+
+
 class CriterionIn(msgspec.Struct):
     code: Annotated[str, Meta(max_length=32)]
     name: Text
@@ -90,10 +98,19 @@ class CriterionIn(msgspec.Struct):
     max: Number
     min: Number = 0
     name_en: Text = ""
+    scope: Literal["activity", "team"] = "activity"
+    description: Annotated[str, Meta(max_length=2000)] = ""
+    levels: Annotated[list[LevelIn], Meta(max_length=20)] = []
 
 
 class RubricIn(msgspec.Struct):
     criteria: Annotated[list[CriterionIn], Meta(max_length=50)]
+
+
+class LevelOut(msgspec.Struct):
+    score: str
+    id: str
+    en: str
 
 
 class CriterionOut(msgspec.Struct):
@@ -103,6 +120,9 @@ class CriterionOut(msgspec.Struct):
     weight: str
     min: str
     max: str
+    scope: str = "activity"
+    description: str = ""
+    levels: list[LevelOut] = []
 
 
 class RubricOut(msgspec.Struct):
