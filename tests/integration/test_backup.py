@@ -4,6 +4,7 @@ before anything is touched."""
 
 from __future__ import annotations
 
+import difflib
 import hashlib
 import io
 import json
@@ -142,8 +143,6 @@ def test_round_trip_restores_the_same_leaderboard_and_photos(env: dict[str, str]
     try:
         with httpx.Client(base_url=server.url, timeout=30) as client:
             after = board(client)
-            import difflib
-
             assert after == before, "\n".join(
                 list(difflib.unified_diff(before[0].splitlines(), after[0].splitlines(), lineterm=""))[:40]
             )
