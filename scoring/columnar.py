@@ -110,9 +110,12 @@ def _ints(values: Iterable[int], size: int) -> Ints:
 
 
 def _codes(values: list[Any]) -> tuple[Ints, list[Any]]:
-    """Each value as the index of its kind in the sorted distinct values; None as -1."""
-    kinds = sorted(set(values) - {None})
-    index: dict[Any, int] = {kind: i for i, kind in enumerate(kinds)}
+    """Each value as the index of its kind among the distinct values (in order of first appearance:
+    the codes only name values, nothing is ordered by them); None as -1."""
+    kinds = list(dict.fromkeys(values))
+    if None in kinds:
+        kinds.remove(None)
+    index: dict[Any, int] = dict(zip(kinds, range(len(kinds)), strict=True))
     index[None] = -1
     return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), kinds
 
@@ -151,9 +154,13 @@ class Columns:
     """
 
     __slots__ = (
+        "_activities",
         "_cache",
+        "_chosen",
         "_codes",
-        "activities",
+        "_moments",
+        "_ordered",
+        "_picked",
         "adjustments",
         "bounds",
         "calendar",
@@ -193,7 +200,8 @@ class Columns:
             local = np.fromiter(map(_days, offsets), dtype=np.int64, count=size)
         else:
             local = np.array(calendar.days_of(moments), dtype=np.int64)
-        chosen: list[int] = np.flatnonzero((owner >= 0) & (local >= 0) & (local < calendar.ndays)).tolist()
+        inside = np.flatnonzero((owner >= 0) & (local >= 0) & (local < calendar.ndays))
+        chosen: list[int] = inside.tolist()
         count = len(chosen)
         offsets = list(map(offsets.__getitem__, chosen))
         instant = (
@@ -202,22 +210,22 @@ class Columns:
             + np.fromiter(map(_microseconds, offsets), dtype=np.int64, count=count)
         )
         picked = list(map(verified.__getitem__, chosen))
-        owner, local = owner[chosen], local[chosen]
+        owner, local = owner[inside], local[inside]
         # Every field the kernels read, read now in the facts' own order (the order the activities
         # lie in memory: reading them in team order later would miss the CPU cache on each one).
         numbers = _ints(chain.from_iterable(map(_numbers, picked)), count * len(_NUMBERS))
         numbers = numbers.reshape(count, len(_NUMBERS))
         order = np.lexsort((numbers[:, 0], instant, owner))
         ordered: list[int] = order.tolist()
-        self.activities: list[Activity] = list(map(picked.__getitem__, ordered))
+        self._picked, self._ordered = picked, ordered
+        self._moments, self._chosen = moments, chosen
+        self._activities: list[Activity] | None = None
         self.day: Ints = local[order]
         self.team_of: Ints = owner[order]
         self.bounds: list[int] = np.searchsorted(
             self.team_of, np.arange(len(teams) + 1, dtype=np.int64)
         ).tolist()
-        self._cache: dict[Any, Any] = {
-            "occurred_at": list(map(list(map(moments.__getitem__, chosen)).__getitem__, ordered))
-        }
+        self._cache: dict[Any, Any] = {}
         self._codes: dict[str, list[Any]] = {}
         for column, name in enumerate(_NUMBERS):
             self._cache[("ints", name)] = numbers[order, column]
@@ -244,7 +252,19 @@ class Columns:
         self.quality: dict[tuple[str, int], Ints] = {}
 
     def __len__(self) -> int:
-        return len(self.activities)
+        return len(self.day)
+
+    @property
+    def activities(self) -> list[Activity]:
+        """The candidate activities in position order (built when first needed: for explanations)."""
+        if self._activities is None:
+            self._activities = list(map(self._picked.__getitem__, self._ordered))
+        return self._activities
+
+    def occurred_at(self, position: int) -> datetime:
+        """``activities[position].occurred_at`` without building ``activities``."""
+        moment: datetime = self._moments[self._chosen[self._ordered[position]]]
+        return moment
 
     def column(self, name: str) -> list[Any]:
         """``[a.<name> for a in activities]``, read once."""
@@ -602,7 +622,6 @@ def evaluate_columns(
     q_sums: list[int] = q_sum.tolist()
     q_counts: list[int] = np.bincount(q_teams, minlength=nteams).tolist()
 
-    occurred_at = columns.column("occurred_at") if len(columns) else []
     ends: list[int] = slices.tolist()
     last_positions = stage.global_positions()
     record = _Record(columns, compiled, removals, stage, ends, contributions, with_adjustments)
@@ -610,7 +629,7 @@ def evaluate_columns(
     for t, team in enumerate(columns.teams):
         found, total = reached[t]
         start, end = ends[t], ends[t + 1]
-        last: datetime | None = occurred_at[int(last_positions[end - 1])] if end > start else None
+        last = columns.occurred_at(int(last_positions[end - 1])) if end > start else None
         team_subtotals = subtotals[t]
         results.append(
             TeamResult(
