@@ -519,7 +519,13 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
     limits = httpx.Limits(max_connections=None, max_keepalive_connections=None, keepalive_expiry=1.0)
     async with (
         httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as viewers_client,
-        httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as actors_client,
+        httpx.AsyncClient(
+            base_url=base,
+            limits=httpx.Limits(max_connections=None, max_keepalive_connections=0)
+            if args.no_keepalive
+            else limits,
+            timeout=30,
+        ) as actors_client,
     ):
         # Viewers first (ramped over a few seconds), then the writers for the measured duration.
         stop_viewers = asyncio.Event()
@@ -581,6 +587,7 @@ async def drive(args: argparse.Namespace, base: str, dsn: str) -> dict[str, Any]
                 "judge_think",
                 "resend_share",
                 "no_fetch",
+                "no_keepalive",
             )
         },
         "elapsed_s": round(elapsed, 1),
@@ -666,6 +673,9 @@ def main() -> int:
     parser.add_argument("--judge-think", type=float, default=1.0, help="mean seconds between reviews")
     parser.add_argument("--resend-share", type=float, default=0.1, help="share of submissions sent twice")
     parser.add_argument("--no-fetch", action="store_true", help="viewers do not fetch the fragment on events")
+    parser.add_argument(
+        "--no-keepalive", action="store_true", help="participants and judges open a connection per request"
+    )
     parser.add_argument("--postgres", default="postgresql://postgres@127.0.0.1:5432/postgres")
     parser.add_argument("--redis", default="redis://127.0.0.1:6379/8")
     parser.add_argument("--keep", action="store_true", help="keep the database and the server log")
