@@ -114,11 +114,13 @@ def measure(name: str, env: dict[str, str], args: argparse.Namespace, tmp: Path)
             stderr=log,
             cwd=REPO_ROOT,
         )
+    family: set[int] = set()
     try:
         wait_ready(port, server)
         base = f"http://127.0.0.1:{port}"
         wrk(base + "/", 3, args.connections)  # warm the caches of both workers
         result: dict[str, Any] = {path: wrk(base + path, args.seconds, args.connections) for path in PATHS}
+        family = descendants(server.pid)
         started = time.monotonic()
         server.send_signal(signal.SIGTERM)
         try:
@@ -128,9 +130,29 @@ def measure(name: str, env: dict[str, str], args: argparse.Namespace, tmp: Path)
         result["stop_seconds"] = round(time.monotonic() - started, 2)
         return result
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
+        # A worker that does not stop keeps its parent waiting: end them by their ids.
+        for pid in (family | descendants(server.pid)) - {server.pid}:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        if server.poll() is None:
+            server.kill()
         server.wait()
+
+
+def descendants(pid: int) -> set[int]:
+    """The ids of a process's children, grandchildren… (from /proc)."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            parents[int(stat.parent.name)] = int(fields[1])
+    found: set[int] = set()
+    frontier = {pid}
+    while frontier:
+        children = {child for child, parent in parents.items() if parent in frontier} - found
+        found |= children
+        frontier = children
+    return found
 
 
 def main() -> None:
