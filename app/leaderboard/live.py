@@ -51,10 +51,8 @@ def make_channels(settings: Settings) -> ChannelsPlugin:
     elif choice == "postgres":
         if settings.is_sqlite:
             raise RuntimeError("SINERGI_CHANNELS=postgres needs a PostgreSQL DATABASE_URL")
-        from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
-
         dsn = settings.database_url.replace("postgres://", "postgresql://", 1)
-        backend = AsyncPgChannelsBackend(dsn=dsn)
+        backend = ResilientPgBackend(dsn)
     else:
         backend = MemoryChannelsBackend()
     plugin = ChannelsPlugin(
@@ -77,7 +75,42 @@ def _redis_errors() -> tuple[type[BaseException], ...]:
     return (RedisError, *REDIS_ERRORS)
 
 
-class ResilientRedisBackend(ChannelsBackend):
+class _Health:
+    """Whether the shared channel is reachable, and an event for streams that wait for it to go."""
+
+    _available = True
+    _changed: asyncio.Event | None = None
+    NAME = "the channel"
+
+    @property
+    def available(self) -> bool:
+        return self._available
+
+    def _event(self) -> asyncio.Event:
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
+
+    async def wait_unavailable(self) -> None:
+        while self._available:
+            await self._event().wait()
+
+    def _mark_down(self, exc: BaseException | str) -> None:
+        if self._available:
+            log.warning(
+                "%s is unreachable (%s): live updates pause, pages poll until it is back", self.NAME, exc
+            )
+        self._available = False
+        event, self._changed = self._event(), asyncio.Event()
+        event.set()
+
+    def _mark_up(self) -> None:
+        if not self._available:
+            log.warning("%s is reachable again: live updates resume", self.NAME)
+        self._available = True
+
+
+class ResilientRedisBackend(_Health, ChannelsBackend):
     """Redis pub/sub that outlives Redis. One connection per process listens to every leaderboard
     channel (a pattern subscription held by the plugin's reading task alone); streams only register
     what they want. While Redis is unreachable a publish is dropped (the pages' polls cover it) instead
@@ -87,6 +120,7 @@ class ResilientRedisBackend(ChannelsBackend):
     first error, and its reading task dies with the connection.)"""
 
     PATTERN = "sinergi.lb.*"
+    NAME = "Redis"
 
     def __init__(self, url: str) -> None:
         from redis.asyncio import Redis
@@ -104,34 +138,7 @@ class ResilientRedisBackend(ChannelsBackend):
             url, socket_connect_timeout=REDIS_TIMEOUT_S, socket_keepalive=True, retry=Retry(NoBackoff(), 0)
         )
         self._wanted: set[str] = set()
-        self._available = True
-        self._changed: asyncio.Event | None = None
         self._errors = _redis_errors()
-
-    @property
-    def available(self) -> bool:
-        return self._available
-
-    def _event(self) -> asyncio.Event:
-        if self._changed is None:
-            self._changed = asyncio.Event()
-        return self._changed
-
-    async def wait_unavailable(self) -> None:
-        while self._available:
-            await self._event().wait()
-
-    def _mark_down(self, exc: BaseException) -> None:
-        if self._available:
-            log.warning("Redis is unreachable (%s): live updates pause, pages poll until it is back", exc)
-        self._available = False
-        event, self._changed = self._event(), asyncio.Event()
-        event.set()
-
-    def _mark_up(self) -> None:
-        if not self._available:
-            log.warning("Redis is reachable again: live updates resume")
-        self._available = True
 
     async def on_startup(self) -> None:
         pass
@@ -185,9 +192,130 @@ class ResilientRedisBackend(ChannelsBackend):
         raise NotImplementedError
 
 
+PG_ERRORS: tuple[type[BaseException], ...] = (OSError, asyncio.TimeoutError)
+
+
+class ResilientPgBackend(_Health, ChannelsBackend):
+    """LISTEN/NOTIFY that outlives a PostgreSQL restart: one listening connection per process, watched
+    for termination and opened again every PROBE_SECONDS until the server answers; LISTEN is re-issued
+    for every wanted channel. A publish while it is down is dropped (pages poll); the SSE endpoint answers
+    204 meanwhile. (Litestar's asyncpg backend keeps a dead listening connection for good, and its
+    publishing task dies at the first failed NOTIFY.)"""
+
+    NAME = "PostgreSQL LISTEN/NOTIFY"
+
+    def __init__(self, dsn: str) -> None:
+        import asyncpg
+
+        self._dsn = dsn
+        self._conn: Any = None
+        self._wanted: set[str] = set()
+        self._queue: asyncio.Queue[tuple[str, bytes]] = asyncio.Queue()
+        self._lock: asyncio.Lock | None = None
+        self._reconnect: asyncio.Future[None] | None = None
+        self._errors = (asyncpg.PostgresError, asyncpg.InterfaceError, *PG_ERRORS)
+
+    def _locked(self) -> asyncio.Lock:
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        return self._lock
+
+    async def _connect(self) -> bool:
+        import asyncpg
+
+        async with self._locked():
+            if self._conn is not None and not self._conn.is_closed():
+                return True
+            try:
+                conn = await asyncpg.connect(self._dsn, timeout=REDIS_TIMEOUT_S)
+                conn.add_termination_listener(self._terminated)
+                for name in sorted(self._wanted):
+                    await conn.add_listener(name, self._listener)
+            except self._errors as exc:
+                self._down(exc)
+                return False
+            self._conn = conn
+        self._mark_up()
+        return True
+
+    def _terminated(self, conn: Any) -> None:
+        if conn is self._conn:
+            self._conn = None
+            self._down("the listening connection was closed")
+
+    def _down(self, exc: BaseException | str) -> None:
+        self._mark_down(exc)
+        if self._reconnect is None or self._reconnect.done():
+            self._reconnect = asyncio.ensure_future(self._reconnect_until_back())
+
+    async def _reconnect_until_back(self) -> None:
+        while not self._available:
+            await asyncio.sleep(PROBE_SECONDS)
+            await self._connect()
+
+    def _listener(self, conn: Any, pid: int, channel: str, payload: object) -> None:
+        if isinstance(payload, str):
+            self._queue.put_nowait((channel, payload.encode()))
+
+    async def on_startup(self) -> None:
+        self._queue = asyncio.Queue()
+        await self._connect()
+
+    async def on_shutdown(self) -> None:
+        if self._reconnect is not None:
+            self._reconnect.cancel()
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(Exception):
+                await conn.close(timeout=REDIS_TIMEOUT_S)
+
+    async def publish(self, data: bytes, channels: Any) -> None:
+        if not self._available or self._conn is None:
+            return  # dropped: pages poll until the listening connection is back
+        try:
+            async with self._locked():
+                for name in set(channels):
+                    await self._conn.execute("SELECT pg_notify($1, $2)", name, data.decode())
+        except (*self._errors, AttributeError) as exc:
+            self._conn = None
+            self._down(exc)
+
+    async def subscribe(self, channels: Any) -> None:
+        new = set(channels) - self._wanted
+        self._wanted |= new
+        if not self._available or self._conn is None:
+            return
+        try:
+            async with self._locked():
+                for name in sorted(new):
+                    await self._conn.add_listener(name, self._listener)
+        except (*self._errors, AttributeError) as exc:
+            self._conn = None
+            self._down(exc)
+
+    async def unsubscribe(self, channels: Any) -> None:
+        gone = set(channels) & self._wanted
+        self._wanted -= gone
+        if self._conn is None:
+            return
+        with contextlib.suppress(Exception):
+            async with self._locked():
+                for name in sorted(gone):
+                    await self._conn.remove_listener(name, self._listener)
+
+    async def stream_events(self) -> AsyncGenerator[tuple[str, Any], None]:
+        while True:
+            name, payload = await self._queue.get()
+            if name in self._wanted:
+                yield name, payload
+
+    async def get_history(self, channel: str, limit: int | None = None) -> list[bytes]:
+        raise NotImplementedError
+
+
 def backend_available(plugin: ChannelsPlugin) -> bool:
     backend = plugin._backend
-    return not isinstance(backend, ResilientRedisBackend) or backend.available
+    return not isinstance(backend, _Health) or backend.available
 
 
 def on_startup_hook(plugin: ChannelsPlugin) -> Any:
@@ -242,7 +370,7 @@ async def stream(
         events = subscriber.iter_events().__aiter__()
         pending: asyncio.Future[bytes] | None = None
         down: asyncio.Future[None] | None = None
-        if isinstance(backend, ResilientRedisBackend):
+        if isinstance(backend, _Health):
             down = asyncio.ensure_future(backend.wait_unavailable())
         try:
             while (remaining := deadline - time.monotonic()) > 0:

@@ -169,10 +169,24 @@ def test_the_server_reconnects_after_postgres_restarts(postgres: PrivatePostgres
     pg_execute(postgres.url, "CREATE DATABASE sinergi")
     env = base_env(tmp_path, postgres.database("sinergi"))
     seed_demo(env)
+    # Live updates over the same server's LISTEN/NOTIFY: they must come back too.
+    env["SINERGI_CHANNELS"] = "postgres"
     server = Server(env, tmp_path / "server.log").start()
     try:
         with httpx.Client(base_url=server.url, timeout=10) as client:
             participant = token(client, "peserta.surabaya")
+            organiser = token(client, "panitia")
+
+            def bonus() -> None:
+                r = client.post(
+                    f"/api/v1/competitions/{DEMO_SLUG}/adjustments",
+                    json={"team_code": "35.10", "points": 7, "reason": "uji postgres"},
+                    headers=organiser,
+                )
+                assert r.status_code == 201, r.text
+
+            events = first_events(client, 2, 15, action=bonus)
+            assert len(events) == 2 and int(events[1]) > int(events[0]), events
             assert client.get(f"/api/v1/competitions/{DEMO_SLUG}/teams").status_code == 200
 
             def submit() -> int:
@@ -207,5 +221,9 @@ def test_the_server_reconnects_after_postgres_restarts(postgres: PrivatePostgres
                 assert client.get("/papan/baris").status_code == 200, how
                 assert submit() == 201, how
                 assert client.get("/readyz").status_code == 200, how
+                # The listening connection is opened again by itself: changes reach streams again.
+                assert until(lambda: sse_status(client) == 200, 10), how
+                events = first_events(client, 2, 15, action=bonus)
+                assert len(events) == 2 and int(events[1]) > int(events[0]), (how, events)
     finally:
         server.stop()
