@@ -92,9 +92,12 @@ async def test_activity_text_fields_come_back_escaped_on_every_page(season, brow
     judge = await browser_factory("juri.mlg")
     pages["the judge's queue"] = (await judge.get("/juri"), ("title",))
     pages["the judge's detail"] = (await judge.get(f"/juri/kegiatan/{activity_id}"), every)
+    pages["the judge's full list"] = (await judge.get("/juri/daftar"), ("title",))
     organiser = await browser_factory("panitia")
     pages["the audit trail"] = (await organiser.get("/panitia/audit"), ())
     pages["the organiser's teams"] = (await organiser.get("/panitia/tim"), ())
+    pages["the jury console"] = (await organiser.get("/panitia/juri"), ())
+    pages["the jury assignments"] = (await organiser.get("/panitia/juri/tugas"), ())
 
     await _review(api_factory, "juri.mlg", activity_id, "verified")
     anonymous = await browser_factory()
@@ -104,6 +107,9 @@ async def test_activity_text_fields_come_back_escaped_on_every_page(season, brow
     pages["the big screen"] = (await anonymous.get("/layar"), ())
     pages["the map"] = (await anonymous.get("/peta"), ())
     pages["the participant's detail, verified"] = (await sby.get(f"/kegiatan/{activity_id}"), every)
+    pages["the judge's own reviews"] = (await judge.get("/juri/ulasan"), ())
+    pages["the judge's review of it"] = (await judge.get(f"/juri/ulasan/{activity_id}"), ())
+    pages["the public stage board"] = (await anonymous.get("/papan/tahap"), ())
     for where, (response, shown) in pages.items():
         assert response.status_code == 200, (where, response.status_code)
         assert_safe(response.text, where, f, shown)
@@ -122,7 +128,10 @@ async def test_a_rejection_reason_comes_back_escaped(season, browser_factory, ap
         "the correction form": (await sby.get(f"/kegiatan/{activity_id}/kirim-ulang"), ()),
         "the judge's queue": (await judge.get("/juri"), ()),
         "the judge's detail": (await judge.get(f"/juri/kegiatan/{activity_id}"), ()),
+        "the judge's own reviews": (await judge.get("/juri/ulasan"), ()),
+        "the judge's review of it": (await judge.get(f"/juri/ulasan/{activity_id}"), ()),
         "the audit trail": (await organiser.get("/panitia/audit"), ()),
+        "the jury assignments": (await organiser.get("/panitia/juri/tugas"), ()),
     }
     for where, (response, shown) in pages.items():
         assert response.status_code in (200, 403, 404, 409), (where, response.status_code)
