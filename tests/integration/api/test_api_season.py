@@ -68,6 +68,9 @@ async def _setup(api_factory) -> dict:
         "weight": "40",
         "min": "0",
         "max": "10",
+        "scope": "activity",
+        "description": "",
+        "levels": [],
     }
     response = await organiser.put(f"/api/v1/competitions/{SLUG}/ruleset", RULESET)
     assert response.status_code == 201, response.text
