@@ -253,7 +253,7 @@ async def test_judges_see_reused_photos_and_far_dates(season, browser_factory):
     page = await judge.get(f"/juri/kegiatan/{second['id']}")
     assert page.status_code == 200 and page.text.count('data-testid="judge-photo"') == 1
     assert 'data-kind="reused"' in page.text and f"#{first['id']}" in page.text
-    queue = await judge.get("/juri")
+    queue = await judge.get("/juri/daftar")
     item = re.search(rf'data-activity-id="{second["id"]}".*?</p>', queue.text, re.S).group(0)
     assert 'data-testid="queue-photos"' in item and 'data-testid="queue-flags"' in item
 
