@@ -16,6 +16,7 @@ import pytest
 from PIL import Image
 
 from app.activities import photos as photo_service
+from app.activities import photos as photos_module
 from app.tables import Account, Activity, ActivityDraft, Photo
 from tests.integration.conftest import activity_form, form_key
 from tests.integration.test_participant import indonesian
@@ -299,8 +300,9 @@ async def test_photos_of_a_refused_form_are_kept_for_the_corrected_one(season, b
     rows = await Photo.select()
     assert len(rows) == 1 and rows[0]["sha256"] == kept[0]
     assert rows[0]["taken_at"] == datetime(2024, 2, 14, 0, 30, tzinfo=UTC)  # the EXIF facts came along
-    pending = Path(settings.var_dir) / "uploads" / "pending"
-    assert not any(p.is_file() for p in pending.rglob("*"))
+    # This form's pending copies are gone (other tests' forms may still have theirs in the shared var dir).
+    mine = photos_module._pending_dir(Path(settings.var_dir), season.accounts["peserta.sby"], key)
+    assert mine is not None and not (mine.exists() and any(p.is_file() for p in mine.rglob("*")))
     # Another account cannot claim the kept photo of someone else's form.
     other = await browser_factory("peserta.mlg")
     key2 = form_key((await other.get("/kegiatan/baru")).text)
