@@ -53,6 +53,15 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+async def announce_stage_change(competition_id: int) -> None:
+    """A stage's ranking changed without the standings changing (a team scored, a stage closed): after
+    the commit, the open stage pages are told to fetch their ranking again."""
+    from app.db import after_commit
+    from app.leaderboard.live import announce
+
+    await after_commit(lambda: announce(competition_id))
+
+
 # --- Stages ---------------------------------------------------------------------------------------
 
 
@@ -901,6 +910,7 @@ async def score_team(
         await Assignment.update({Assignment.status: "done", Assignment.done_at: _now()}).where(
             Assignment.id == assignment["id"]
         )
+        await announce_stage_change(competition.id)
         await audit.record(
             actor_id=judge.id,
             actor_name=judge.username,

@@ -418,6 +418,7 @@ async def close_stage(competition: CompetitionInfo, stage_id: int, actor: Curren
             created_by=actor.id,
         )
         await record.save()
+        await jury.announce_stage_change(competition.id)
         await audit.record(
             actor_id=actor.id,
             actor_name=actor.username,

@@ -254,8 +254,9 @@ class StageBoardController(Controller):
             label=jury.stage_label,
         )
 
-    @get("/{code:str}")
-    async def stage(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+    async def _context(self, request: Request[Any, Any, Any], code: str) -> dict[str, Any]:
+        from app.leaderboard.controllers import LIVE_POLL_SECONDS, POLL_SECONDS
+
         state = await self._state(request)
         all_stages = await jury.stages(state.id)
         stage = next((s for s in all_stages if s["code"] == code), None)
@@ -289,18 +290,27 @@ class StageBoardController(Controller):
             hidden = True  # a ranking that may have moved since the freeze stays hidden from the public
         else:
             rows = await stages.stage_ranking(state.info, stage, all_stages)
-        return page(
-            request,
-            "leaderboard/stage.html",
-            competition=state.info,
-            stage=stage,
-            stages=all_stages,
-            rows=rows,
-            hidden=hidden,
-            frozen=frozen,
-            label=jury.stage_label,
-            place_title=stages.place_title,
-        )
+        return {
+            "competition": state.info,
+            "stage": stage,
+            "stages": all_stages,
+            "rows": rows,
+            "hidden": hidden,
+            "frozen": frozen,
+            "label": jury.stage_label,
+            "place_title": stages.place_title,
+            "poll_seconds": POLL_SECONDS,
+            "live_poll_seconds": LIVE_POLL_SECONDS,
+        }
+
+    @get("/{code:str}")
+    async def stage(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+        return page(request, "leaderboard/stage.html", **await self._context(request, code))
+
+    @get("/{code:str}/baris")
+    async def rows(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+        """The stage's ranking alone, which the open page fetches again on each change (htmx)."""
+        return page(request, "leaderboard/_stage_rows.html", **await self._context(request, code))
 
 
 def _aware(value: Any) -> Any:

@@ -363,3 +363,49 @@ async def test_revising_scores_of_a_verified_activity_updates_the_standings(seas
     low = await score()
     # judge_quality (floor 0,5) halves the points of an activity whose q fell from 1 to 0.
     assert Decimal(low) < Decimal(high)
+
+
+async def test_stage_page_is_live_and_its_fragment_follows_team_scores(
+    season: Season, browser_factory
+) -> None:
+    await RubricCriterion.insert(
+        RubricCriterion(
+            competition=season.competition.id,
+            code="kemitraan",
+            name="Kemitraan",
+            weight="1",
+            min="1",
+            max="5",
+            scope="team",
+        )
+    )
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))
+        .first()
+    )
+    await Stage.update({Stage.status: "open"}).where(Stage.id == stage["id"])
+    anonymous = await browser_factory()
+    page = await anonymous.get("/papan/tahap/lapangan")
+    assert page.status_code == 200 and 'sse-connect="/papan/sse"' in page.text
+    assert 'hx-get="/papan/tahap/lapangan/baris"' in page.text and 'data-testid="stage-empty"' in page.text
+    async with write_transaction(lock=f"competition:{season.competition.id}"):
+        (judge_id,) = await jury.assign(
+            season.competition,
+            team_code="35.10",
+            stage_id=stage["id"],
+            team_id=season.team_ids["35.10"],
+            needed=1,
+            origin="auto",
+        )
+    holder = user(await Account.select().where(Account.id == judge_id).first())
+    await jury.score_team(
+        season.competition, holder, stage["id"], season.team_ids["35.10"], {"kemitraan": "4"}, ""
+    )
+    fragment = await anonymous.get("/papan/tahap/lapangan/baris")
+    assert fragment.status_code == 200 and "<html" not in fragment.text
+    assert (
+        'data-testid="stage-row" data-team="35.10"' in fragment.text
+        and '<td class="num">75</td>' in fragment.text
+    )
+    assert (await anonymous.get("/papan/tahap/tidak-ada/baris")).status_code == 404
