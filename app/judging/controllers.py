@@ -7,6 +7,7 @@ keyboard shortcuts.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, get, post
@@ -98,6 +99,17 @@ async def _refuse_own(competition: CompetitionInfo, user: CurrentUser, activity_
         await services.load_for_review(competition, user, activity_id)
     except services.DecisionError as exc:
         raise HTTPException(status_code=exc.status, detail=exc.message) from None
+
+
+async def _form_errors(action: Awaitable[Any]) -> dict[str, str]:
+    """Runs a judge's form action: its 422 becomes the form's error, any other refusal the answer."""
+    try:
+        await action
+    except services.DecisionError as exc:
+        if exc.status != 422:
+            raise HTTPException(status_code=exc.status, detail=exc.message) from None
+        return {"decision": exc.message}
+    return {}
 
 
 def _check_activity_form(
@@ -249,13 +261,10 @@ class JudgeController(Controller):
         await _refuse_own(competition, user, activity_id)
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
-            try:
-                await services.decide(competition, user, activity_id, decision, reason, clean or None)
-            except services.DecisionError as exc:
-                if exc.status != 422:
-                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
-                errors = {"decision": exc.message}
-            else:
+            errors = await _form_errors(
+                services.decide(competition, user, activity_id, decision, reason, clean or None)
+            )
+            if not errors:
                 return Redirect(f"/juri?selesai={activity_id}")
         context = await _base_context(request, competition)
         context.update(found)
@@ -367,13 +376,10 @@ class JudgeController(Controller):
             raise NotFoundException(detail=i18n._("You have not reviewed this activity."))
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
-            try:
-                await jury.revise(competition, user, activity_id, decision, reason, clean or None)
-            except services.DecisionError as exc:
-                if exc.status != 422:
-                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
-                errors = {"decision": exc.message}
-            else:
+            errors = await _form_errors(
+                jury.revise(competition, user, activity_id, decision, reason, clean or None)
+            )
+            if not errors:
                 return Redirect(f"/juri/ulasan?diperbarui={activity_id}")
         values = _form_values(reason, typed, found["rubric"], decision)
         return await self._revise_page(
@@ -459,15 +465,12 @@ class JudgeController(Controller):
         note = str(form.get("note") or "")[:NOTE_MAX]
         errors = _check_team_scores(rubric, typed)
         if not errors:
-            try:
-                await jury.score_team(
+            errors = await _form_errors(
+                jury.score_team(
                     competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
                 )
-            except services.DecisionError as exc:
-                if exc.status != 422:
-                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
-                errors = {"decision": exc.message}
-            else:
+            )
+            if not errors:
                 return Redirect(f"/juri?selesai=tim-{row['team']}")
         context = await _base_context(request, competition)
         context.update(await _team_context(competition, user, assignment))
