@@ -20,6 +20,7 @@ from app import i18n, regions
 from app.accounts.auth import participant_only, signed_in
 from app.activities import forms, photos, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
+from app.judging import jury
 from app.settings import Settings
 from app.tables import Team
 from app.web import Pager, current_user, page, page_number
@@ -56,6 +57,14 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
             errors["photos"] = f"{upload.filename[:80]}: {exc.message}"
             return []
     return checked
+
+
+async def _no_change_reason(row: dict[str, Any], *, withdraw: bool) -> str:
+    if row["status"] == "submitted" and await services.verification_closed(row["id"]):
+        return i18n._("Activity verification is closed: this activity can no longer be changed or withdrawn.")
+    if withdraw:
+        return i18n._("A judge has already looked at this activity: it can no longer be withdrawn.")
+    return i18n._("A judge has already looked at this activity: it can no longer be changed.")
 
 
 def closed_message() -> str:
@@ -115,6 +124,7 @@ class ActivityController(Controller):
             max_mb=photos.MAX_BYTES // (1024 * 1024),
             mode=mode,
             kept=kept or [],
+            submissions_closed=mode != "edit" and await jury.stage_closed_for_activity(competition.id),
             form_action={
                 "edit": f"/kegiatan/{target}/ubah",
                 "resubmit": f"/kegiatan/{target}/kirim-ulang",
@@ -333,10 +343,7 @@ class ActivityController(Controller):
         competition = await _competition()
         row = await self._own(request, activity_id)
         if not await services.may_change(row):
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
-            )
+            raise HTTPException(status_code=409, detail=await _no_change_reason(row, withdraw=False))
         data = forms.from_row(row, competition.timezone, forms.new_key())
         return await self._form_page(request, competition, data, {}, mode="edit", target=activity_id)
 
@@ -374,10 +381,7 @@ class ActivityController(Controller):
     async def withdraw_confirm(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
         row = await self._own(request, activity_id)
         if not await services.may_change(row):
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be withdrawn."),
-            )
+            raise HTTPException(status_code=409, detail=await _no_change_reason(row, withdraw=True))
         return page(request, "activities/withdraw.html", activity=row)
 
     @post("/{activity_id:int}/tarik")
@@ -471,6 +475,8 @@ class ActivityController(Controller):
             max_photos=FORM_PHOTOS,
             edited=bool(diubah),
             changeable=await services.may_change(row),
+            verification_closed=row["status"] == "submitted"
+            and await services.verification_closed(activity_id),
             timeline=await services.timeline(row),
             resubmitted=await services.resubmission_of(user.team_id, activity_id),
         )

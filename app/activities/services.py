@@ -233,9 +233,21 @@ async def review_count(activity_id: int) -> int:
     return await Review.count().where(Review.activity == activity_id)
 
 
+async def verification_closed(activity_id: int) -> bool:
+    """Whether the activity's competition has closed its activity-verification stage."""
+    from app.judging import jury
+
+    row = await Activity.select(Activity.competition).where(Activity.id == activity_id).first()
+    return row is not None and await jury.stage_closed_for_activity(row["competition"])
+
+
 async def may_change(row: dict[str, Any]) -> bool:
-    """Edit or withdraw: while submitted and before any judge has looked at it."""
-    return row["status"] == "submitted" and await review_count(row["id"]) == 0
+    """Edit or withdraw: while submitted, before any judge has looked at it and before verification closes."""
+    return (
+        row["status"] == "submitted"
+        and await review_count(row["id"]) == 0
+        and not await verification_closed(row["id"])
+    )
 
 
 async def resubmission_of(team_id: int, activity_id: int) -> int | None:

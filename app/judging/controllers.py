@@ -233,12 +233,14 @@ class JudgeController(Controller):
         total = 0
         mine: set[int] = set()
         blind = False
-        if competition is not None:
+        closed = competition is not None and await jury.stage_closed_for_activity(competition.id)
+        if competition is not None and not closed:
             rows, total, mine = await queue_views.waiting(competition.id, user, number)
             blind = await queue_views.blind_judging(competition.id)
         return page(
             request,
             "judging/waiting.html",
+            verification_closed=closed,
             **await _base_context(request, competition),
             activities=rows,
             mine=mine,

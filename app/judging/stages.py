@@ -40,6 +40,7 @@ from app.judging.services import DecisionError
 from app.tables import (
     STAGE_KINDS,
     Account,
+    Activity,
     Assignment,
     BeritaAcara,
     Competition,
@@ -337,9 +338,18 @@ async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dic
             (RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "team")
         )
     )
+    # Activities still waiting for judges when the verification closes are never judged nor counted.
+    unjudged = (
+        await Activity.count().where(
+            (Activity.competition == competition.id) & (Activity.status == "submitted")
+        )
+        if stage["kind"] == "activity"
+        else 0
+    )
     return {
         "stages": all_stages,
         "next": nxt,
+        "unjudged": unjudged,
         "rubric_missing": rubric_missing,
         "ranking": ranking,
         "teams": teams,

@@ -409,3 +409,38 @@ async def test_stage_page_is_live_and_its_fragment_follows_team_scores(
         and '<td class="num">75</td>' in fragment.text
     )
     assert (await anonymous.get("/papan/tahap/tidak-ada/baris")).status_code == 404
+
+
+async def test_after_verification_closes_nothing_waits_in_vain(season: Season, browser_factory) -> None:
+    from tests.integration.conftest import activity_form, form_key
+
+    participant = await browser_factory("peserta.sby")
+    sent = await participant.send_activity(
+        activity_form(form_key((await participant.get("/kegiatan/baru")).text))
+    )
+    activity_id = int(sent.headers["location"].split("/")[2].split("?")[0])
+    organiser = await browser_factory("panitia")
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "activity"))
+        .first()
+    )
+    confirm = await organiser.get(f"/panitia/tahap/{stage['id']}/tutup")
+    assert 'data-testid="close-unjudged"' in confirm.text and "1 kegiatan masih menunggu juri" in confirm.text
+    await Stage.update({Stage.status: "closed"}).where(Stage.id == stage["id"])
+    detail = await participant.get(f"/kegiatan/{activity_id}")
+    assert (
+        'data-testid="verification-closed"' in detail.text
+        and 'data-testid="edit-activity"' not in detail.text
+    )
+    edit = await participant.get(f"/kegiatan/{activity_id}/ubah")
+    assert edit.status_code == 409 and "Verifikasi kegiatan sudah ditutup" in edit.text
+    assert (await participant.get(f"/kegiatan/{activity_id}/tarik")).status_code == 409
+    form = await participant.get("/kegiatan/baru")
+    assert 'data-testid="submissions-closed"' in form.text
+    judge = await browser_factory("juri.mlg")
+    waiting = await judge.get("/juri/daftar")
+    assert (
+        'data-testid="verification-closed"' in waiting.text
+        and f'data-activity-id="{activity_id}"' not in waiting.text
+    )
