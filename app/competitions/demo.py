@@ -127,21 +127,56 @@ TEAM_RUBRIC = (
         ),
     ),
 )
+# The activity-level rubric the judges score during verification: code, names, weight, levels 1–5.
+ACTIVITY_RUBRIC = (
+    (
+        "bukti",
+        "Kelengkapan bukti",
+        "Evidence",
+        "1",
+        (
+            ("Foto tidak menunjukkan kegiatan.", "The photos do not show the activity."),
+            ("Foto kurang jelas, data minim.", "Unclear photos, little data."),
+            ("Foto dan data cukup.", "Enough photos and data."),
+            ("Foto jelas, kedua mitra terlihat.", "Clear photos, both partners visible."),
+            (
+                "Foto, data warga, dan waktu lengkap dan konsisten.",
+                "Photos, residents and time complete and consistent.",
+            ),
+        ),
+    ),
+    (
+        "sinergi",
+        "Keterlibatan kedua mitra",
+        "Both partners involved",
+        "1",
+        (
+            ("Hanya satu pihak yang hadir.", "Only one partner was there."),
+            ("Pihak lain hadir sebagai tamu.", "The other partner attended as a guest."),
+            ("Keduanya hadir dan berbagi peran.", "Both were there and shared roles."),
+            ("Direncanakan dan dilaksanakan bersama.", "Planned and carried out together."),
+            ("Bersama, melibatkan tokoh dan warga.", "Together, with community leaders and residents."),
+        ),
+    ),
+)
 # Weights of the final ranking (Penetapan): 70 % activity verification, 30 % field assessment.
 DEMO_STAGE_WEIGHTS = {"verifikasi": "0.7", "lapangan": "0.3"}
 
 
 async def seed_jury_setup(competition_id: int) -> None:
-    """The demo's stages, team-level rubric and stage weights; each part only when missing (idempotent).
+    """The demo's stages, activity- and team-level rubrics and stage weights; each part only when missing
+    (idempotent).
     Runs inside a write transaction."""
     from decimal import Decimal
 
     from app.judging.jury import ensure_default_stages
 
     await ensure_default_stages(competition_id)
-    if not await RubricCriterion.exists().where(
-        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == "team")
-    ):
+    for scope, rubric, offset in (("activity", ACTIVITY_RUBRIC, 0), ("team", TEAM_RUBRIC, 100)):
+        if await RubricCriterion.exists().where(
+            (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == scope)
+        ):
+            continue
         await RubricCriterion.insert(
             *[
                 RubricCriterion(
@@ -152,8 +187,8 @@ async def seed_jury_setup(competition_id: int) -> None:
                     weight=weight,
                     min="1",
                     max="5",
-                    position=100 + i,
-                    scope="team",
+                    position=offset + i,
+                    scope=scope,
                     levels=json.dumps(
                         [
                             {"score": str(n), "id": text_id, "en": text_en}
@@ -162,7 +197,7 @@ async def seed_jury_setup(competition_id: int) -> None:
                         ensure_ascii=False,
                     ),
                 )
-                for i, (code, name, name_en, weight, levels) in enumerate(TEAM_RUBRIC)
+                for i, (code, name, name_en, weight, levels) in enumerate(rubric)
             ]
         )
     _, ruleset = await ruleset_in_force(competition_id)
