@@ -101,6 +101,18 @@ async def _refuse_own(competition: CompetitionInfo, user: CurrentUser, activity_
         raise HTTPException(status_code=exc.status, detail=exc.message) from None
 
 
+async def _team_assignment(
+    competition: CompetitionInfo, user: CurrentUser, assignment_id: int | None
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The judge's team-stage assignment (its row and queue item), or 404."""
+    row = await queue_views.team_assignment(competition.id, user.id, assignment_id) if assignment_id else None
+    if row is None:
+        raise NotFoundException(detail=i18n._("Assignment not found."))
+    assignment = _as_queue_item(row)
+    assert assignment is not None
+    return row, assignment
+
+
 async def _form_errors(action: Awaitable[Any]) -> dict[str, str]:
     """Runs a judge's form action: its 422 becomes the form's error, any other refusal the answer."""
     try:
@@ -431,16 +443,7 @@ class JudgeController(Controller):
         """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
         user = _user(request)
         competition = await _competition()
-        assignment_id = _int(tugas)
-        row = (
-            await queue_views.team_assignment(competition.id, user.id, assignment_id)
-            if assignment_id
-            else None
-        )
-        if row is None:
-            raise NotFoundException(detail=i18n._("Assignment not found."))
-        assignment = _as_queue_item(row)
-        assert assignment is not None
+        _row, assignment = await _team_assignment(competition, user, _int(tugas))
         context = await _base_context(request, competition)
         context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
         context.update(await _team_context(competition, user, assignment))
@@ -452,16 +455,7 @@ class JudgeController(Controller):
         user = _user(request)
         competition = await _competition()
         form = await request.form()
-        assignment_id = _int(form.get("assignment"))
-        row = (
-            await queue_views.team_assignment(competition.id, user.id, assignment_id)
-            if assignment_id
-            else None
-        )
-        if row is None:
-            raise NotFoundException(detail=i18n._("Assignment not found."))
-        assignment = _as_queue_item(row)
-        assert assignment is not None
+        row, assignment = await _team_assignment(competition, user, _int(form.get("assignment")))
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
