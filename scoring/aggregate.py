@@ -54,6 +54,13 @@ class Rubric:
         self._memo[pair] = packed
         return packed
 
+    def term_weight(self, pair: tuple[str, Decimal]) -> tuple[int, int]:
+        """One (criterion, score) pair's term and weight in 10⁻¹² (both 0 for an unknown criterion)."""
+        packed = self._memo.get(pair)
+        if packed is None:
+            packed = self._term(pair)
+        return packed >> _SHIFT, packed & _MASK
+
     def judge_q(self, judge: JudgeScore) -> int | None:
         """One judge's q in millionths, or None when the judge scored no known criterion."""
         q, _ = self.quality((judge,), "mean", 0)

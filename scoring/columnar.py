@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from scoring.aggregate import MICRO, rubric_for
-from scoring.facts import CLUSTERS, Activity, Adjustment, Facts, JudgeScore, Team
+from scoring.facts import CLUSTERS, Activity, ActivityTable, Adjustment, Facts, JudgeScore, Team, microseconds
 from scoring.fixedpoint import MILLI, div_round, from_milli, to_milli
 from scoring.periods import Calendar, Period, calendar_for
 from scoring.rules import (
@@ -72,6 +72,7 @@ _seconds = attrgetter("seconds")
 _microseconds = attrgetter("microseconds")
 #: Every int64 the kernels form stays below this in absolute value (products are checked first).
 _SAFE = 1 << 60
+_DAY = 86_400_000_000  # microseconds
 _NOT_YET = -2  # a q not computed yet
 _NO_Q = -1  # an activity without usable rubric scores
 
@@ -120,7 +121,33 @@ def _codes(values: list[Any]) -> tuple[Ints, list[Any]]:
     return np.fromiter(map(index.__getitem__, values), dtype=np.int64, count=len(values)), kinds
 
 
-def _div_round(numerator: Ints, denominator: int) -> Ints:
+def _in_order(owner: Ints, instant: Ints, ids: Ints) -> bool:
+    """The rows are already sorted by (team, instant, id), ids strictly increasing on equal times."""
+    if len(owner) < 2:
+        return True
+    team_step, time_step = np.diff(owner), np.diff(instant)
+    later = (time_step > 0) | ((time_step == 0) & (np.diff(ids) > 0))
+    return bool(np.all((team_step > 0) | ((team_step == 0) & later)))
+
+
+def _radix_order(owner: Ints, instant: Ints, ids: Ints) -> Ints:
+    """``np.lexsort((ids, instant, owner))`` (non-negative owners) as least-significant-digit radix
+    passes over 16-bit digits: NumPy sorts 16-bit integers stably by counting, in linear time, where
+    a comparison sort of a million 64-bit keys costs three times as much."""
+    size = len(owner)
+    if size and bool(np.all(np.diff(ids) > 0)):
+        order = np.arange(size, dtype=np.int64)  # ties on (owner, instant) keep the ids' order
+    else:
+        order = np.argsort(ids, kind="stable")
+    for key in (instant - (int(instant.min()) if size else 0), owner):
+        bits = int(key.max()).bit_length() if size else 0
+        for shift in range(0, bits, 16):
+            digit = ((key[order] >> shift) & 0xFFFF).astype(np.uint16)
+            order = order[np.argsort(digit, kind="stable")]
+    return order
+
+
+def _div_round(numerator: Ints, denominator: int | Ints) -> Ints:
     """:func:`scoring.fixedpoint.div_round` element-wise (floor division, then half to even)."""
     quotient, remainder = np.divmod(numerator, denominator)
     twice = 2 * remainder
@@ -151,26 +178,32 @@ class Columns:
     Position ``p`` is one candidate activity: ``activities[p]``, on local day ``day[p]``, of team
     ``team_of[p]`` (an index into ``teams``); team ``t`` holds positions ``bounds[t]:bounds[t + 1]``,
     in (``occurred_at``, ``id``) order. Other columns are read when a rule first needs them and kept.
+
+    From a tuple of :class:`Activity` the fields are read attribute by attribute (C-level passes over
+    a million objects: the costly part). From an :class:`ActivityTable` they are array selections,
+    and the judges' q are computed with whole-array arithmetic too.
     """
 
     __slots__ = (
         "_activities",
+        "_activity_list",
         "_cache",
-        "_chosen",
         "_codes",
-        "_moments",
-        "_ordered",
-        "_picked",
+        "_moment",
+        "_scores",
+        "_table",
+        "_table_rows",
         "adjustments",
         "bounds",
         "calendar",
         "competition",
         "day",
         "quality",
-        "scores",
         "team_of",
         "teams",
     )
+    _activity_list: Callable[[], list[Activity]]
+    _moment: Callable[[int], datetime]
 
     def __init__(self, facts: Facts) -> None:
         competition = facts.competition
@@ -187,10 +220,32 @@ class Columns:
             else:
                 teams[at] = team  # as the reference engine: the last team listed with a code wins
         self.teams = teams
+        self._cache: dict[Any, Any] = {}
+        self._codes: dict[str, list[Any]] = {}
+        self._activities: list[Activity] | None = None
+        self._scores: dict[int, tuple[JudgeScore, ...]] | None = None
+        self._table: ActivityTable | None = None
+        self._table_rows: Ints | None = None
+        if isinstance(facts.activities, ActivityTable):
+            self._from_table(facts.activities, index)
+        else:
+            self._from_structs(facts.activities, index)
+        self.bounds: list[int] = np.searchsorted(
+            self.team_of, np.arange(len(teams) + 1, dtype=np.int64)
+        ).tolist()
+        by_team: list[list[Adjustment]] = [[] for _ in teams]
+        get = index.get
+        for adjustment in facts.adjustments:
+            if (t := get(adjustment.team)) is not None:
+                by_team[t].append(adjustment)
+        self.adjustments = by_team
+        self.quality: dict[tuple[str, int], Ints] = {}
+
+    def _from_structs(self, everything: Sequence[Activity], index: dict[str, int]) -> None:
+        calendar = self.calendar
         get = index.get
         # C-level passes: the verified activities, their team, their local day; then one sort by
         # (team, instant, id) in NumPy, the instant as exact integer microseconds since the origin.
-        everything = facts.activities
         verified = list(compress(everything, map(eq, map(_status, everything), repeat("verified"))))
         size = len(verified)
         owner = np.fromiter(map(get, map(_team, verified), repeat(-1, size)), dtype=np.int64, count=size)
@@ -215,18 +270,12 @@ class Columns:
         # lie in memory: reading them in team order later would miss the CPU cache on each one).
         numbers = _ints(chain.from_iterable(map(_numbers, picked)), count * len(_NUMBERS))
         numbers = numbers.reshape(count, len(_NUMBERS))
-        order = np.lexsort((numbers[:, 0], instant, owner))
+        order = _radix_order(owner, instant, numbers[:, 0])
         ordered: list[int] = order.tolist()
-        self._picked, self._ordered = picked, ordered
-        self._moments, self._chosen = moments, chosen
-        self._activities: list[Activity] | None = None
+        self._activity_list = lambda: list(map(picked.__getitem__, ordered))
+        self._moment = lambda position: moments[chosen[ordered[position]]]
         self.day: Ints = local[order]
         self.team_of: Ints = owner[order]
-        self.bounds: list[int] = np.searchsorted(
-            self.team_of, np.arange(len(teams) + 1, dtype=np.int64)
-        ).tolist()
-        self._cache: dict[Any, Any] = {}
-        self._codes: dict[str, list[Any]] = {}
         for column, name in enumerate(_NUMBERS):
             self._cache[("ints", name)] = numbers[order, column]
         for name in _CODED:
@@ -237,19 +286,55 @@ class Columns:
         self._cache[("flags", "judge_scores")] = scored[order]
         self._cache[("flags", "preemptive")] = self._cache[("ints", "preemptive")] != 0
         #: The judges' scores of the scored activities, by position.
-        self.scores: dict[int, tuple[JudgeScore, ...]] = dict(
+        self._scores = dict(
             zip(
                 np.flatnonzero(scored[order]).tolist(),
                 compress(map(scores.__getitem__, ordered), scored[order].tolist()),
                 strict=True,
             )
         )
-        by_team: list[list[Adjustment]] = [[] for _ in teams]
-        for adjustment in facts.adjustments:
-            if (t := get(adjustment.team)) is not None:
-                by_team[t].append(adjustment)
-        self.adjustments = by_team
-        self.quality: dict[tuple[str, int], Ints] = {}
+
+    def _from_table(self, table: ActivityTable, index: dict[str, int]) -> None:
+        calendar = self.calendar
+        owner_of = np.array([index.get(name, -1) for name in table.team_names] + [-1], dtype=np.int64)
+        verified = table.status_names.index("verified") if "verified" in table.status_names else -2
+        rows = np.flatnonzero(table.status == verified)
+        owner = owner_of[table.team[rows]]
+        moments = table.occurred_at[rows]
+        instant = moments - microseconds(calendar.origin)
+        if calendar.uniform:
+            local = instant // _DAY
+        else:
+            midnights = np.array([microseconds(m) for m in calendar.midnights], dtype=np.int64)
+            local = np.searchsorted(midnights, moments, side="right").astype(np.int64) - 1
+        inside = (owner >= 0) & (local >= 0) & (local < calendar.ndays)
+        rows, owner, instant, local = rows[inside], owner[inside], instant[inside], local[inside]
+        ids = table.id[rows]
+        if not _in_order(owner, instant, ids):  # a loader ordering by (team, time, id) skips the sort
+            order = _radix_order(owner, instant, ids)
+            rows, owner, local = rows[order], owner[order], local[order]
+        self._table, self._table_rows = table, rows
+        self._activity_list = lambda: table.activities(rows)
+        self._moment = lambda position: table.moment(int(rows[position]))
+        self.day = local
+        self.team_of = owner
+        for name in _NUMBERS:
+            values = getattr(table, name)[rows]
+            self._cache[("ints", name)] = values.astype(np.int64) if name == "preemptive" else values
+        self._cache[("flags", "preemptive")] = table.preemptive[rows]
+        for name, names in (
+            ("type", table.type_names),
+            ("cluster", table.cluster_names),
+            ("desa_code", table.desa_names),
+        ):
+            self._cache[("codes", name)] = getattr(table, name)[rows]
+            self._codes[name] = list(names)
+        position_of = np.full(len(table), -1, dtype=np.int64)
+        position_of[rows] = np.arange(len(rows), dtype=np.int64)
+        scored = np.zeros(len(rows), dtype=np.bool_)
+        scored_positions = position_of[table.entry_row]
+        scored[scored_positions[scored_positions >= 0]] = True
+        self._cache[("flags", "judge_scores")] = scored
 
     def __len__(self) -> int:
         return len(self.day)
@@ -258,12 +343,25 @@ class Columns:
     def activities(self) -> list[Activity]:
         """The candidate activities in position order (built when first needed: for explanations)."""
         if self._activities is None:
-            self._activities = list(map(self._picked.__getitem__, self._ordered))
+            self._activities = self._activity_list()
         return self._activities
+
+    @property
+    def scores(self) -> dict[int, tuple[JudgeScore, ...]]:
+        """The judges' scores of the scored activities, by position."""
+        if self._scores is None:
+            table, rows = self._table, self._table_rows
+            assert table is not None and rows is not None
+            self._scores = {
+                position: table.judge_scores[row]
+                for position, row in enumerate(rows.tolist())
+                if row in table.judge_scores
+            }
+        return self._scores
 
     def occurred_at(self, position: int) -> datetime:
         """``activities[position].occurred_at`` without building ``activities``."""
-        moment: datetime = self._moments[self._chosen[self._ordered[position]]]
+        moment: datetime = self._moment(position)
         return moment
 
     def column(self, name: str) -> list[Any]:
@@ -319,6 +417,11 @@ class Columns:
         """The combined q (millionths; -1 without usable scores) of the scored activities at
         ``positions``, computed once per activity and method."""
         memo = self.quality.get((method, trim))
+        if memo is None and self._table is not None:
+            try:
+                memo = self.quality[(method, trim)] = self._table_qualities(method, trim)
+            except Unsupported:
+                memo = None  # weights beyond exact int64: computed one activity at a time below
         if memo is None:
             memo = self.quality[(method, trim)] = np.full(len(self), _NOT_YET, dtype=np.int64)
         values = memo[positions]
@@ -331,6 +434,75 @@ class Columns:
                 memo[position] = _NO_Q if q is None else q
             values = memo[positions]
         return values
+
+    def _table_qualities(self, method: str, trim: int) -> Ints:
+        """Every candidate's combined q (millionths; -1 without usable scores) from the table's score
+        columns: :meth:`scoring.aggregate.Rubric.quality` and :func:`scoring.aggregate.combine` as
+        whole-array arithmetic, to the same millionth. Raises :class:`Unsupported` when the rubric's
+        weights are too large for int64."""
+        table, rows = self._table, self._table_rows
+        assert table is not None and rows is not None
+        memo = np.full(len(self), _NO_Q, dtype=np.int64)
+        if not len(table.entry_row):
+            return memo
+        rubric = rubric_for(tuple(self.competition.rubric))
+        pairs = [rubric.term_weight(pair) for pair in table.pair_values]
+        pair_counts = np.diff(table.pair_start)
+        largest = max((weight for _, weight in pairs), default=0)
+        # A judge's term sum is at most its weight sum; q's long division multiplies remainders by 1,000.
+        if largest * max(int(pair_counts.max()), 1) * 1000 >= _SAFE:
+            raise Unsupported("rubric weights too large for exact int64 arithmetic")
+        terms = np.array([term for term, _ in pairs] + [0], dtype=np.int64)[table.pair_code]
+        weights = np.array([weight for _, weight in pairs] + [0], dtype=np.int64)[table.pair_code]
+        position_of = np.full(len(table), -1, dtype=np.int64)
+        position_of[rows] = np.arange(len(rows), dtype=np.int64)
+        entries = len(table.entry_row)
+        term_sum = np.zeros(entries, dtype=np.int64)
+        weight_sum = np.zeros(entries, dtype=np.int64)
+        scored = pair_counts > 0
+        if scored.any():
+            starts = table.pair_start[:-1][scored]
+            term_sum[scored] = np.add.reduceat(terms, starts)
+            weight_sum[scored] = np.add.reduceat(weights, starts)
+        position = position_of[table.entry_row]
+        usable = (weight_sum > 0) & (position >= 0)
+        total, denominator, position = term_sum[usable], weight_sum[usable], position[usable]
+        if not len(position):
+            return memo
+        # Each judge: round(total × 10⁶ / denominator) half to even, as long division in three steps
+        # (total <= denominator, so no product leaves int64).
+        whole = total // denominator
+        first, rest = np.divmod((total - whole * denominator) * 1000, denominator)
+        second, remainder = np.divmod(rest * 1000, denominator)
+        q = whole * MICRO + first * 1000 + second
+        twice = 2 * remainder
+        q = q + ((twice > denominator) | ((twice == denominator) & ((q & 1) == 1)))
+        # Then each activity's judges combined by the method. A table keeps an activity's judges
+        # together (its entries are ordered by row), so each activity is one run of entries.
+        starts = np.flatnonzero(np.concatenate(([True], position[1:] != position[:-1])))
+        count = np.diff(np.append(starts, len(position)))
+        total_q = np.add.reduceat(q, starts)
+        if method == "trimmed_mean" and trim == 1:
+            # Dropping the highest and lowest is the sum less the run's maximum and minimum.
+            trimmed = count > 2
+            extremes = np.maximum.reduceat(q, starts) + np.minimum.reduceat(q, starts)
+            value = _div_round(total_q - np.where(trimmed, extremes, 0), np.where(trimmed, count - 2, count))
+        elif method == "median" or (method == "trimmed_mean" and trim > 1):
+            run = np.repeat(np.arange(len(starts), dtype=np.int64), count)
+            q = q[np.lexsort((q, run))]  # each run's q in ascending order, runs in place
+            if method == "median":
+                middle = starts + count // 2
+                value = np.where(count % 2 == 1, q[middle], _div_round(q[middle - 1] + q[middle], 2))
+            else:
+                size = np.repeat(count, count)
+                rank = np.arange(len(q), dtype=np.int64) - np.repeat(starts, count)
+                keep = (size <= 2 * trim) | ((rank >= trim) & (rank < size - trim))
+                kept = np.where(count > 2 * trim, count - 2 * trim, count)
+                value = _div_round(np.add.reduceat(np.where(keep, q, 0), starts), kept)
+        else:  # the mean (and a trimmed mean that trims nothing)
+            value = _div_round(total_q, count)
+        memo[position[starts]] = value
+        return memo
 
 
 _columns: dict[int, tuple[weakref.ref[Facts], Columns]] = {}

@@ -13,7 +13,7 @@ from typing import Any
 import msgspec
 
 from scoring.columnar import Unsupported, columns_of, evaluate_columns, supports
-from scoring.facts import Activity, Adjustment, Facts, Team
+from scoring.facts import Activity, ActivityTable, Adjustment, Facts, Team
 from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
 from scoring.periods import Calendar, Period, calendar_for
 from scoring.ranking import competition_ranks
@@ -261,7 +261,9 @@ def _buckets(
     }
     if lo < hi:
         activities: Iterable[Activity] = facts.activities
-        if only is not None:
+        if isinstance(activities, ActivityTable) and only is not None:
+            activities = activities.of_team(only)  # one comparison per row instead of a struct each
+        elif only is not None:
             activities = [a for a in activities if a.team == only]
         if view is not None:
             attribute, value = view

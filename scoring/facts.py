@@ -8,21 +8,28 @@ the engine keeps the facts' columns (``scoring.columnar``) for as long as the fa
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from typing import Any, overload
 
 import msgspec
+import numpy as np
+import numpy.typing as npt
 
 __all__ = [
     "CLUSTERS",
     "STATUSES",
     "Activity",
+    "ActivityTable",
     "Adjustment",
     "Competition",
     "Criterion",
     "Facts",
     "JudgeScore",
     "Team",
+    "encode",
+    "microseconds",
 ]
 
 #: Senkom's three clusters (klaster), as stored on activities.
@@ -90,14 +97,306 @@ class Competition(msgspec.Struct, frozen=True, gc=False):
     rubric: tuple[Criterion, ...] = ()
 
 
+Ints = npt.NDArray[np.int64]
+Bools = npt.NDArray[np.bool_]
+Coded = tuple[Sequence[int] | Ints, Sequence[str]]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+
+
+def microseconds(moment: datetime) -> int:
+    """An aware datetime as integer microseconds since 1970-01-01 UTC (exact)."""
+    return (moment - _EPOCH) // _MICROSECOND
+
+
+def encode(values: Iterable[str | None]) -> tuple[list[int], tuple[str, ...]]:
+    """Strings as small codes: each value's index among the distinct values in order of first
+    appearance, None as -1. The pair is what :class:`ActivityTable` takes for a string column."""
+    index: dict[str | None, int] = {None: -1}
+    codes = []
+    for value in values:
+        code = index.get(value)
+        if code is None:
+            code = index[value] = len(index) - 1
+        codes.append(code)
+    del index[None]
+    return codes, tuple(index)  # type: ignore[arg-type]
+
+
+def _frozen(values: Any, name: str, size: int | None, dtype: Any = np.int64) -> Any:
+    try:
+        array = np.array(values, dtype=dtype)
+    except (OverflowError, ValueError, TypeError):
+        raise ValueError(f"column {name}: not integers within int64") from None
+    if array.ndim != 1 or (size is not None and len(array) != size):
+        raise ValueError(f"column {name}: expected {size} values in one dimension")
+    array.flags.writeable = False
+    return array
+
+
+_COLUMNS = (
+    "id",
+    "team",
+    "type",
+    "cluster",
+    "occurred_at",
+    "desa_code",
+    "senkom_count",
+    "officer_count",
+    "residents_reached",
+    "preemptive",
+    "status",
+)
+_NAMES = ("team_names", "type_names", "cluster_names", "desa_names", "status_names")
+
+
+def _kept(scored: Bools, picked: Ints) -> tuple[list[int], list[int]]:
+    """The new and old row numbers of the scored rows among ``picked``."""
+    new = np.flatnonzero(scored[picked])
+    return new.tolist(), picked[new].tolist()
+
+
+class ActivityTable(Sequence[Activity]):
+    """Activities as columns: the same facts as a tuple of :class:`Activity`, in the form a loader
+    produces most cheaply (one NumPy array per field) and the columnar kernels read without touching
+    a Python object per activity.
+
+    String fields are coded (``codes[i]`` indexes ``names``; -1 is None, allowed for ``desa_code``
+    only), ``occurred_at`` is integer microseconds since 1970-01-01 UTC (see :func:`microseconds`).
+    The judges' scores are kept by row and also as columns: one entry per (activity, judge) and, per
+    entry, its (criterion, score) pairs coded against the distinct pairs, so that every judge's q is
+    computed with whole-array arithmetic.
+
+    The table is a read-only ``Sequence[Activity]``: indexing or iterating it builds the equal
+    :class:`Activity` structs (times in UTC), so any code written for a tuple of activities — the
+    reference engine, plugin rules — works on it unchanged. Arrays are copied and frozen.
+    """
+
+    __slots__ = (
+        "cluster",
+        "cluster_names",
+        "desa_code",
+        "desa_names",
+        "entry_judge",
+        "entry_row",
+        "id",
+        "judge_names",
+        "judge_scores",
+        "occurred_at",
+        "officer_count",
+        "pair_code",
+        "pair_start",
+        "pair_values",
+        "preemptive",
+        "residents_reached",
+        "senkom_count",
+        "status",
+        "status_names",
+        "team",
+        "team_names",
+        "type",
+        "type_names",
+    )
+
+    def __init__(
+        self,
+        *,
+        id: Sequence[int] | Ints,
+        team: Coded,
+        type: Coded,
+        cluster: Coded,
+        occurred_at: Sequence[int] | Ints,
+        desa_code: Coded,
+        senkom_count: Sequence[int] | Ints,
+        officer_count: Sequence[int] | Ints,
+        residents_reached: Sequence[int] | Ints,
+        preemptive: Sequence[bool] | Bools,
+        status: Coded,
+        judge_scores: Mapping[int, Sequence[JudgeScore]] | None = None,
+    ) -> None:
+        self.id: Ints = _frozen(id, "id", None)
+        size = len(self.id)
+        self.occurred_at: Ints = _frozen(occurred_at, "occurred_at", size)
+        self.senkom_count: Ints = _frozen(senkom_count, "senkom_count", size)
+        self.officer_count: Ints = _frozen(officer_count, "officer_count", size)
+        self.residents_reached: Ints = _frozen(residents_reached, "residents_reached", size)
+        self.preemptive: Bools = _frozen(preemptive, "preemptive", size, np.bool_)
+        self.team, self.team_names = self._coded(team, "team", size)
+        self.type, self.type_names = self._coded(type, "type", size)
+        self.cluster, self.cluster_names = self._coded(cluster, "cluster", size)
+        self.desa_code, self.desa_names = self._coded(desa_code, "desa_code", size, optional=True)
+        self.status, self.status_names = self._coded(status, "status", size)
+        scores: dict[int, tuple[JudgeScore, ...]] = {}
+        for row, judges in sorted((judge_scores or {}).items()):
+            if not 0 <= row < size:
+                raise ValueError(f"judge_scores: row {row} outside the table")
+            if judges:
+                scores[row] = tuple(judges)
+        self._index_scores(scores)
+
+    def _index_scores(self, scores: dict[int, tuple[JudgeScore, ...]]) -> None:
+        """Keep the judges' scores by row (ascending) and as columns: entries, then their pairs."""
+        self.judge_scores = scores
+        judge_index: dict[str, int] = {}
+        pair_index: dict[tuple[str, Decimal], int] = {}
+        entry_row: list[int] = []
+        entry_judge: list[int] = []
+        pair_start: list[int] = [0]
+        pair_code: list[int] = []
+        for row, judges in scores.items():
+            for judge in judges:
+                entry_row.append(row)
+                entry_judge.append(judge_index.setdefault(judge.judge, len(judge_index)))
+                for pair in judge.scores:
+                    pair_code.append(pair_index.setdefault(pair, len(pair_index)))
+                pair_start.append(len(pair_code))
+        self.entry_row: Ints = _frozen(entry_row, "judge_scores", None)
+        self.entry_judge: Ints = _frozen(entry_judge, "judge_scores", None)
+        self.pair_start: Ints = _frozen(pair_start, "judge_scores", None)
+        self.pair_code: Ints = _frozen(pair_code, "judge_scores", None)
+        self.judge_names: tuple[str, ...] = tuple(judge_index)
+        self.pair_values: tuple[tuple[str, Decimal], ...] = tuple(pair_index)
+
+    @staticmethod
+    def _coded(value: Coded, name: str, size: int, optional: bool = False) -> tuple[Ints, tuple[str, ...]]:
+        codes, names = value
+        array: Ints = _frozen(codes, name, size)
+        labels = tuple(names)
+        if len(set(labels)) != len(labels):
+            raise ValueError(f"column {name}: names repeat")
+        low = -1 if optional else 0
+        if size and (int(array.min()) < low or int(array.max()) >= len(labels)):
+            raise ValueError(f"column {name}: a code outside its names")
+        return array, labels
+
+    @classmethod
+    def from_activities(cls, activities: Iterable[Activity]) -> ActivityTable:
+        """The table of these activities, in their order."""
+        items = list(activities)
+
+        def column(name: str) -> list[Any]:
+            return [getattr(a, name) for a in items]
+
+        return cls(
+            id=column("id"),
+            team=encode(column("team")),
+            type=encode(column("type")),
+            cluster=encode(column("cluster")),
+            occurred_at=[microseconds(a.occurred_at) for a in items],
+            desa_code=encode(column("desa_code")),
+            senkom_count=column("senkom_count"),
+            officer_count=column("officer_count"),
+            residents_reached=column("residents_reached"),
+            preemptive=column("preemptive"),
+            status=encode(column("status")),
+            judge_scores={row: a.judge_scores for row, a in enumerate(items) if a.judge_scores},
+        )
+
+    def take(self, rows: Sequence[int] | Ints | Bools) -> ActivityTable:
+        """A new table of these rows (indices, or a mask), in that order."""
+        selector = np.asarray(rows)
+        if selector.dtype != np.bool_:
+            selector = selector.astype(np.int64)  # an empty list reads as floats
+        picked: Ints = np.arange(len(self), dtype=np.int64)[selector]
+        table = ActivityTable.__new__(ActivityTable)
+        for name in _COLUMNS:
+            column = getattr(self, name)[picked]
+            column.flags.writeable = False
+            setattr(table, name, column)
+        for name in _NAMES:
+            setattr(table, name, getattr(self, name))
+        scored = np.zeros(len(self), dtype=np.bool_)
+        scored[list(self.judge_scores)] = True
+        table._index_scores(
+            {new: self.judge_scores[old] for new, old in zip(*_kept(scored, picked), strict=True)}
+        )
+        return table
+
+    def of_team(self, code: str) -> ActivityTable:
+        """The rows of one team (an empty table when no activity has that team)."""
+        if code not in self.team_names:
+            return self.take(np.zeros(len(self), dtype=np.bool_))
+        mine = self.team == self.team_names.index(code)
+        return self if mine.all() else self.take(mine)
+
+    def before(self, moment: datetime) -> ActivityTable:
+        """The rows that occurred strictly before ``moment`` (an aware datetime)."""
+        return self.take(self.occurred_at < microseconds(moment))
+
+    def moment(self, row: int) -> datetime:
+        """``self[row].occurred_at`` without building the activity."""
+        return _EPOCH + timedelta(microseconds=int(self.occurred_at[row]))
+
+    def activities(self, rows: Sequence[int] | Ints | None = None) -> list[Activity]:
+        """The :class:`Activity` structs of these rows (all by default), in that order."""
+        picked = slice(None) if rows is None else np.asarray(rows, dtype=np.int64)
+        row_numbers: list[int] = np.arange(len(self), dtype=np.int64)[picked].tolist()
+        scores = self.judge_scores
+        no_scores: tuple[JudgeScore, ...] = ()
+        names = {
+            "team": self.team_names,
+            "type": self.type_names,
+            "cluster": self.cluster_names,
+            "status": self.status_names,
+        }
+        desa = (*self.desa_names, None)  # code -1 reads the last entry
+        labelled = {
+            key: [labels[c] for c in getattr(self, key)[picked].tolist()] for key, labels in names.items()
+        }
+        moments = [_EPOCH + timedelta(microseconds=at) for at in self.occurred_at[picked].tolist()]
+        fields = zip(
+            self.id[picked].tolist(),
+            labelled["team"],
+            labelled["type"],
+            labelled["cluster"],
+            moments,
+            [desa[d] for d in self.desa_code[picked].tolist()],
+            self.senkom_count[picked].tolist(),
+            self.officer_count[picked].tolist(),
+            self.residents_reached[picked].tolist(),
+            self.preemptive[picked].tolist(),
+            labelled["status"],
+            [scores.get(row, no_scores) for row in row_numbers],
+            strict=True,
+        )
+        return [Activity(*values) for values in fields]
+
+    def __len__(self) -> int:
+        return len(self.id)
+
+    @overload
+    def __getitem__(self, index: int) -> Activity: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Activity]: ...
+
+    def __getitem__(self, index: int | slice) -> Activity | list[Activity]:
+        if isinstance(index, slice):
+            return self.activities(range(len(self))[index])
+        if not -len(self) <= index < len(self):
+            raise IndexError("activity table index out of range")
+        return self.activities([index % len(self)])[0]
+
+    def __iter__(self) -> Iterator[Activity]:
+        # In blocks: the structs of a block are built at C speed, without holding a million at once.
+        for start in range(0, len(self), 8192):
+            yield from self.activities(range(start, min(start + 8192, len(self))))
+
+    def __repr__(self) -> str:
+        return f"<ActivityTable of {len(self):,} activities>"
+
+
 class Facts(msgspec.Struct, frozen=True, weakref=True):
     """Everything the engine needs to know; the web app builds it from its rows.
 
-    Build a new Facts when the data changes rather than reusing one: its columns are cached by
-    identity (the Struct is frozen, and so are the tuples it holds).
+    ``activities`` is a tuple of :class:`Activity` or, for large seasons, an :class:`ActivityTable`
+    (the same facts as columns, which the columnar kernels read directly). Build a new Facts when the
+    data changes rather than reusing one: its columns are cached by identity (the Struct is frozen,
+    and so are the tuples and tables it holds).
     """
 
     competition: Competition
     teams: tuple[Team, ...]
-    activities: tuple[Activity, ...]
+    activities: tuple[Activity, ...] | ActivityTable
     adjustments: tuple[Adjustment, ...] = ()

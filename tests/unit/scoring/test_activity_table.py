@@ -1,0 +1,200 @@
+"""Activities as columns (scoring.facts.ActivityTable): the same facts as a tuple of Activity structs,
+read by the columnar kernels without a Python object per activity. Whatever the form of the facts,
+the standings are the reference engine's, to the last digit and the last explanation line."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from scoring_factories import COMPETITION, RUBRIC, act, at
+from scoring_factories import facts as build_facts
+from scoring_strategies import facts, periods, rulesets, views
+from test_columnar import PROPERTY, assert_same, crowded_facts, fast, reference
+
+from scoring import Competition, Criterion, Facts, JudgeScore, default_ruleset, evaluate, evaluate_team
+from scoring.columnar import Columns, _in_order
+from scoring.engine import evaluate_reference
+from scoring.facts import ActivityTable, encode, microseconds
+
+
+def as_table(data: Facts, competition: Competition | None = None) -> Facts:
+    return Facts(
+        competition or data.competition,
+        data.teams,
+        ActivityTable.from_activities(data.activities),
+        data.adjustments,
+    )
+
+
+@PROPERTY
+@given(facts(), st.randoms(use_true_random=False))
+def test_a_table_reads_back_as_the_same_activities(data: Facts, rnd: Any) -> None:
+    table = ActivityTable.from_activities(data.activities)
+    assert len(table) == len(data.activities)
+    assert list(table) == list(data.activities)  # times compare as instants (the table gives UTC)
+    assert all(a.occurred_at.tzinfo is UTC for a in table)
+    if data.activities:
+        i = rnd.randrange(len(table))
+        assert table[i] == data.activities[i] and table[i - len(table)] == data.activities[i]
+        assert table[1:3] == list(data.activities[1:3])
+        assert table.moment(i) == data.activities[i].occurred_at
+        rows = rnd.sample(range(len(table)), rnd.randint(0, len(table)))
+        assert list(table.take(rows)) == [data.activities[r] for r in rows]
+        code = data.activities[i].team
+        assert list(table.of_team(code)) == [a for a in data.activities if a.team == code]
+        moment = data.activities[i].occurred_at
+        assert list(table.before(moment)) == [a for a in data.activities if a.occurred_at < moment]
+
+
+@PROPERTY
+@given(facts() | crowded_facts(), rulesets(max_rules=9), periods, views)
+def test_the_kernels_read_a_table_like_the_structs(data: Facts, ruleset: Any, period: str, view: str) -> None:
+    expected = reference(ruleset, data, period, view)
+    table = as_table(data)
+    assert_same(fast(ruleset, table, period, view), expected)
+    assert_same(evaluate_reference(ruleset, table, *_period(period), view), expected)
+
+
+@PROPERTY
+@given(crowded_facts(), rulesets(max_rules=9), st.randoms(use_true_random=False))
+def test_a_table_in_any_row_order_gives_the_same_standings(data: Facts, ruleset: Any, rnd: Any) -> None:
+    table = ActivityTable.from_activities(data.activities)
+    rows = list(range(len(table)))
+    rnd.shuffle(rows)
+    shuffled = Facts(data.competition, data.teams, table.take(rows), data.adjustments)
+    assert_same(fast(ruleset, shuffled), reference(ruleset, data))
+
+
+@PROPERTY
+@given(crowded_facts(), rulesets(max_rules=9), periods)
+def test_a_table_in_a_zone_whose_days_change_length(data: Facts, ruleset: Any, period: str) -> None:
+    # Europe/Amsterdam moves its clocks on 31 March 2024: not every local day lasts 24 hours, so days
+    # are found by bisecting the local midnights.
+    competition = Competition(date(2024, 2, 12), date(2024, 3, 31), "Europe/Amsterdam", RUBRIC)
+    structs = Facts(competition, data.teams, data.activities, data.adjustments)
+    assert not Columns(structs).calendar.uniform
+    assert_same(fast(ruleset, as_table(structs), period), reference(ruleset, structs, period))
+
+
+def _period(period: str) -> tuple[Any]:
+    from scoring import parse_period
+
+    return (None if period == "season" else parse_period(period),)
+
+
+def test_judges_q_from_the_table_columns_equals_the_per_activity_computation() -> None:
+    # Mean, median and trimmed mean over 1 to 5 judges, with unknown criteria, repeats, clamped
+    # scores, a judge with no usable score and activities without any.
+    scores = [
+        (JudgeScore("A", (("kemitraan", Decimal(70)), ("dampak", Decimal("7.5")))),),
+        (
+            JudgeScore("A", (("kemitraan", Decimal(110)),)),
+            JudgeScore("B", (("unknown", Decimal(3)),)),
+            JudgeScore("C", (("dampak", Decimal(-2)), ("dampak", Decimal(4)))),
+        ),
+        tuple(JudgeScore(j, (("kemitraan", Decimal(k * 17)),)) for k, j in enumerate("ABCD")),
+        tuple(JudgeScore(j, (("dampak", Decimal(k * 2 + 1)),)) for k, j in enumerate("ABCDE")),
+        (),
+        (JudgeScore("A", ()),),
+    ]
+    structs = build_facts(*[act(i + 1, judges=s, when=at(13 + i)) for i, s in enumerate(scores)])
+    table = as_table(structs)
+    for method in ("mean", "median", "trimmed_mean"):
+        for trim in (0, 1, 2):
+            positions = np.flatnonzero(Columns(structs).flags("judge_scores")).astype(np.int64)
+            assert positions.tolist() == [0, 1, 2, 3, 5]
+            from_table = Columns(table).qualities(positions, method, trim)
+            one_by_one = Columns(structs).qualities(positions, method, trim)
+            assert from_table.tolist() == one_by_one.tolist(), (method, trim)
+    assert Columns(table).quality == {}  # nothing computed before it is asked for
+
+
+def test_weights_beyond_int64_compute_q_one_activity_at_a_time() -> None:
+    heavy = (Criterion("kemitraan", Decimal(70_000), Decimal(0), Decimal(100)),)
+    competition = Competition(COMPETITION.starts_on, COMPETITION.ends_on, COMPETITION.timezone, heavy)
+    scores = (JudgeScore("A", (("kemitraan", Decimal(33)),)), JudgeScore("B", (("kemitraan", Decimal(90)),)))
+    structs = build_facts(act(1, judges=scores), act(2, judges=scores[:1], when=at(14)))
+    structs = Facts(competition, structs.teams, structs.activities)
+    ruleset = default_ruleset()
+    assert_same(fast(ruleset, as_table(structs)), reference(ruleset, structs))
+
+
+def test_evaluate_and_evaluate_team_accept_a_table() -> None:
+    from bench.scoring.gen import generate, single_team
+
+    data = generate(teams=12, activities=12_000, seed=7)
+    assert isinstance(data.activities, ActivityTable)
+    structs = Facts(data.competition, data.teams, tuple(data.activities), data.adjustments)
+    ruleset = default_ruleset()
+    assert_same(evaluate(ruleset, data), reference(ruleset, structs))
+    code, alone = single_team(data)
+    assert evaluate_team(ruleset, alone, code).lines == evaluate(ruleset, structs).row(code).lines
+
+
+def test_rows_in_loader_order_are_recognised_and_others_sorted() -> None:
+    owner = np.array([0, 0, 0, 1, 1], dtype=np.int64)
+    assert _in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 3, 4, 1, 2]))
+    assert not _in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 4, 3, 1, 2]))  # tie, ids down
+    assert not _in_order(owner, np.array([3, 2, 2, 0, 5]), np.array([1, 3, 4, 1, 2]))
+    assert not _in_order(owner[::-1].copy(), np.arange(5), np.arange(5))
+
+
+def test_a_table_refuses_inconsistent_columns() -> None:
+    base: dict[str, Any] = {
+        "id": [1, 2],
+        "team": ([0, 0], ["35.01"]),
+        "type": ([0, 0], ["DDS"]),
+        "cluster": ([0, 0], ["kamtibmas"]),
+        "occurred_at": [microseconds(at(13)), microseconds(at(14))],
+        "desa_code": ([-1, 0], ["d1"]),
+        "senkom_count": [1, 2],
+        "officer_count": [1, 1],
+        "residents_reached": [10, 20],
+        "preemptive": [True, False],
+        "status": ([0, 0], ["verified"]),
+    }
+    assert len(ActivityTable(**base)) == 2
+    bad = [
+        {"senkom_count": [1]},  # too short
+        {"team": ([0, 1], ["35.01"])},  # a code without a name
+        {"type": ([-1, 0], ["DDS"])},  # only desa_code may be missing
+        {"cluster": ([0, 1], ["bencana", "bencana"])},  # names repeat
+        {"residents_reached": [1, 2**70]},  # beyond int64
+        {"judge_scores": {5: (JudgeScore("A", ()),)}},  # no such row
+    ]
+    for change in bad:
+        with pytest.raises(ValueError):
+            ActivityTable(**{**base, **change})
+    frozen = ActivityTable(**base)
+    with pytest.raises(ValueError):
+        frozen.senkom_count[0] = 5  # read-only, like the facts
+
+
+def test_encode_codes_in_order_of_first_appearance() -> None:
+    assert encode(["b", None, "a", "b"]) == ([0, -1, 1, 0], ("b", "a"))
+    assert encode([]) == ([], ())
+    moment = datetime(2024, 2, 12, 7, 30, tzinfo=UTC) + timedelta(microseconds=5)
+    assert microseconds(moment) == 1_707_723_000_000_005
+
+
+@PROPERTY
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 600), st.integers(-(2**40), 2**50), st.integers(-(2**40), 2**40)),
+        max_size=60,
+    ),
+    st.booleans(),
+)
+def test_the_radix_order_is_lexsort(keys: list[tuple[int, int, int]], ascending_ids: bool) -> None:
+    from scoring.columnar import _radix_order
+
+    owner, instant, ids = (np.array([key[k] for key in keys], dtype=np.int64) for k in range(3))
+    if ascending_ids:
+        ids = np.arange(len(owner), dtype=np.int64) * 3 - 7
+    assert _radix_order(owner, instant, ids).tolist() == np.lexsort((ids, instant, owner)).tolist()
