@@ -30,6 +30,7 @@ __all__ = [
     "Team",
     "encode",
     "microseconds",
+    "occurred_before",
 ]
 
 #: Senkom's three clusters (klaster), as stored on activities.
@@ -385,6 +386,15 @@ class ActivityTable(Sequence[Activity]):
 
     def __repr__(self) -> str:
         return f"<ActivityTable of {len(self):,} activities>"
+
+
+def occurred_before(
+    activities: tuple[Activity, ...] | ActivityTable, moment: datetime
+) -> tuple[Activity, ...] | ActivityTable:
+    """The activities that occurred strictly before ``moment``, in the same form."""
+    if isinstance(activities, ActivityTable):
+        return activities.before(moment)
+    return tuple(a for a in activities if a.occurred_at < moment)
 
 
 class Facts(msgspec.Struct, frozen=True, weakref=True):

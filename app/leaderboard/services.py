@@ -13,10 +13,9 @@ from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
-from scoring.facts import Activity as FactActivity
+from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore, encode, microseconds
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
-from scoring.facts import Criterion, Facts, JudgeScore
 from scoring.facts import Team as FactTeam
 from scoring.registry import get_rule
 
@@ -31,25 +30,61 @@ class Row:
     shared: bool
 
 
+def _activity_table(rows: list[dict[str, Any]], judge_scores: dict[int, list[JudgeScore]]) -> ActivityTable:
+    """The activities as the engine's columns (its fast path reads them without an object per row)."""
+
+    def column(name: str) -> list[Any]:
+        return [row[name] for row in rows]
+
+    return ActivityTable(
+        id=column("id"),
+        team=encode(column("team.code")),
+        type=encode(column("activity_type.code")),
+        cluster=encode(column("activity_type.cluster")),
+        # SQLite hands back naive datetimes; they are stored in UTC.
+        occurred_at=[
+            microseconds(at if at.tzinfo else at.replace(tzinfo=UTC)) for at in column("occurred_at")
+        ],
+        desa_code=encode(column("village_code")),
+        senkom_count=column("senkom_count"),
+        officer_count=column("officer_count"),
+        residents_reached=column("residents_reached"),
+        preemptive=[bool(value) for value in column("preemptive")],
+        status=encode(column("status")),
+        judge_scores={
+            position: tuple(judge_scores[row["id"]])
+            for position, row in enumerate(rows)
+            if row["id"] in judge_scores
+        },
+    )
+
+
 async def load_facts(competition: CompetitionInfo, team_code: str | None = None) -> Facts:
     """The competition's facts; with `team_code`, only that team's activities and adjustments."""
-    teams = await Team.select(Team.code, Team.name).where(Team.competition == competition.id)
-    activities = await Activity.select(
-        Activity.id,
-        Activity.team.code,
-        Activity.activity_type.code,
-        Activity.activity_type.cluster,
-        Activity.occurred_at,
-        Activity.village_code,
-        Activity.senkom_count,
-        Activity.officer_count,
-        Activity.residents_reached,
-        Activity.preemptive,
-        Activity.status,
-    ).where(
-        (Activity.competition == competition.id)
-        & (Activity.status == "verified")
-        & (Activity.team.code == team_code if team_code else Activity.id.is_not_null())
+    teams = (
+        await Team.select(Team.code, Team.name).where(Team.competition == competition.id).order_by(Team.id)
+    )
+    # The engine ranks activities by (team, time, id): rows already in that order skip its sort.
+    activities = (
+        await Activity.select(
+            Activity.id,
+            Activity.team.code,
+            Activity.activity_type.code,
+            Activity.activity_type.cluster,
+            Activity.occurred_at,
+            Activity.village_code,
+            Activity.senkom_count,
+            Activity.officer_count,
+            Activity.residents_reached,
+            Activity.preemptive,
+            Activity.status,
+        )
+        .where(
+            (Activity.competition == competition.id)
+            & (Activity.status == "verified")
+            & (Activity.team.code == team_code if team_code else Activity.id.is_not_null())
+        )
+        .order_by(Activity.team, Activity.occurred_at, Activity.id)
     )
     adjustments = await Adjustment.select(
         Adjustment.id, Adjustment.team.code, Adjustment.points, Adjustment.reason
@@ -108,25 +143,7 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
             FactTeam(code=t["code"], name=t["name"], desa_count=regions.village_count(t["code"]))
             for t in teams
         ),
-        activities=tuple(
-            FactActivity(
-                id=a["id"],
-                team=a["team.code"],
-                type=a["activity_type.code"],
-                cluster=a["activity_type.cluster"],
-                occurred_at=a["occurred_at"]
-                if a["occurred_at"].tzinfo
-                else a["occurred_at"].replace(tzinfo=UTC),
-                desa_code=a["village_code"],
-                senkom_count=a["senkom_count"],
-                officer_count=a["officer_count"],
-                residents_reached=a["residents_reached"],
-                preemptive=a["preemptive"],
-                status=a["status"],
-                judge_scores=tuple(judge_scores.get(a["id"], ())),
-            )
-            for a in activities
-        ),
+        activities=_activity_table(activities, judge_scores),
         adjustments=tuple(
             FactAdjustment(id=j["id"], team=j["team.code"], points=Decimal(j["points"]), reason=j["reason"])
             for j in adjustments

@@ -15,7 +15,7 @@ from app.leaderboard import views
 from app.leaderboard.services import season_overall
 from app.tables import Activity, Review, Standing, StandingSnapshot
 from scoring.engine import evaluate_team
-from scoring.facts import Facts
+from scoring.facts import Facts, occurred_before
 
 RECENT = 10
 CHART_W, CHART_H, PAD = 640, 220, 36
@@ -89,7 +89,7 @@ async def _chart(state: views.State, code: str) -> Chart:
         cut = Facts(
             competition=facts.competition,
             teams=facts.teams,
-            activities=tuple(a for a in facts.activities if a.occurred_at < cutoff),
+            activities=occurred_before(facts.activities, cutoff),
             adjustments=facts.adjustments if end > last else (),
         )
         year, number, _ = day.isocalendar()

@@ -27,7 +27,7 @@ from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
 from app.leaderboard.services import stored_season
 from app.tables import Competition, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
-from scoring.facts import Facts
+from scoring.facts import Facts, occurred_before
 from scoring.periods import Period, parse_period
 from scoring.registry import all_rules
 
@@ -354,7 +354,7 @@ async def evaluated(
             facts = Facts(
                 competition=facts.competition,
                 teams=facts.teams,
-                activities=tuple(a for a in facts.activities if a.occurred_at < before),
+                activities=occurred_before(facts.activities, before),
                 adjustments=facts.adjustments,
             )
         return evaluate(ruleset, facts, period, view)
