@@ -693,8 +693,13 @@ def _sums(values: Ints, slices: Ints) -> list[int]:
 def _distinct_per_team(codes: Ints, team_of: Ints, teams: int, kinds: int) -> Ints:
     """Per team how many distinct codes (>= 0) it has."""
     valid = codes >= 0
-    pairs = np.unique(team_of[valid] * max(kinds, 1) + codes[valid])
-    result: Ints = np.bincount(pairs // max(kinds, 1), minlength=teams).astype(np.int64)
+    width = max(kinds, 1)
+    pairs = team_of[valid] * width + codes[valid]
+    if teams * width <= 1 << 22:  # few kinds (clusters, types): count every (team, kind) cell
+        cells = np.bincount(pairs, minlength=teams * width).reshape(teams, width)
+        counted: Ints = np.count_nonzero(cells, axis=1).astype(np.int64)
+        return counted
+    result: Ints = np.bincount(np.unique(pairs) // width, minlength=teams).astype(np.int64)
     return result
 
 
