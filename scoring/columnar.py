@@ -167,14 +167,15 @@ def _radix_order(owner: Ints, instant: Ints, ids: Ints) -> Ints:
 
 def _stable_argsort(key: Ints, order: Ints | None = None) -> Ints:
     """``order[np.argsort(key[order], kind="stable")]`` for non-negative keys, by counting passes
-    over 16-bit digits (``order`` defaults to every index in turn)."""
+    over 16-bit digits (``order`` defaults to every index in turn). The digits are cut once, in the
+    key's own order; each pass reads its digit through the order so far (a small array to gather
+    from, where carrying the whole key along would move four times the bytes)."""
     if order is None:
-        order, ordered = np.arange(len(key), dtype=np.int64), key
-    else:
-        ordered = key[order]
-    for shift in range(0, int(key.max()).bit_length() if len(key) else 0, 16):
-        step = np.argsort(((ordered >> shift) & 0xFFFF).astype(np.uint16), kind="stable")
-        order, ordered = order[step], ordered[step]
+        order = np.arange(len(key), dtype=np.int64)
+    bits = int(key.max()).bit_length() if len(key) else 0
+    for shift in range(0, bits, 16):
+        digit = ((key >> shift) & 0xFFFF).astype(np.uint16)
+        order = order[np.argsort(digit[order], kind="stable")]
     return order
 
 
@@ -439,7 +440,7 @@ class Columns:
         values: Ints | None = self._cache.get(key)
         if values is None:
             if self._table is not None and name in _TABLE_NAMES:
-                values = getattr(self._table, name)[self._table_rows]
+                values = getattr(self._table, name)[self._table_rows].astype(np.int64)
                 self._codes[name] = list(getattr(self._table, _TABLE_NAMES[name]))
             else:
                 values, self._codes[name] = _codes(self.column(name))

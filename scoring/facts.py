@@ -125,13 +125,21 @@ def encode(values: Iterable[str | None]) -> tuple[list[int], tuple[str, ...]]:
     return codes, tuple(index)  # type: ignore[arg-type]
 
 
-def _frozen(values: Any, name: str, size: int | None, dtype: Any = np.int64) -> Any:
+def _frozen(values: Any, name: str, size: int | None, dtype: Any = np.int64, narrow: bool = False) -> Any:
     try:
         array = np.array(values, dtype=dtype)
     except (OverflowError, ValueError, TypeError):
         raise ValueError(f"column {name}: not integers within int64") from None
     if array.ndim != 1 or (size is not None and len(array) != size):
         raise ValueError(f"column {name}: expected {size} values in one dimension")
+    if narrow and len(array):
+        # Counts and codes are stored in the narrowest integer type that holds them: the engine
+        # gathers them in another order, and a small array stays in the CPU's caches.
+        low, high = int(array.min()), int(array.max())
+        for kind in (np.int8, np.int16, np.int32):
+            if np.iinfo(kind).min <= low and high <= np.iinfo(kind).max:
+                array = array.astype(kind)
+                break
     array.flags.writeable = False
     return array
 
@@ -219,9 +227,9 @@ class ActivityTable(Sequence[Activity]):
         self.id: Ints = _frozen(id, "id", None)
         size = len(self.id)
         self.occurred_at: Ints = _frozen(occurred_at, "occurred_at", size)
-        self.senkom_count: Ints = _frozen(senkom_count, "senkom_count", size)
-        self.officer_count: Ints = _frozen(officer_count, "officer_count", size)
-        self.residents_reached: Ints = _frozen(residents_reached, "residents_reached", size)
+        self.senkom_count: Ints = _frozen(senkom_count, "senkom_count", size, narrow=True)
+        self.officer_count: Ints = _frozen(officer_count, "officer_count", size, narrow=True)
+        self.residents_reached: Ints = _frozen(residents_reached, "residents_reached", size, narrow=True)
         self.preemptive: Bools = _frozen(preemptive, "preemptive", size, np.bool_)
         self.team, self.team_names = self._coded(team, "team", size)
         self.type, self.type_names = self._coded(type, "type", size)
@@ -262,7 +270,7 @@ class ActivityTable(Sequence[Activity]):
     @staticmethod
     def _coded(value: Coded, name: str, size: int, optional: bool = False) -> tuple[Ints, tuple[str, ...]]:
         codes, names = value
-        array: Ints = _frozen(codes, name, size)
+        array: Ints = _frozen(codes, name, size, narrow=True)
         labels = tuple(names)
         if len(set(labels)) != len(labels):
             raise ValueError(f"column {name}: names repeat")
