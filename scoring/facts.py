@@ -172,7 +172,9 @@ class ActivityTable(Sequence[Activity]):
     a Python object per activity.
 
     String fields are coded (``codes[i]`` indexes ``names``; -1 is None, allowed for ``desa_code``
-    only), ``occurred_at`` is integer microseconds since 1970-01-01 UTC (see :func:`microseconds`).
+    only), ``occurred_at`` is integer microseconds since 1970-01-01 UTC (see :func:`microseconds`);
+    counts and codes are kept in the narrowest integer type that holds them (read them as int64
+    before arithmetic).
     The judges' scores are kept by row and also as columns: one entry per (activity, judge) and, per
     entry, its (criterion, score) pairs coded against the distinct pairs, so that every judge's q is
     computed with whole-array arithmetic.
