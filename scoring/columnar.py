@@ -133,9 +133,10 @@ def _in_order(owner: Ints, instant: Ints, ids: Ints) -> bool:
     """The rows are already sorted by (team, instant, id), ids strictly increasing on equal times."""
     if len(owner) < 2:
         return True
-    team_step, time_step = np.diff(owner), np.diff(instant)
-    later = (time_step > 0) | ((time_step == 0) & (np.diff(ids) > 0))
-    return bool(np.all((team_step > 0) | ((team_step == 0) & later)))
+    # Compared, not subtracted: a difference of two int64 can wrap around.
+    same_team, same_time = owner[1:] == owner[:-1], instant[1:] == instant[:-1]
+    later = (instant[1:] > instant[:-1]) | (same_time & (ids[1:] > ids[:-1]))
+    return bool(np.all((owner[1:] > owner[:-1]) | (same_team & later)))
 
 
 def _radix_order(owner: Ints, instant: Ints, ids: Ints) -> Ints:
@@ -147,7 +148,7 @@ def _radix_order(owner: Ints, instant: Ints, ids: Ints) -> Ints:
     size = len(owner)
     if not size:
         return np.zeros(0, dtype=np.int64)
-    if bool(np.all(np.diff(ids) > 0)):
+    if bool(np.all(ids[1:] > ids[:-1])):
         order = np.arange(size, dtype=np.int64)  # ties on (owner, instant) keep the ids' order
     else:
         order = np.argsort(ids, kind="stable")

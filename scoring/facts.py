@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from types import MappingProxyType
 from typing import Any, overload
 
 import msgspec
@@ -111,6 +112,10 @@ def microseconds(moment: datetime) -> int:
     return (moment - _EPOCH) // _MICROSECOND
 
 
+_EARLIEST = microseconds(datetime.min.replace(tzinfo=UTC))
+_LATEST = microseconds(datetime.max.replace(tzinfo=UTC))
+
+
 def encode(values: Iterable[str | None]) -> tuple[list[int], tuple[str, ...]]:
     """Strings as small codes: each value's index among the distinct values in order of first
     appearance, None as -1. The pair is what :class:`ActivityTable` takes for a string column."""
@@ -126,12 +131,16 @@ def encode(values: Iterable[str | None]) -> tuple[list[int], tuple[str, ...]]:
 
 
 def _frozen(values: Any, name: str, size: int | None, dtype: Any = np.int64, narrow: bool = False) -> Any:
-    try:
-        array = np.array(values, dtype=dtype)
-    except (OverflowError, ValueError, TypeError):
-        raise ValueError(f"column {name}: not integers within int64") from None
-    if array.ndim != 1 or (size is not None and len(array) != size):
-        raise ValueError(f"column {name}: expected {size} values in one dimension")
+    given = np.asarray(values)
+    if given.ndim != 1 or (size is not None and len(given) != size):
+        expected = "" if size is None else f"{size:,} "
+        raise ValueError(f"column {name}: expected {expected}values in one dimension")
+    kinds = "b" if dtype is np.bool_ else "iub"
+    if len(given) and given.dtype.kind not in kinds:  # floats, strings, Python ints beyond 64 bits
+        raise ValueError(f"column {name}: not {'booleans' if kinds == 'b' else 'integers within int64'}")
+    if given.dtype.kind == "u" and len(given) and int(given.max()) > np.iinfo(np.int64).max:
+        raise ValueError(f"column {name}: not integers within int64")
+    array = given.astype(dtype)  # a copy: the caller's array stays theirs
     if narrow and len(array):
         # Counts and codes are stored in the narrowest integer type that holds them: the engine
         # gathers them in another order, and a small array stays in the CPU's caches.
@@ -185,6 +194,7 @@ class ActivityTable(Sequence[Activity]):
     """
 
     __slots__ = (
+        "_sealed",
         "cluster",
         "cluster_names",
         "desa_code",
@@ -229,6 +239,8 @@ class ActivityTable(Sequence[Activity]):
         self.id: Ints = _frozen(id, "id", None)
         size = len(self.id)
         self.occurred_at: Ints = _frozen(occurred_at, "occurred_at", size)
+        if size and not (int(self.occurred_at.min()) >= _EARLIEST and int(self.occurred_at.max()) <= _LATEST):
+            raise ValueError("column occurred_at: a time outside the years 1 to 9999")
         self.senkom_count: Ints = _frozen(senkom_count, "senkom_count", size, narrow=True)
         self.officer_count: Ints = _frozen(officer_count, "officer_count", size, narrow=True)
         self.residents_reached: Ints = _frozen(residents_reached, "residents_reached", size, narrow=True)
@@ -236,7 +248,7 @@ class ActivityTable(Sequence[Activity]):
         self.team, self.team_names = self._coded(team, "team", size)
         self.type, self.type_names = self._coded(type, "type", size)
         self.cluster, self.cluster_names = self._coded(cluster, "cluster", size)
-        self.desa_code, self.desa_names = self._coded(desa_code, "desa_code", size, optional=True)
+        self.desa_code, self.desa_names = self._coded(desa_code, "desa_code", size)
         self.status, self.status_names = self._coded(status, "status", size)
         scores: dict[int, tuple[JudgeScore, ...]] = {}
         for row, judges in sorted((judge_scores or {}).items()):
@@ -246,9 +258,15 @@ class ActivityTable(Sequence[Activity]):
                 scores[row] = tuple(judges)
         self._index_scores(scores)
 
+    def __setattr__(self, name: str, value: Any) -> None:
+        if getattr(self, "_sealed", False):
+            raise AttributeError("an ActivityTable cannot be changed: build a new one")
+        object.__setattr__(self, name, value)
+
     def _index_scores(self, scores: dict[int, tuple[JudgeScore, ...]]) -> None:
-        """Keep the judges' scores by row (ascending) and as columns: entries, then their pairs."""
-        self.judge_scores = scores
+        """Keep the judges' scores by row (ascending) and as columns: entries, then their pairs; then
+        seal the table (the engine keeps what it derives from a table for as long as it lives)."""
+        self.judge_scores: Mapping[int, tuple[JudgeScore, ...]] = MappingProxyType(scores)
         judge_index: dict[str, int] = {}
         pair_index: dict[tuple[str, Decimal], int] = {}
         entry_row: list[int] = []
@@ -268,16 +286,16 @@ class ActivityTable(Sequence[Activity]):
         self.pair_code: Ints = _frozen(pair_code, "judge_scores", None)
         self.judge_names: tuple[str, ...] = tuple(judge_index)
         self.pair_values: tuple[tuple[str, Decimal], ...] = tuple(pair_index)
+        self._sealed = True
 
     @staticmethod
-    def _coded(value: Coded, name: str, size: int, optional: bool = False) -> tuple[Ints, tuple[str, ...]]:
+    def _coded(value: Coded, name: str, size: int) -> tuple[Ints, tuple[str, ...]]:
         codes, names = value
         array: Ints = _frozen(codes, name, size, narrow=True)
         labels = tuple(names)
         if len(set(labels)) != len(labels):
             raise ValueError(f"column {name}: names repeat")
-        low = -1 if optional else 0
-        if size and (int(array.min()) < low or int(array.max()) >= len(labels)):
+        if size and (int(array.min()) < -1 or int(array.max()) >= len(labels)):
             raise ValueError(f"column {name}: a code outside its names")
         return array, labels
 
@@ -351,9 +369,11 @@ class ActivityTable(Sequence[Activity]):
             "cluster": self.cluster_names,
             "status": self.status_names,
         }
-        desa = (*self.desa_names, None)  # code -1 reads the last entry
+        names["desa_code"] = self.desa_names
+        lookups = {key: (*labels, None) for key, labels in names.items()}  # code -1 reads None
         labelled = {
-            key: [labels[c] for c in getattr(self, key)[picked].tolist()] for key, labels in names.items()
+            key: list(map(lookup.__getitem__, getattr(self, key)[picked].tolist()))
+            for key, lookup in lookups.items()
         }
         moments = [_EPOCH + timedelta(microseconds=at) for at in self.occurred_at[picked].tolist()]
         fields = zip(
@@ -362,7 +382,7 @@ class ActivityTable(Sequence[Activity]):
             labelled["type"],
             labelled["cluster"],
             moments,
-            [desa[d] for d in self.desa_code[picked].tolist()],
+            labelled["desa_code"],
             self.senkom_count[picked].tolist(),
             self.officer_count[picked].tolist(),
             self.residents_reached[picked].tolist(),

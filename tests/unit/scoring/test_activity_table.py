@@ -163,17 +163,44 @@ def test_a_table_refuses_inconsistent_columns() -> None:
     bad = [
         {"senkom_count": [1]},  # too short
         {"team": ([0, 1], ["35.01"])},  # a code without a name
-        {"type": ([-1, 0], ["DDS"])},  # only desa_code may be missing
+        {"type": ([-2, 0], ["DDS"])},  # -1 is the only code without a name
         {"cluster": ([0, 1], ["bencana", "bencana"])},  # names repeat
         {"residents_reached": [1, 2**70]},  # beyond int64
+        {"residents_reached": np.array([1, 2**63 + 5], dtype=np.uint64)},  # beyond int64, unsigned
+        {"residents_reached": [1.5, 2.0]},  # not integers
+        {"senkom_count": ["1", "2"]},  # text
+        {"preemptive": [0.5, 1.0]},  # not booleans
+        {"occurred_at": [0, 2**62]},  # no such datetime
         {"judge_scores": {5: (JudgeScore("A", ()),)}},  # no such row
     ]
     for change in bad:
         with pytest.raises(ValueError):
             ActivityTable(**{**base, **change})
-    frozen = ActivityTable(**base)
+    frozen = ActivityTable(**{**base, "judge_scores": {0: (JudgeScore("A", ()),)}})
     with pytest.raises(ValueError):
         frozen.senkom_count[0] = 5  # read-only, like the facts
+    with pytest.raises(AttributeError):
+        frozen.senkom_count = np.array([5, 5])
+    with pytest.raises(TypeError):
+        frozen.judge_scores[1] = (JudgeScore("B", ()),)  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        frozen.take([0]).id = np.array([9])
+
+
+def test_rows_without_a_team_or_a_type_count_as_the_structs_do() -> None:
+    # The app's join gives None for a missing team or type; a table codes None as -1 in any column.
+    structs = build_facts(
+        act(1, when=at(13)),
+        act(2, team=None, when=at(14)),  # type: ignore[arg-type]
+        act(3, type=None, cluster=None, when=at(15)),  # type: ignore[arg-type]
+        act(4, desa=None, when=at(16)),
+    )
+    table = as_table(structs)
+    assert isinstance(table.activities, ActivityTable)
+    assert list(table.activities) == list(structs.activities)
+    ruleset = default_ruleset()
+    assert_same(fast(ruleset, table), reference(ruleset, structs))
+    assert_same(evaluate(ruleset, table), reference(ruleset, structs))
 
 
 def test_encode_codes_in_order_of_first_appearance() -> None:
@@ -190,7 +217,7 @@ def test_encode_codes_in_order_of_first_appearance() -> None:
             st.integers(0, 600),
             # any microsecond (wide enough for owner and time to need two keys), or whole minutes
             st.integers(-(2**59), 2**59) | st.integers(-(10**6), 10**6).map(lambda m: m * 60_000_000),
-            st.integers(-(2**40), 2**40),
+            st.integers(-(2**63), 2**63 - 1),  # any id: steps between them must not wrap around
         ),
         max_size=60,
     ),
@@ -202,4 +229,8 @@ def test_the_radix_order_is_lexsort(keys: list[tuple[int, int, int]], ascending_
     owner, instant, ids = (np.array([key[k] for key in keys], dtype=np.int64) for k in range(3))
     if ascending_ids:
         ids = np.arange(len(owner), dtype=np.int64) * 3 - 7
+    assert _in_order(owner, instant, ids) == (
+        _radix_order(owner, instant, ids).tolist() == list(range(len(owner)))
+        and len(set(zip(owner.tolist(), instant.tolist(), ids.tolist(), strict=True))) == len(owner)
+    )
     assert _radix_order(owner, instant, ids).tolist() == np.lexsort((ids, instant, owner)).tolist()
