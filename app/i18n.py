@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import contextvars
 from datetime import UTC, date, datetime
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import cache
 from gettext import c2py
 from pathlib import Path
@@ -84,8 +84,17 @@ def negotiate(accept_language: str | None) -> str | None:
     return None
 
 
-def format_number(value: Decimal | float | int, digits: int = 2) -> str:
-    """1234.5 -> '1.234,5' in Indonesian; at most `digits` decimals, trailing zeros dropped."""
+def format_number(value: Decimal | float | int | str, digits: int = 2) -> str:
+    """1234.5 -> '1.234,5' in Indonesian; at most `digits` decimals, trailing zeros dropped.
+    Decimal text as stored ("3.5", a rubric score) is read exactly; text that is no number stays as it is."""
+    if isinstance(value, str):
+        try:
+            number = Decimal(value.strip())
+        except InvalidOperation:
+            return value
+        if not number.is_finite():
+            return value
+        value = number
     if isinstance(value, Decimal):
         value = value.quantize(Decimal(1).scaleb(-digits))
     return format_decimal(value, format=f"#,##0.{'#' * digits}", locale=get_locale())

@@ -161,7 +161,7 @@ async def _read_decision(
     clean: dict[str, str] = {}
     score_errors: dict[str, str] = {}
     if typed:
-        clean, score_errors = await services.check_scores(competition.id, typed)
+        clean, score_errors = await services.check_scores(competition.id, typed, localised=True)
     errors = _check_activity_form(decision, reason, rubric, typed, score_errors)
     return decision, reason, clean, typed, errors
 
@@ -539,7 +539,9 @@ def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> d
             continue
         if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
             errors[criterion["field"]] = i18n._(
-                "Must be between %(low)s and %(high)s.", low=criterion["min"], high=criterion["max"]
+                "Must be between %(low)s and %(high)s.",
+                low=i18n.format_number(criterion["min"], 3),
+                high=i18n.format_number(criterion["max"], 3),
             )
         else:
             typed[criterion["code"]] = str(number)

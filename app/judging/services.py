@@ -110,10 +110,14 @@ async def activity_for_judge(activity_id: int) -> dict[str, Any] | None:
     return _decode(row) if row else None
 
 
-async def check_scores(competition_id: int, scores: dict[str, Any]) -> tuple[dict[str, str], dict[str, str]]:
-    """A judge's rubric scores as exact decimal text, and the errors (field `scores.<code>`) if any."""
+async def check_scores(
+    competition_id: int, scores: dict[str, Any], *, localised: bool = False
+) -> tuple[dict[str, str], dict[str, str]]:
+    """A judge's rubric scores as exact decimal text, and the errors (field `scores.<code>`) if any.
+    `localised`: the bounds in an error are written the user's way ("0,5"), for a page; the API keeps
+    the stored text."""
     from app.competitions.services import rubric
-    from app.i18n import _
+    from app.i18n import _, format_number
 
     criteria = {c["code"]: c for c in await rubric(competition_id)}
     clean: dict[str, str] = {}
@@ -136,7 +140,9 @@ async def check_scores(competition_id: int, scores: dict[str, Any]) -> tuple[dic
         low, high = Decimal(criterion["min"]), Decimal(criterion["max"])
         if not low <= number <= high:
             errors[field] = _(
-                "Must be between %(low)s and %(high)s.", low=criterion["min"], high=criterion["max"]
+                "Must be between %(low)s and %(high)s.",
+                low=format_number(low, 3) if localised else criterion["min"],
+                high=format_number(high, 3) if localised else criterion["max"],
             )
             continue
         clean[code] = str(number)

@@ -423,7 +423,8 @@ async def flagged_activities(competition_id: int) -> list[dict[str, Any]]:
     for a in rows:
         values = sorted(qs.get(a["id"], []))
         a["why"] = flag_reason(a["jury_flag"])
-        a["qs"] = ", ".join(q_text(q) for q in values)
+        # "; " between them: in Indonesian the comma is the decimal sign ("0,5; 0,75").
+        a["qs"] = "; ".join(q_text(q) for q in values)
         a["spread"] = q_text(pure.spread(values)) if len(values) >= 2 else "—"
         a["verified_votes"] = votes.get(a["id"], {}).get("verified", 0)
         a["rejected_votes"] = votes.get(a["id"], {}).get("rejected", 0)
