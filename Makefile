@@ -48,6 +48,7 @@ chromium:
 	fi
 
 translations: $(VENV)/.dev
+	mkdir -p var
 	$(BIN)/pybabel extract -F app/translations/babel.cfg -k lazy -o var/messages.pot app templates
 	$(BIN)/pybabel update -i var/messages.pot -d app/translations --no-fuzzy-matching
 

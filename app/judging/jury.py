@@ -760,58 +760,65 @@ async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_
         raise _error(422, _("Annulling a review needs a reason."))
     async with write_transaction(lock=f"competition:{competition.id}"):
         require_stage_open(await activity_stage(competition.id))
-        row = (
-            await Review.select(
-                Review.id,
-                Review.activity,
-                Review.judge,
-                Review.decision,
-                Review.is_current,
-                Review.annulled_at,
-                Review.activity.status,
-                Review.activity.team.code,
-                Review.activity.competition,
-            )
-            .where(Review.id == review_id)
-            .first()
-        )
+        row = await Review.select(*_ANNULLABLE).where(Review.id == review_id).first()
         if row is None or row["activity.competition"] != competition.id:
             raise _error(404, _("Review not found."))
         if not row["is_current"] or row["annulled_at"] is not None:
             raise _error(409, _("Only a judge's current review can be annulled."))
-        await Review.update(
-            {Review.annulled_at: _now(), Review.annulled_by: actor.id, Review.annul_reason: reason}
-        ).where(Review.id == review_id)
-        # The annulled judge's assignment no longer counts; another judge takes the place.
-        await Assignment.update({Assignment.status: "cancelled"}).where(
-            (Assignment.activity == row["activity"])
-            & (Assignment.judge == row["judge"])
-            & (Assignment.status == "done")
-        )
-        stage = await activity_stage(competition.id)
-        await assign(
-            competition,
-            team_code=row["activity.team.code"],
-            stage_id=stage["id"] if stage else None,
-            activity_id=row["activity"],
-            needed=1,
-            origin="annul",
-            exclude=(row["judge"],),
-        )
-        status = await apply_status(
-            competition, row["activity"], row["activity.team.code"], row["activity.status"]
-        )
-        await audit.record(
-            actor_id=actor.id,
-            actor_name=actor.username,
-            action="review.annul",
-            object_type="review",
-            object_id=review_id,
-            before={"decision": row["decision"], "status": row["activity.status"]},
-            after={"annulled": True, "reason": reason, "status": status},
-            competition_id=competition.id,
-        )
-        return status
+        return await _annul(competition, actor.id, actor.username, row, reason)
+
+
+_ANNULLABLE = (
+    Review.id,
+    Review.activity,
+    Review.judge,
+    Review.decision,
+    Review.is_current,
+    Review.annulled_at,
+    Review.activity.status,
+    Review.activity.team.code,
+    Review.activity.competition,
+)
+
+
+async def _annul(
+    competition: CompetitionInfo, actor_id: int, actor_name: str, row: dict[str, Any], reason: str
+) -> str:
+    """Annuls one current review (inside the caller's write transaction): its judge's place goes to
+    another judge and the activity is settled again."""
+    await Review.update(
+        {Review.annulled_at: _now(), Review.annulled_by: actor_id, Review.annul_reason: reason}
+    ).where(Review.id == row["id"])
+    # The annulled judge's assignment no longer counts; another judge takes the place.
+    await Assignment.update({Assignment.status: "cancelled"}).where(
+        (Assignment.activity == row["activity"])
+        & (Assignment.judge == row["judge"])
+        & (Assignment.status == "done")
+    )
+    stage = await activity_stage(competition.id)
+    await assign(
+        competition,
+        team_code=row["activity.team.code"],
+        stage_id=stage["id"] if stage else None,
+        activity_id=row["activity"],
+        needed=1,
+        origin="annul",
+        exclude=(row["judge"],),
+    )
+    status = await apply_status(
+        competition, row["activity"], row["activity.team.code"], row["activity.status"]
+    )
+    await audit.record(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action="review.annul",
+        object_type="review",
+        object_id=row["id"],
+        before={"decision": row["decision"], "status": row["activity.status"]},
+        after={"annulled": True, "reason": reason, "status": status},
+        competition_id=competition.id,
+    )
+    return status
 
 
 async def review_history(activity_id: int) -> list[dict[str, Any]]:
@@ -928,7 +935,8 @@ async def score_team(
 async def declare_conflict(
     competition: CompetitionInfo, judge: CurrentUser, team_id: int, reason: str
 ) -> None:
-    """Records a judge's conflict with a team; their open assignments of that team go to other judges."""
+    """Records a judge's conflict with a team; their open assignments of that team go to other judges,
+    and their reviews of its activities are annulled while verification is open."""
     from app.i18n import _
 
     reason = reason.strip()
@@ -965,6 +973,19 @@ async def declare_conflict(
             & ((Assignment.team == team_id) | (Assignment.activity.team == team_id))
         )
         await _move(competition, rows, judge.id, judge.id, judge.username)
+        # Reviews the judge already gave that team's activities no longer count while verification is
+        # open: each is annulled and another judge takes the place (after it closes they stay, frozen).
+        if not await stage_closed_for_activity(competition.id):
+            reviewed = await Review.select(*_ANNULLABLE).where(
+                (Review.judge == judge.id)
+                & Review.is_current.eq(True)
+                & Review.annulled_at.is_null()
+                & (Review.activity.team == team_id)
+                & (Review.activity.competition == competition.id)
+            )
+            why = _("Conflict of interest declared by the judge: %(reason)s", reason=reason)
+            for row in reviewed:
+                await _annul(competition, judge.id, judge.username, row, why)
 
 
 async def conflicts(judge_id: int) -> list[dict[str, Any]]:

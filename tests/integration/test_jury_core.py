@@ -20,6 +20,7 @@ from app.tables import (
     Activity,
     ActivityType,
     Assignment,
+    AuditEvent,
     Competition,
     Review,
     RubricCriterion,
@@ -250,6 +251,40 @@ async def test_annulment_asks_another_judge(season: Season) -> None:
     with pytest.raises(DecisionError) as twice:
         await jury.annul_review(season.competition, organiser, review["id"], "lagi")
     assert twice.value.status == 409
+
+
+async def test_a_conflict_declared_after_reviewing_annuls_those_reviews(season: Season) -> None:
+    other = await judge("juri.x", "35.10")
+    first, second = await new_activity(season, "35.78", 1), await new_activity(season, "35.78", 2)
+    (holder_id,) = await open_judges(first)
+    holder = user(await Account.select().where(Account.id == holder_id).first())
+    assert await decide(season.competition, holder, first, "verified", "") == "verified"
+    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Sepupu ketua tim")
+    # The verification no longer counts: the activity waits for the other judge, who is asked now.
+    assert (await status_of(first))[0] == "submitted"
+    replacement = ({other.id, season.accounts["juri.mlg"]} - {holder.id}).pop()
+    assert await open_judges(first) == [replacement]
+    assert holder.id not in await open_judges(second)
+    (annulled,) = [r for r in await jury.review_history(first) if r["judge"] == holder.id]
+    assert annulled["annulled_at"] is not None
+    assert annulled["annul_reason"] == "Juri menyatakan konflik kepentingan: Sepupu ketua tim"
+    events = await AuditEvent.select(AuditEvent.action).where(
+        (AuditEvent.action == "review.annul") & (AuditEvent.object_id == str(annulled["id"]))
+    )
+    assert len(events) == 1
+
+
+async def test_a_conflict_after_verification_closed_leaves_the_frozen_reviews(season: Season) -> None:
+    activity_id = await new_activity(season)
+    (holder_id,) = await open_judges(activity_id)
+    holder = user(await Account.select().where(Account.id == holder_id).first())
+    await decide(season.competition, holder, activity_id, "verified", "")
+    await Stage.update({Stage.status: "closed"}).where(
+        (Stage.competition == season.competition.id) & (Stage.kind == "activity")
+    )
+    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
+    assert (await status_of(activity_id))[0] == "verified"
+    assert all(r["annulled_at"] is None for r in await jury.review_history(activity_id))
 
 
 async def test_takeover_by_an_eligible_unassigned_judge(season: Season) -> None:
