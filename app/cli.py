@@ -115,7 +115,7 @@ async def _seed_demo(settings: Settings) -> bool:
 
     await db.start(settings)
     try:
-        return await seed_demo()
+        return await seed_demo(settings.var_dir)
     finally:
         await db.stop()
 

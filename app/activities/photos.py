@@ -229,7 +229,45 @@ async def store_photo(
 ) -> tuple[dict[str, Any], bool]:
     """Stores an already checked photo (see clean_image); the same content twice is one photo."""
     row = await _own_open_activity(activity_id, user)
-    folder = Path("uploads") / str(row["competition"]) / str(activity_id)
+    async with write_transaction(lock=f"activity-photo:{activity_id}"):
+        saved, created = await write_photo(
+            var_dir, row["competition"], activity_id, photo, uploaded_by=user.id, max_photos=max_photos
+        )
+        if not created:
+            return saved, False
+        await audit.record(
+            actor_id=user.id,
+            actor_name=user.username,
+            action="photo.add",
+            object_type="activity",
+            object_id=activity_id,
+            after={
+                "photo": saved["id"],
+                "sha256": photo.sha256,
+                "width": photo.width,
+                "height": photo.height,
+            },
+            competition_id=row["competition"],
+        )
+    stored = await Photo.select().where(Photo.id == saved["id"]).first()
+    assert stored is not None
+    return stored, True
+
+
+async def write_photo(
+    var_dir: Path,
+    competition_id: int,
+    activity_id: int,
+    photo: CleanPhoto,
+    *,
+    uploaded_by: int | None,
+    max_photos: int = MAX_PHOTOS,
+) -> tuple[dict[str, Any], bool]:
+    """Writes a checked photo's copy and thumbnail under <var>/uploads/<competition>/<activity>/ and inserts
+    its Photo row: (the existing row, False) when the activity has this content already, else (the new
+    row's values, True). Checks nothing about who sends it: runs inside the caller's write transaction
+    (store_photo's for an upload, the demo's when it is seeded)."""
+    folder = Path("uploads") / str(competition_id) / str(activity_id)
     relative = folder / f"{photo.sha256}.{photo.extension}"
     thumb_relative = folder / f"{photo.sha256}.thumb.jpg"
     target = var_dir / relative
@@ -242,45 +280,31 @@ async def store_photo(
                 temporary.write_bytes(content)
                 temporary.replace(path)
 
-    async with write_transaction(lock=f"activity-photo:{activity_id}"):
-        existing = (
-            await Photo.select()
-            .where((Photo.activity == activity_id) & (Photo.sha256 == photo.sha256))
-            .first()
-        )
-        if existing is not None:
-            return existing, False
-        if await Photo.count().where(Photo.activity == activity_id) >= max_photos:
-            raise PhotoError(409, _("An activity has at most %(n)s photos.", n=max_photos))
-        await anyio.to_thread.run_sync(write)
-        saved = Photo(
-            activity=activity_id,
-            path=relative.as_posix(),
-            sha256=photo.sha256,
-            content_type=photo.content_type,
-            width=photo.width,
-            height=photo.height,
-            size=len(photo.content),
-            uploaded_by=user.id,
-            phash=photo.phash,
-            thumb_path=thumb_relative.as_posix() if photo.thumbnail else "",
-            taken_at=photo.taken_at,
-            gps_lat=f"{photo.gps_lat:.6f}" if photo.gps_lat is not None else None,
-            gps_lon=f"{photo.gps_lon:.6f}" if photo.gps_lon is not None else None,
-        )
-        await saved.save()
-        await audit.record(
-            actor_id=user.id,
-            actor_name=user.username,
-            action="photo.add",
-            object_type="activity",
-            object_id=activity_id,
-            after={"photo": saved.id, "sha256": photo.sha256, "width": photo.width, "height": photo.height},
-            competition_id=row["competition"],
-        )
-    created = await Photo.select().where(Photo.id == saved.id).first()
-    assert created is not None
-    return created, True
+    existing = (
+        await Photo.select().where((Photo.activity == activity_id) & (Photo.sha256 == photo.sha256)).first()
+    )
+    if existing is not None:
+        return existing, False
+    if await Photo.count().where(Photo.activity == activity_id) >= max_photos:
+        raise PhotoError(409, _("An activity has at most %(n)s photos.", n=max_photos))
+    await anyio.to_thread.run_sync(write)
+    saved = Photo(
+        activity=activity_id,
+        path=relative.as_posix(),
+        sha256=photo.sha256,
+        content_type=photo.content_type,
+        width=photo.width,
+        height=photo.height,
+        size=len(photo.content),
+        uploaded_by=uploaded_by,
+        phash=photo.phash,
+        thumb_path=thumb_relative.as_posix() if photo.thumbnail else "",
+        taken_at=photo.taken_at,
+        gps_lat=f"{photo.gps_lat:.6f}" if photo.gps_lat is not None else None,
+        gps_lon=f"{photo.gps_lon:.6f}" if photo.gps_lon is not None else None,
+    )
+    await saved.save()
+    return saved.to_dict(), True
 
 
 async def photos_of(activity_id: int) -> list[dict[str, Any]]:

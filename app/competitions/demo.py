@@ -6,11 +6,15 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
+
+import anyio.to_thread
 
 from app import regions
 from app.accounts.services import create_account
 from app.audit import services as audit
+from app.competitions import demo_photos
 from app.competitions.catalogue import DEFAULT_CATALOGUE
 from app.competitions.services import competition_by_slug, create_competition, ruleset_in_force, save_ruleset
 from app.db import write_transaction
@@ -222,8 +226,9 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
-async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
-    """Returns False when the demo season exists already: running twice seeds nothing twice."""
+async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> bool:
+    """Returns False when the demo season exists already: running twice seeds nothing twice. The
+    activities' photos are stored under var_dir, as uploads are."""
     if await competition_by_slug(DEMO_SLUG) is not None:
         return False
     rng = random.Random(seed)
@@ -255,10 +260,12 @@ async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
         )
     }
     judges = [a for a in DEMO_ACCOUNTS if a.role == "judge"]
+    members = {a.team: account_ids[a.username] for a in DEMO_ACCOUNTS if a.role == "participant"}
     codes = list(team_ids)
     weights = [3 if c in ("35.78", "35.07", "35.10") else 1 + (int(c[-2:]) % 4) for c in codes]
     now = datetime.now(UTC)
     rows: list[Activity] = []
+    seeded: list[demo_photos.DemoActivity] = []
     decisions: list[tuple[int, str, str, str]] = []
     for i in range(activities):
         code = rng.choices(codes, weights)[0]
@@ -297,18 +304,24 @@ async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
                 residents_reached=rng.choice((0, 10, 25, 40, 60, 120)),
                 preemptive=rng.random() < 0.7,
                 status=status,
+                submitted_by=members.get(code),
                 submitted_at=min(now, occurred.astimezone(UTC) + timedelta(hours=rng.randint(1, 30))),
                 idempotency_key=f"demo-{i}",
                 request_hash="demo",
             )
         )
+        seeded.append(demo_photos.DemoActivity(code, occurred, village.name, status))
         if status != "submitted":
             judge = rng.choice([j for j in judges if j.region != code])
             reason = "" if status == "verified" else "Foto kegiatan tidak menunjukkan kehadiran petugas."
             decisions.append((i, judge.username, status, reason))
+    plans = demo_photos.plan_photos(seeded, seed, avoid={j.region for j in judges if j.region})
+    photos = await anyio.to_thread.run_sync(demo_photos.make_photos, plans)
     async with write_transaction(lock=f"competition:{competition.id}"):
         inserted = await Activity.insert(*rows).returning(Activity.id)
         ids = [r["id"] for r in inserted]
+        uploaded_by = [members.get(a.team_code) for a in seeded]
+        stored = await demo_photos.store_photos(var_dir, competition.id, ids, plans, photos, uploaded_by)
         if decisions:
             await Review.insert(
                 *[
@@ -322,7 +335,7 @@ async def seed_demo(activities: int = 320, seed: int = 2024) -> bool:
             action="demo.seed",
             object_type="competition",
             object_id=competition.id,
-            after={"activities": activities, "reviews": len(decisions)},
+            after={"activities": activities, "reviews": len(decisions), "photos": stored},
             competition_id=competition.id,
         )
         await recompute(competition)

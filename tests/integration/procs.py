@@ -62,7 +62,7 @@ async def main():
     await migrate(settings)
     await db.start(settings)
     try:
-        await seed_demo(activities=int(sys.argv[1]))
+        await seed_demo(settings.var_dir, activities=int(sys.argv[1]))
     finally:
         await db.stop()
 

@@ -90,12 +90,28 @@ def test_seed_demo_twice_seeds_once_and_create_user_joins_a_team(env):
     assert counts[:2] == [1, 38] and counts[2] >= 300
     statuses = {s for (s,) in db.execute("SELECT DISTINCT status FROM activity")}
     assert statuses == {"submitted", "verified", "rejected"}
+    # Every activity has one or two photos, stored under the var dir as uploads are.
+    per_activity = dict(
+        db.execute(
+            "SELECT a.id, COUNT(p.id) FROM activity a LEFT JOIN photo p ON p.activity = a.id GROUP BY a.id"
+        )
+    )
+    assert set(per_activity.values()) == {1, 2}
+    paths = [
+        Path(env["SINERGI_VAR_DIR"]) / p
+        for row in db.execute("SELECT path, thumb_path FROM photo")
+        for p in row
+    ]
+    assert all(p.is_file() for p in paths)
+    counts.append(db.execute("SELECT COUNT(*) FROM photo").fetchone()[0])
     second = sinergi(env, "seed-demo")
     assert "already present" in second.stdout
     again = [
         db.execute(f"SELECT COUNT(*) FROM {t}").fetchone()[0] for t in ("competition", "team", "activity")
     ]
+    again.append(db.execute("SELECT COUNT(*) FROM photo").fetchone()[0])
     assert again == counts
+    assert sum(1 for p in (Path(env["SINERGI_VAR_DIR"]) / "uploads").rglob("*") if p.is_file()) == len(paths)
     member = sinergi(
         env,
         "create-user",
