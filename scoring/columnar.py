@@ -72,8 +72,6 @@ _TABLE_NAMES = {
     "type": "type_names",
     "cluster": "cluster_names",
     "desa_code": "desa_names",
-    "team": "team_names",
-    "status": "status_names",
 }
 _days = attrgetter("days")
 _seconds = attrgetter("seconds")

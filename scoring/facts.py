@@ -140,7 +140,7 @@ def _frozen(values: Any, name: str, size: int | None, dtype: Any = np.int64, nar
         raise ValueError(f"column {name}: not {'booleans' if kinds == 'b' else 'integers within int64'}")
     if given.dtype.kind == "u" and len(given) and int(given.max()) > np.iinfo(np.int64).max:
         raise ValueError(f"column {name}: not integers within int64")
-    array = given.astype(dtype)  # a copy: the caller's array stays theirs
+    array = given.astype(dtype, copy=given is values)  # the caller's own array is copied, never frozen
     if narrow and len(array):
         # Counts and codes are stored in the narrowest integer type that holds them: the engine
         # gathers them in another order, and a small array stays in the CPU's caches.
@@ -166,6 +166,8 @@ _COLUMNS = (
     "preemptive",
     "status",
 )
+#: The fields of :class:`Activity` a table holds as columns (judge_scores is kept apart).
+_FIELDS = tuple(name for name in Activity.__struct_fields__ if name != "judge_scores")
 _NAMES = ("team_names", "type_names", "cluster_names", "desa_names", "status_names")
 
 
@@ -300,26 +302,35 @@ class ActivityTable(Sequence[Activity]):
         return array, labels
 
     @classmethod
+    def from_values(
+        cls,
+        fields: Mapping[str, Sequence[Any]],
+        judge_scores: Mapping[int, Sequence[JudgeScore]] | None = None,
+    ) -> ActivityTable:
+        """A table from plain Python values, one sequence per :class:`Activity` field (strings,
+        aware datetimes, ints, bools), as a loader reads them; ``judge_scores`` by row."""
+        return cls(
+            id=fields["id"],
+            team=encode(fields["team"]),
+            type=encode(fields["type"]),
+            cluster=encode(fields["cluster"]),
+            occurred_at=[microseconds(moment) for moment in fields["occurred_at"]],
+            desa_code=encode(fields["desa_code"]),
+            senkom_count=fields["senkom_count"],
+            officer_count=fields["officer_count"],
+            residents_reached=fields["residents_reached"],
+            preemptive=fields["preemptive"],
+            status=encode(fields["status"]),
+            judge_scores=judge_scores,
+        )
+
+    @classmethod
     def from_activities(cls, activities: Iterable[Activity]) -> ActivityTable:
         """The table of these activities, in their order."""
         items = list(activities)
-
-        def column(name: str) -> list[Any]:
-            return [getattr(a, name) for a in items]
-
-        return cls(
-            id=column("id"),
-            team=encode(column("team")),
-            type=encode(column("type")),
-            cluster=encode(column("cluster")),
-            occurred_at=[microseconds(a.occurred_at) for a in items],
-            desa_code=encode(column("desa_code")),
-            senkom_count=column("senkom_count"),
-            officer_count=column("officer_count"),
-            residents_reached=column("residents_reached"),
-            preemptive=column("preemptive"),
-            status=encode(column("status")),
-            judge_scores={row: a.judge_scores for row, a in enumerate(items) if a.judge_scores},
+        return cls.from_values(
+            {name: [getattr(a, name) for a in items] for name in _FIELDS},
+            {row: a.judge_scores for row, a in enumerate(items) if a.judge_scores},
         )
 
     def take(self, rows: Sequence[int] | Ints | Bools) -> ActivityTable:

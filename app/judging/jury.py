@@ -759,13 +759,14 @@ async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_
     if not reason:
         raise _error(422, _("Annulling a review needs a reason."))
     async with write_transaction(lock=f"competition:{competition.id}"):
-        require_stage_open(await activity_stage(competition.id))
+        stage = await activity_stage(competition.id)
+        require_stage_open(stage)
         row = await Review.select(*_ANNULLABLE).where(Review.id == review_id).first()
         if row is None or row["activity.competition"] != competition.id:
             raise _error(404, _("Review not found."))
         if not row["is_current"] or row["annulled_at"] is not None:
             raise _error(409, _("Only a judge's current review can be annulled."))
-        return await _annul(competition, actor.id, actor.username, row, reason)
+        return await _annul(competition, stage, actor.id, actor.username, row, reason)
 
 
 _ANNULLABLE = (
@@ -782,7 +783,12 @@ _ANNULLABLE = (
 
 
 async def _annul(
-    competition: CompetitionInfo, actor_id: int, actor_name: str, row: dict[str, Any], reason: str
+    competition: CompetitionInfo,
+    stage: dict[str, Any] | None,
+    actor_id: int,
+    actor_name: str,
+    row: dict[str, Any],
+    reason: str,
 ) -> str:
     """Annuls one current review (inside the caller's write transaction): its judge's place goes to
     another judge and the activity is settled again."""
@@ -795,7 +801,6 @@ async def _annul(
         & (Assignment.judge == row["judge"])
         & (Assignment.status == "done")
     )
-    stage = await activity_stage(competition.id)
     await assign(
         competition,
         team_code=row["activity.team.code"],
@@ -975,7 +980,8 @@ async def declare_conflict(
         await _move(competition, rows, judge.id, judge.id, judge.username)
         # Reviews the judge already gave that team's activities no longer count while verification is
         # open: each is annulled and another judge takes the place (after it closes they stay, frozen).
-        if not await stage_closed_for_activity(competition.id):
+        stage = await activity_stage(competition.id)
+        if stage is None or stage["status"] != "closed":
             reviewed = await Review.select(*_ANNULLABLE).where(
                 (Review.judge == judge.id)
                 & Review.is_current.eq(True)
@@ -985,7 +991,7 @@ async def declare_conflict(
             )
             why = _("Conflict of interest declared by the judge: %(reason)s", reason=reason)
             for row in reviewed:
-                await _annul(competition, judge.id, judge.username, row, why)
+                await _annul(competition, stage, judge.id, judge.username, row, why)
 
 
 async def conflicts(judge_id: int) -> list[dict[str, Any]]:

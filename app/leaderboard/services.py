@@ -13,7 +13,7 @@ from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
-from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore, encode, microseconds
+from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
 from scoring.facts import Team as FactTeam
@@ -36,22 +36,22 @@ def _activity_table(rows: list[dict[str, Any]], judge_scores: dict[int, list[Jud
     def column(name: str) -> list[Any]:
         return [row[name] for row in rows]
 
-    return ActivityTable(
-        id=column("id"),
-        team=encode(column("team.code")),
-        type=encode(column("activity_type.code")),
-        cluster=encode(column("activity_type.cluster")),
-        # SQLite hands back naive datetimes; they are stored in UTC.
-        occurred_at=[
-            microseconds(at if at.tzinfo else at.replace(tzinfo=UTC)) for at in column("occurred_at")
-        ],
-        desa_code=encode(column("village_code")),
-        senkom_count=column("senkom_count"),
-        officer_count=column("officer_count"),
-        residents_reached=column("residents_reached"),
-        preemptive=[bool(value) for value in column("preemptive")],
-        status=encode(column("status")),
-        judge_scores={
+    return ActivityTable.from_values(
+        {
+            "id": column("id"),
+            "team": column("team.code"),
+            "type": column("activity_type.code"),
+            "cluster": column("activity_type.cluster"),
+            # SQLite hands back naive datetimes; they are stored in UTC.
+            "occurred_at": [at if at.tzinfo else at.replace(tzinfo=UTC) for at in column("occurred_at")],
+            "desa_code": column("village_code"),
+            "senkom_count": column("senkom_count"),
+            "officer_count": column("officer_count"),
+            "residents_reached": column("residents_reached"),
+            "preemptive": [bool(value) for value in column("preemptive")],
+            "status": column("status"),
+        },
+        {
             position: tuple(judge_scores[row["id"]])
             for position, row in enumerate(rows)
             if row["id"] in judge_scores
