@@ -20,10 +20,11 @@ from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from app import db, i18n, observability
-from app.accounts.auth import auth_middleware, public
+from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
 from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
+from app.errors import DomainError
 from app.judging.controllers import JudgeController
 from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
 from app.leaderboard import live
@@ -44,7 +45,7 @@ from app.organiser.jury import JuryActivityController, JuryController
 from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
-from app.web import http_exception_handler, internal_error_handler
+from app.web import domain_error_handler, http_exception_handler, internal_error_handler
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = REPO_ROOT / "templates"
@@ -132,6 +133,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         dependencies={
             "settings": Provide(lambda: settings, use_cache=True, sync_to_thread=False),
             "login_limiter": Provide(lambda: limiter, use_cache=True, sync_to_thread=False),
+            # The acting account, typed: `user` where a guard demands one, `viewer` where the public may come.
+            "user": Provide(provide_user),
+            "viewer": Provide(provide_viewer),
         },
         middleware=[auth_middleware],
         # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
@@ -156,7 +160,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
         plugins=[HTMXPlugin(), channels],
         on_startup=[live.on_startup_hook(channels)],
         on_shutdown=[live.on_shutdown_hook(channels)],
-        exception_handlers={HTTPException: http_exception_handler, Exception: internal_error_handler},
+        exception_handlers={
+            HTTPException: http_exception_handler,
+            DomainError: domain_error_handler,
+            Exception: internal_error_handler,
+        },
         lifespan=[lifespan],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.

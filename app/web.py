@@ -16,6 +16,15 @@ from litestar.utils.scope.state import ScopeState
 
 from app import i18n
 from app.accounts.auth import CurrentUser
+from app.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    Invalid,
+    NotFound,
+    NotSignedIn,
+    TooManyAttempts,
+)
 
 log = logging.getLogger("sinergi")
 
@@ -105,6 +114,34 @@ def http_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) 
         message = exc.detail
     else:
         message = i18n._(STATUS_MESSAGES.get(status, FALLBACK_MESSAGE))
+    return page(request, "error.html", status_code=status, status=status, message=message)  # type: ignore[return-value]
+
+
+# The one table from the core's refusals to HTTP: every door answers a domain error with this status.
+STATUS_OF: dict[type[DomainError], int] = {
+    NotSignedIn: 401,
+    Forbidden: 403,
+    NotFound: 404,
+    Conflict: 409,
+    Invalid: 422,
+    TooManyAttempts: 429,
+}
+
+
+def status_of(exc: DomainError) -> int:
+    for kind in type(exc).__mro__:
+        if kind in STATUS_OF:
+            return STATUS_OF[kind]  # type: ignore[index]
+    return 400
+
+
+def domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """A refusal of the core on an HTML route: the error page in the user's language (a form that wants
+    to show its fields again catches `Invalid` itself)."""
+    status = status_of(exc)
+    if isinstance(exc, NotSignedIn) and request.method == "GET":
+        return http_exception_handler(request, NotAuthorizedException(detail=exc.message))
+    message = exc.message or i18n._(STATUS_MESSAGES.get(status, FALLBACK_MESSAGE))
     return page(request, "error.html", status_code=status, status=status, message=message)  # type: ignore[return-value]
 
 

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.types import ASGIApp, Receive, Scope, Send
 
 from app import i18n
+from app.errors import NotSignedIn
 from app.security import token_digest
 from app.tables import AuthSession
 
@@ -149,3 +151,16 @@ signed_in = requires(AUTHENTICATED)
 organiser_only = requires("organiser")
 judge_only = requires("judge")
 participant_only = requires("participant")
+
+
+async def provide_viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:
+    """The `viewer` dependency: the signed-in account, or None for the public."""
+    return request.scope.get("user")  # type: ignore[return-value]
+
+
+async def provide_user(request: Request[Any, Any, Any]) -> CurrentUser:
+    """The `user` dependency of every route that needs an account (its guard has already let it in)."""
+    user: CurrentUser | None = request.scope.get("user")  # type: ignore[assignment]
+    if user is None:
+        raise NotSignedIn(i18n._("Please sign in first."))
+    return user

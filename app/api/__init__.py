@@ -13,8 +13,9 @@ from markupsafe import escape
 
 from app import i18n
 from app.accounts.auth import public
-from app.api.common import api_exception_handler
+from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.controllers import CONTROLLERS
+from app.errors import DomainError
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = "/schema"
@@ -34,7 +35,7 @@ def api_router() -> Router:
     return Router(
         API_PATH,
         route_handlers=list(CONTROLLERS),
-        exception_handlers={HTTPException: api_exception_handler},
+        exception_handlers={HTTPException: api_exception_handler, DomainError: api_domain_error_handler},
         before_request=refuse_nul,
         include_in_schema=True,
     )

@@ -17,6 +17,8 @@ from litestar.openapi.datastructures import ResponseSpec
 from app import i18n
 from app.accounts.auth import CurrentUser
 from app.competitions.services import CompetitionInfo, competition_by_slug
+from app.errors import DomainError, NotSignedIn
+from app.errors import Invalid as InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -155,6 +157,26 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
 
         detail = i18n._(STATUS_MESSAGES.get(status, "Error"))
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthorizedException) else None
+    return Response(
+        {"status_code": status, "detail": detail},
+        status_code=status,
+        media_type=MediaType.JSON,
+        headers=headers,
+    )
+
+
+def api_domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
+    """A refusal of the core on the API: 422 names each field, every other status carries a detail."""
+    from app.web import STATUS_MESSAGES, status_of
+
+    status = status_of(exc)
+    if isinstance(exc, InvalidInput):
+        problems = [{"field": f, "message": m} for f, m in exc.fields.items()] or [
+            {"field": "", "message": exc.message}
+        ]
+        return Response({"errors": problems}, status_code=422, media_type=MediaType.JSON)
+    detail = exc.message or i18n._(STATUS_MESSAGES.get(status, "Error"))
+    headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotSignedIn) else None
     return Response(
         {"status_code": status, "detail": detail},
         status_code=status,
