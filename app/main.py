@@ -45,6 +45,7 @@ from app.organiser.jury import JuryActivityController, JuryController
 from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
+from app.site import SiteController
 from app.web import domain_error_handler, http_exception_handler, internal_error_handler
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StageConsoleController,
             BeritaAcaraController,
             StageBoardController,
+            SiteController,
             static,
             api_router(),
         ],
@@ -152,7 +154,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_httponly=True,
             # The API authenticates by bearer token; the probes, static files and the leaderboard's
             # fragment and stream render no form, so they skip minting a token for every hit.
-            exclude=["^/api/", "^/healthz$", "^/readyz$", "^/static/", "^/papan/baris$", "^/papan/sse$"],
+            exclude=[
+                "^/api/",
+                "^/healthz$",
+                "^/readyz$",
+                "^/static/",
+                "^/papan/baris$",
+                "^/papan/sse$",
+                "^/favicon.ico$",
+                "^/manifest.webmanifest$",
+            ],
         ),
         template_config=TemplateConfig(
             engine=JinjaTemplateEngine.from_environment(make_environment()),

@@ -2,6 +2,7 @@
    once did with onsubmit="..." or htmx trigger filters ([window.sinergiLive]) lives here. */
 (function () {
   "use strict";
+  document.documentElement.classList.add("js");
 
   // <form data-confirm="Question?">: ask before sending.
   document.addEventListener("submit", function (event) {
