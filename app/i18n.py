@@ -100,6 +100,12 @@ def format_number(value: Decimal | float | int | str, digits: int = 2) -> str:
     return format_decimal(value, format=f"#,##0.{'#' * digits}", locale=get_locale())
 
 
+def format_score(value: Decimal | float | int | str) -> str:
+    """A score with exactly two decimals, so that a column of scores lines up: '1.234,50', '99,08'."""
+    number = Decimal(str(value)).quantize(Decimal("0.01"))
+    return format_decimal(number, format="#,##0.00", locale=get_locale())
+
+
 def format_datetime(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:
     """'14 Februari 2024, 07.30 WIB' in Indonesian; 'February 14, 2024, 07:30 WIB' in English."""
     if value is None:

@@ -71,6 +71,7 @@ def make_environment() -> Environment:
     )
     env.globals.update(
         format_number=i18n.format_number,
+        format_score=i18n.format_score,
         format_datetime=i18n.format_datetime,
         format_date=i18n.format_date,
         static=_static_url,

@@ -37,6 +37,11 @@ class Competition(Table):
     # `frozen_version` (StandingSnapshot label "frozen"); organisers and judges keep the live standings.
     frozen_at = Timestamptz(null=True, default=None)
     frozen_version = Integer(default=0)
+    # When the stored standings were last computed, and when the ones that became this week's movement
+    # baseline (StandingSnapshot "mv:YYYY-Www") were: the computed views compare with their standings
+    # over the activities verified before that moment.
+    standings_at = Timestamptz(null=True, default=None)
+    movement_since = Timestamptz(null=True, default=None)
     # The jury: team identity hidden from judges; when the judges' q spread more than `q_tolerance`
     # (0..1) one more judge is added ("extra_judge") or the head judge decides ("head_judge");
     # optional per-judge normalisation of rubric scores; the place written on the Berita Acara.

@@ -44,6 +44,8 @@ def page(request: Request[Any, Any, Any], template: str, status_code: int = 200,
     context["path"] = request.url.path
     query = request.url.query
     context["here"] = request.url.path + (f"?{query}" if query else "")
+    # Absolute addresses for share links and Open Graph tags (behind a proxy: its forwarded host).
+    context["site"] = str(request.base_url).rstrip("/")
     return Template(template_name=template, context=context, status_code=status_code)
 
 

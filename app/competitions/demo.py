@@ -19,6 +19,7 @@ from app.competitions.catalogue import DEFAULT_CATALOGUE
 from app.competitions.services import competition_by_slug, create_competition, ruleset_in_force, save_ruleset
 from app.db import write_transaction
 from app.leaderboard.services import recompute
+from app.leaderboard.views import keep_week_baseline
 from app.tables import Activity, ActivityType, Review, RubricCriterion, Team
 from scoring.ruleset import Ruleset
 
@@ -26,6 +27,7 @@ DEMO_SLUG = "lomba-sinergitas-2024"
 DEMO_NAME = "Lomba Sinergitas Senkom – Bhabinkamtibmas 2024"
 DEMO_PASSWORD = "sinergi2024"  # noqa: S105 - the demo's published password
 WIB = ZoneInfo("Asia/Jakarta")
+RECENT_DAYS = 10  # activities of the last days are verified after the others (this week's movement)
 
 
 @dataclass(frozen=True)
@@ -267,6 +269,8 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
     rows: list[Activity] = []
     seeded: list[demo_photos.DemoActivity] = []
     decisions: list[tuple[int, str, str, str]] = []
+    # Verified in the last days: judged after the rest, so the leaderboard shows who moved this week.
+    recent: set[int] = set()
     for i in range(activities):
         code = rng.choices(codes, weights)[0]
         entry = rng.choice(DEFAULT_CATALOGUE)
@@ -286,6 +290,8 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
         ]
         roll = rng.random()
         status = "verified" if roll < 0.55 else "rejected" if roll < 0.7 else "submitted"
+        if status == "verified" and (today - day).days < RECENT_DAYS:
+            recent.add(i)
         rows.append(
             Activity(
                 competition=competition.id,
@@ -303,7 +309,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
                 officer_count=len(officers),
                 residents_reached=rng.choice((0, 10, 25, 40, 60, 120)),
                 preemptive=rng.random() < 0.7,
-                status=status,
+                status="submitted" if i in recent else status,
                 submitted_by=members.get(code),
                 submitted_at=min(now, occurred.astimezone(UTC) + timedelta(hours=rng.randint(1, 30))),
                 idempotency_key=f"demo-{i}",
@@ -327,6 +333,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
                 *[
                     Review(activity=ids[i], judge=account_ids[judge], decision=status, reason=reason)
                     for i, judge, status, reason in decisions
+                    if i not in recent
                 ]
             )
         await audit.record(
@@ -339,6 +346,20 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
             competition_id=competition.id,
         )
         await recompute(competition)
+        if recent:
+            # The standings before this week's verifications are the week's movement baseline.
+            await keep_week_baseline(competition)
+            await Review.insert(
+                *[
+                    Review(activity=ids[i], judge=account_ids[judge], decision=status, reason=reason)
+                    for i, judge, status, reason in decisions
+                    if i in recent
+                ]
+            )
+            await Activity.update({Activity.status: "verified"}).where(
+                Activity.id.is_in([ids[i] for i in sorted(recent)])
+            )
+            await recompute(competition)
     from app.judging.jury import ensure_assignments
 
     # The activities still waiting get their judges, as if they had been submitted one by one.

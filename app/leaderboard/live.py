@@ -343,8 +343,9 @@ def publish(competition_id: int, version: int, audiences: tuple[str, ...]) -> No
             log.exception("could not publish the leaderboard change")
 
 
-async def announce(competition_id: int) -> None:
-    """After a commit: forget this process's cached state and tell the open pages."""
+async def announce(competition_id: int, tell_public: bool = False) -> None:
+    """After a commit: forget this process's cached state and tell the open pages. The public channel
+    stays silent while the leaderboard is frozen, except for the freeze itself (`tell_public`)."""
     from app.leaderboard import views
 
     views.invalidate()
@@ -352,8 +353,8 @@ async def announce(competition_id: int) -> None:
     if state is None:
         return
     publish(competition_id, state.version, (STAFF,))
-    if state.frozen_at is None:
-        publish(competition_id, state.version, (PUBLIC,))
+    if state.frozen_at is None or tell_public:
+        publish(competition_id, state.version_for(PUBLIC), (PUBLIC,))
 
 
 async def stream(

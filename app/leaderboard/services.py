@@ -299,9 +299,11 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         ]
         if fresh_rows:  # a competition without teams yet has nothing to store
             await Standing.insert(*fresh_rows)
-    await Competition.update({Competition.standings_version: data_version}).where(
-        Competition.id == competition.id
-    )
+    from app.leaderboard.views import clock
+
+    await Competition.update(
+        {Competition.standings_version: data_version, Competition.standings_at: clock()}
+    ).where(Competition.id == competition.id)
     from app.db import after_commit
     from app.leaderboard.live import announce
 

@@ -23,11 +23,13 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
 from app.leaderboard.services import stored_season
-from app.tables import Competition, StandingSnapshot, Team
+from app.tables import Competition, Review, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
-from scoring.facts import Facts, occurred_before
+from scoring.facts import ActivityTable, Facts, occurred_before
 from scoring.periods import Period, parse_period
 from scoring.registry import all_rules
 
@@ -54,6 +56,7 @@ class State:
     frozen_version: int
 
     created_at: datetime | None = None
+    movement_since: datetime | None = None  # when this week's movement baseline was taken
 
     @property
     def id(self) -> int:
@@ -82,16 +85,19 @@ def invalidate() -> None:
     _states.clear()
 
 
+def _aware(moment: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; they are stored in UTC.
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
+
+
 def _state(row: dict[str, Any]) -> State:
-    frozen_at = row.get("frozen_at")
-    if frozen_at is not None and frozen_at.tzinfo is None:
-        frozen_at = frozen_at.replace(tzinfo=UTC)
     return State(
         info=_info(row),
         version=row["standings_version"],
-        frozen_at=frozen_at,
+        frozen_at=_aware(row.get("frozen_at")),
         frozen_version=row.get("frozen_version") or 0,
         created_at=row.get("created_at"),
+        movement_since=_aware(row.get("movement_since")),
     )
 
 
@@ -197,6 +203,32 @@ def week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+def period_label(period: Period | str) -> str:
+    """A period as people say it: "Pekan 25 Nov – 1 Des 2026", "Desember 2026", "Seluruh musim"."""
+    from babel.dates import format_date
+
+    from app import i18n
+
+    if isinstance(period, str):
+        period = parse_period(period)
+    locale = i18n.get_locale()
+    dates = period.local_dates()
+    if dates is None:
+        return i18n._("Whole season")
+    first, last = dates[0], dates[1] - timedelta(days=1)
+    if period.kind == "month":
+        return format_date(first, "LLLL y", locale=locale).capitalize()
+    if first.year != last.year:
+        span = (
+            f"{format_date(first, 'd MMM y', locale=locale)} – {format_date(last, 'd MMM y', locale=locale)}"
+        )
+    elif first.month != last.month:
+        span = f"{format_date(first, 'd MMM', locale=locale)} – {format_date(last, 'd MMM y', locale=locale)}"
+    else:
+        span = f"{first.day}–{format_date(last, 'd MMM y', locale=locale)}"
+    return i18n._("Week %(dates)s", dates=span)
+
+
 def period_options(info: CompetitionInfo) -> dict[str, list[tuple[str, str]]]:
     """Weeks (Monday first) and months of the season up to today, newest first: (value, label)."""
     last = local_today(info)
@@ -204,12 +236,14 @@ def period_options(info: CompetitionInfo) -> dict[str, list[tuple[str, str]]]:
     day = week_start(info.starts_on)
     while day <= last:
         year, number, _ = day.isocalendar()
-        weeks.append((f"week:{year:04d}-W{number:02d}", f"{year}-W{number:02d}"))
+        period = Period("week", year, number)
+        weeks.append((str(period), period_label(period)))
         day += timedelta(days=7)
     months: list[tuple[str, str]] = []
     month = date(info.starts_on.year, info.starts_on.month, 1)
     while month <= last:
-        months.append((f"month:{month.year:04d}-{month.month:02d}", f"{month.year}-{month.month:02d}"))
+        period = Period("month", month.year, month.month)
+        months.append((str(period), period_label(period)))
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return {"weeks": weeks[::-1], "months": months[::-1]}
 
@@ -252,8 +286,23 @@ class Board:
     frozen_at: datetime | None
     restricted: bool  # a frozen public board shows only the overall season snapshot
     rows: list[BoardRow] = field(default_factory=list)
-    rules: list[tuple[str, str]] = field(default_factory=list)  # main rules (id, title) for columns
-    movement_note: str = ""
+    # The ruleset's rules (id, title), and the first MAIN_RULES of them whose subtotals differ between
+    # teams: the columns of a wide screen (a rule that gives every team the same says nothing there).
+    all_rules: list[tuple[str, str]] = field(default_factory=list)
+    rules: list[tuple[str, str]] = field(default_factory=list)
+    # What the arrows compare with: "week" (the ranks when this week began), "previous" (the previous
+    # week or month), "" (nothing to compare with yet).
+    movement: str = ""
+    view_name: str = ""  # "Overall", "Cluster Kamtibmas", an activity type's name
+
+    @property
+    def podium(self) -> list[BoardRow]:
+        """The top three, once somebody has scored."""
+        return self.rows[:3] if self.rows and self.rows[0].score > 0 and len(self.rows) >= 3 else []
+
+    @property
+    def period_label(self) -> str:
+        return period_label(self.choice.period)
 
 
 def _meaningful(previous: dict[str, int]) -> dict[str, int]:
@@ -341,20 +390,29 @@ async def _facts_of(state: State) -> Facts:
 
 
 async def evaluated(
-    state: State, view: str, period: Period | None, before: datetime | None = None
+    state: State,
+    view: str,
+    period: Period | None,
+    before: datetime | None = None,
+    verified_before: datetime | None = None,
 ) -> Standings:
-    """The engine's standings of a view and period (None: season), optionally of the facts before a
-    moment; cached per standings and ruleset version."""
+    """The engine's standings of a view and period (None: season), optionally of the activities that
+    occurred before a moment, or of those verified before one; cached per standings and ruleset version."""
     ruleset_version, ruleset = await ruleset_in_force(state.id)
-    key = (state.stamp, state.version, ruleset_version, view, str(period), before)
+    key = (state.stamp, state.version, ruleset_version, view, str(period), before, verified_before)
 
     async def make() -> Standings:
         facts = await _facts_of(state)
+        activities = facts.activities
         if before is not None:
+            activities = occurred_before(activities, before)
+        if verified_before is not None:
+            activities = _without(activities, await _verified_since(state.id, verified_before))
+        if activities is not facts.activities:
             facts = Facts(
                 competition=facts.competition,
                 teams=facts.teams,
-                activities=occurred_before(facts.activities, before),
+                activities=activities,
                 adjustments=facts.adjustments,
             )
         return evaluate(ruleset, facts, period, view)
@@ -375,7 +433,6 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
     frozen = state.frozen_for(audience)
     ruleset_version, ruleset = await ruleset_in_force(state.id)
     titles = _rule_titles(locale)
-    rule_ids = [ref.rule for ref in ruleset.rules][:MAIN_RULES]
     board = Board(
         competition=state.info,
         choice=choice,
@@ -385,56 +442,123 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         frozen=frozen,
         frozen_at=state.frozen_at,
         restricted=frozen and not choice.is_stored,
-        rules=[(rule, titles.get(rule, rule)) for rule in rule_ids],
+        all_rules=[(ref.rule, titles.get(ref.rule, ref.rule)) for ref in ruleset.rules],
+        view_name=await view_name(state.id, choice.view),
     )
     if frozen:
         if board.restricted:
             return board
         stored, board.ruleset_version = await _snapshot_rows(state.id, FROZEN_PERIOD)
         board.rows = _rows_from_stored(stored, {})
-        return board
-    if choice.is_stored:
+    elif choice.is_stored:
         stored, stored_version = await stored_season(state.id)
         board.ruleset_version = stored_version or ruleset_version
         today = local_today(state.info)
         previous = _meaningful(await _baseline_ranks(state.id, baseline_label(today)))
         board.rows = _rows_from_stored(stored, previous)
-        return board
-    standings = await evaluated(state, choice.view, None if choice.period.kind == "season" else choice.period)
-    previous_ranks: dict[str, int] = {}
-    if choice.period.kind == "season":
-        zone = ZoneInfo(state.info.timezone)
-        start = week_start(local_today(state.info))
-        cutoff = datetime(start.year, start.month, start.day, tzinfo=zone).astimezone(UTC)
-        before = await evaluated(state, choice.view, None, before=cutoff)
-        previous_ranks = _meaningful({r.team: r.rank for r in before.rows})
+        board.movement = "week" if previous else ""
     else:
-        prior = previous_period(choice.period)
+        standings = await evaluated(
+            state, choice.view, None if choice.period.kind == "season" else choice.period
+        )
+        board.movement, previous_ranks = await _previous_ranks(state, choice)
+        names = {
+            t["code"]: t["name"]
+            for t in await Team.select(Team.code, Team.name).where(Team.competition == state.id)
+        }
+        shared = _shared([r.rank for r in standings.rows])
+        board.rows = [
+            BoardRow(
+                rank=r.rank,
+                shared=r.rank in shared,
+                move=(previous_ranks[r.team] - r.rank) if r.team in previous_ranks else None,
+                team_code=r.team,
+                team_name=names.get(r.team, r.team),
+                score=r.score,
+                counted=r.counted,
+                subtotals=dict(r.subtotals),
+            )
+            for r in standings.rows
+            if r.team in names
+        ]
+    board.rules = [
+        (rule, title)
+        for rule, title in board.all_rules
+        if len({row.subtotals.get(rule, Decimal(0)) for row in board.rows}) > 1
+    ][:MAIN_RULES]
+    return board
+
+
+async def view_name(competition_id: int, view: str) -> str:
+    """A view as the pages name it, in the reader's language."""
+    from app import i18n
+    from app.tables import ActivityType
+
+    if view.startswith("type:"):
+        row = await (
+            ActivityType.select(ActivityType.name, ActivityType.name_en)
+            .where((ActivityType.competition == competition_id) & (ActivityType.code == view[5:]))
+            .first()
+        )
+        if row is None:
+            return view[5:]
+        return (row["name_en"] or row["name"]) if i18n.get_locale() == "en" else row["name"]
+    names = {
+        "overall": i18n._("Overall"),
+        "cluster:kamtibmas": i18n._("Cluster Kamtibmas"),
+        "cluster:bencana": i18n._("Cluster Disaster response"),
+        "cluster:bela_negara": i18n._("Cluster Defending the nation"),
+    }
+    return names.get(view, view)
+
+
+async def _previous_ranks(state: State, choice: Choice) -> tuple[str, dict[str, int]]:
+    """What a computed view's arrows compare with, and its ranks: the previous week or month when the
+    season had one; otherwise (the season's views, the season's first week or month) the same view
+    over the activities verified before this week's baseline was taken."""
+    period = choice.period
+    if period.kind != "season":
+        prior = previous_period(period)
         dates = prior.local_dates() if prior else None
         if prior is not None and dates is not None and dates[1] > state.info.starts_on:
-            previous_ranks = _meaningful(
-                {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
-            )
-    names = {
-        t["code"]: t["name"]
-        for t in await Team.select(Team.code, Team.name).where(Team.competition == state.id)
-    }
-    shared = _shared([r.rank for r in standings.rows])
-    board.rows = [
-        BoardRow(
-            rank=r.rank,
-            shared=r.rank in shared,
-            move=(previous_ranks[r.team] - r.rank) if r.team in previous_ranks else None,
-            team_code=r.team,
-            team_name=names.get(r.team, r.team),
-            score=r.score,
-            counted=r.counted,
-            subtotals=dict(r.subtotals),
+            ranks = {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
+            return ("previous", _meaningful(ranks))
+        current = period.local_dates()
+        today = local_today(state.info)
+        if current is None or not current[0] <= today < current[1]:
+            return ("", {})
+    since = state.movement_since
+    S = StandingSnapshot
+    label = baseline_label(local_today(state.info))
+    if since is None or not await S.exists().where((S.competition == state.id) & (S.label == label)):
+        return ("", {})  # no change yet this week: the stored overall board shows no arrows either
+    earlier = await evaluated(
+        state, choice.view, None if period.kind == "season" else period, verified_before=since
+    )
+    ranks = _meaningful({r.team: r.rank for r in earlier.rows})
+    return ("week" if ranks else "", ranks)
+
+
+async def _verified_since(competition_id: int, since: datetime) -> frozenset[int]:
+    """The activities a judge decided on at or after `since` (their latest review is that recent)."""
+    rows = await (
+        Review.select(Review.activity)
+        .where(
+            (Review.created_at >= since)
+            & (Review.activity.competition == competition_id)
+            & Review.is_current.eq(True)
         )
-        for r in standings.rows
-        if r.team in names
-    ]
-    return board
+        .distinct()
+    )
+    return frozenset(r["activity"] for r in rows)
+
+
+def _without(activities: Any, excluded: frozenset[int]) -> Any:
+    if not excluded:
+        return activities
+    if isinstance(activities, ActivityTable):
+        return activities.take(~np.isin(activities.id, np.fromiter(excluded, dtype=np.int64)))
+    return tuple(a for a in activities if a.id not in excluded)
 
 
 def _rows_from_stored(stored: list[dict[str, Any]], previous: dict[str, int]) -> list[BoardRow]:
@@ -498,13 +622,21 @@ async def fragment(
 
 async def keep_week_baseline(competition: CompetitionInfo) -> None:
     """Inside a recompute, before the season standings change: the first change of a week stores the
-    standings as they were (their ranks are what the week's movement arrows compare with)."""
+    standings as they were (their ranks are what the week's movement arrows compare with), and when.
+    A baseline where every team shared one place compares with nothing: the next change takes it again,
+    so the arrows work from the season's first week on."""
     label = baseline_label(local_today(competition))
     S = StandingSnapshot
-    if await S.exists().where((S.competition == competition.id) & (S.label == label)):
+    kept = await S.select(S.rank).where((S.competition == competition.id) & (S.label == label)).distinct()
+    if len(kept) > 1:
         return
+    # None yet this week, or one taken while every team shared one place (the season's first changes):
+    # the standings as they are now are the first that can show who moved.
     await S.delete().where((S.competition == competition.id) & (S.label.like("mv:%")))
     await _copy_season(competition.id, label)
+    row = await Competition.select(Competition.standings_at).where(Competition.id == competition.id).first()
+    since = (row or {}).get("standings_at") or clock()
+    await Competition.update({Competition.movement_since: since}).where(Competition.id == competition.id)
 
 
 async def _copy_season(competition_id: int, label: str) -> None:
@@ -555,7 +687,9 @@ async def freeze(competition_id: int, actor: Any) -> bool:
             after={"frozen_at": now.isoformat(), "version": row["standings_version"] + 1},
             competition_id=competition_id,
         )
-        await after_commit(lambda: announce(competition_id))
+        # The public channel hears the freeze itself (its version is the snapshot's): open pages show
+        # the frozen notice at once, then nothing until the unfreeze.
+        await after_commit(lambda: announce(competition_id, tell_public=True))
     return True
 
 

@@ -31,7 +31,7 @@ async def test_fragment_answers_204_until_the_standings_change(season, browser_f
 
 async def test_shared_ranks_are_shown_and_every_team_is_listed(season, browser_factory):
     page = (await (await browser_factory()).get("/")).text
-    ranks = re.findall(r'<td class="num rank">(\d+)', page)
+    ranks = re.findall(r'data-testid="rank">(\d+)', page)
     assert ranks == ["1"] * 38
     assert page.count('class="tie"') == 38
 

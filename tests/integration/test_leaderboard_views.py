@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -180,11 +181,13 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
     assert (await public.get(f"/papan/baris?versi={before}")).status_code == 200
     frozen_version = before + 1
     assert 'data-testid="unfreeze"' in (await organiser.get("/panitia/beku")).text
+    cid = season.competition.id
+    # The freeze itself reaches the public channel at once, with the frozen version.
+    assert (str(frozen_version), [live.channel(cid, "public")]) in recorder.published
     recorder.published.clear()
 
     activity_id = await submit(browser_factory)
     await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
-    cid = season.competition.id
     # SSE: only the staff channel hears of the new version.
     assert recorder.published and all(ch == [live.channel(cid, "staff")] for _, ch in recorder.published)
 
@@ -192,10 +195,10 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
         page = (await viewer.get("/")).text
         assert "Papan peringkat dibekukan" in page and 'data-testid="frozen-notice"' in page
         assert f'data-version="{frozen_version}"' in page
-        assert re.findall(r'<td class="num rank">(\d+)', page) == ["1"] * 38
+        assert re.findall(r'data-testid="rank">(\d+)', page) == ["1"] * 38
         assert (await viewer.get(f"/papan/baris?versi={frozen_version}")).status_code == 204
         fragment = (await viewer.get("/papan/baris")).text
-        assert re.findall(r'<td class="num rank">(\d+)', fragment) == ["1"] * 38
+        assert re.findall(r'data-testid="rank">(\d+)', fragment) == ["1"] * 38
         restricted = (await viewer.get("/papan/baris?periode=" + _label(datetime.now(UTC).date()))).text
         assert 'data-testid="frozen-restricted"' in restricted and "board-row" not in restricted
         team = (await viewer.get("/tim/35.78")).text
@@ -217,7 +220,7 @@ async def test_nothing_after_the_freeze_reaches_the_public(season, browser_facto
         page = (await staff.get("/")).text
         assert 'data-testid="frozen-staff-notice"' in page
         assert re.search(r'data-team="35.78" data-rank="1"', page)
-        assert re.findall(r'<td class="num rank">(\d+)', page).count("1") == 1
+        assert re.findall(r'data-testid="rank">(\d+)', page).count("1") == 1
         assert f"#{activity_id}" in (await staff.get("/tim/35.78")).text
         token = (
             await staff.client.post(
@@ -320,3 +323,55 @@ async def test_season_arrows_compare_with_the_ranks_when_the_week_began(
         await recompute(season.competition, A)
     rows = {team: (rank, move) for team, rank, move in _rows((await (await browser_factory()).get("/")).text)}
     assert rows[A] == (1, "1") and rows[B] == (2, "-1") and rows["35.01"] == (3, "0")
+
+
+async def test_arrows_work_in_the_first_week_of_a_season_in_every_view(season, browser_factory, monkeypatch):
+    """A season that starts today: the first verification leaves every team but one tied (no arrows
+    against a board where everyone shared first place); the next one moves B up, and B shows ▲ on the
+    overall board, on its cluster's board and on this week's board."""
+    today = datetime.now(UTC).date()
+    from app.tables import Competition
+
+    await Competition.update({Competition.starts_on: views.week_start(today)}).where(
+        Competition.id == season.competition.id
+    )
+    views.invalidate()
+    now = (datetime.now(UTC) + timedelta(hours=7)).strftime("%Y-%m-%dT%H:%M")
+    public = await browser_factory()
+    judge = await browser_factory("juri.sby")
+    first = await submit(browser_factory, "peserta.mlg", occurred_at=now)
+    await judge.post(f"/juri/kegiatan/{first}/keputusan", data={"decision": "verified"})
+    rows = {team: (rank, move) for team, rank, move in _rows((await public.get("/papan/baris")).text)}
+    assert rows[B] == (1, "") and rows[A][0] == 2
+    second = await submit(browser_factory, "peserta.sby", occurred_at=now)
+    third = await submit(browser_factory, "peserta.sby", occurred_at=now, title="Sambang kedua")
+    other_judge = await browser_factory("juri.mlg")
+    for activity_id in (second, third):
+        await other_judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+    for query in ("", "?tampilan=cluster:kamtibmas", f"?periode={_label(today)}"):
+        html = (await public.get(f"/papan/baris{query}")).text
+        rows = {team: (rank, move) for team, rank, move in _rows(html)}
+        assert rows[A] == (1, "1"), query
+        assert rows[B] == (2, "-1"), query
+        assert "▲1" in html and "▼1" in html, query
+        assert "sejak awal pekan ini" in html, query
+
+
+def test_periods_are_written_as_people_say_them():
+    from app import i18n
+    from scoring.periods import parse_period
+
+    token = i18n.set_locale("id")
+    try:
+        assert views.period_label(parse_period("week:2026-W48")) == "Pekan 23–29 Nov 2026"
+        assert views.period_label(parse_period("week:2026-W49")) == "Pekan 30 Nov – 6 Des 2026"
+        assert views.period_label(parse_period("week:2026-W53")) == "Pekan 28 Des 2026 – 3 Jan 2027"
+        assert views.period_label(parse_period("month:2026-12")) == "Desember 2026"
+        assert views.period_label(parse_period("season")) == "Seluruh musim"
+        assert i18n.format_score(Decimal("45.3")) == "45,30" and i18n.format_score(1234.5) == "1.234,50"
+        i18n.set_locale("en")
+        assert views.period_label(parse_period("week:2026-W49")) == "Week 30 Nov – 6 Dec 2026"
+        assert views.period_label(parse_period("month:2026-12")) == "December 2026"
+        assert i18n.format_score(Decimal("1234.5")) == "1,234.50"
+    finally:
+        i18n._locale.reset(token)
