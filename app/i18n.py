@@ -127,5 +127,10 @@ def format_date(value: date | None) -> str:
     return _babel_format_date(value, "d MMMM y", locale=get_locale())
 
 
+def format_short_date(value: date) -> str:
+    """'5 Okt' in Indonesian, '5 Oct' in English: a date on a chart's axis."""
+    return _babel_format_date(value, "d MMM", locale=get_locale())
+
+
 def language_name(code: str) -> str:
     return Locale.parse(code).get_display_name(code) or code

@@ -74,6 +74,7 @@ def make_environment() -> Environment:
         format_score=i18n.format_score,
         format_datetime=i18n.format_datetime,
         format_date=i18n.format_date,
+        short_date=i18n.format_short_date,
         static=_static_url,
         LOCALES=i18n.LOCALES,
     )

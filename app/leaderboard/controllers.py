@@ -3,6 +3,7 @@ and the probes."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from litestar import Controller, MediaType, Request, Response, get, post
@@ -16,7 +17,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 from app import db, i18n, observability
 from app.accounts.auth import public, requires
 from app.competitions.services import activity_types, team_by_code
-from app.leaderboard import live, views
+from app.leaderboard import cards, live, views
 from app.leaderboard import team as team_view
 from app.settings import Settings
 from app.web import current_user, page
@@ -151,6 +152,14 @@ class LeaderboardController(Controller):
         state, team = await self._team(code)
         audience = views.audience_of(current_user(request))
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
+        standing = summary.standing
+        title = team["name"]
+        if standing is not None:
+            title += " — " + i18n._("rank %(rank)s of %(teams)s", rank=standing["rank"], teams=summary.teams)
+        description = state.info.name
+        if standing is not None:
+            points = i18n._("%(score)s points", score=i18n.format_score(standing["score"]))
+            description = f"{points} · {description}"
         return page(
             request,
             "leaderboard/team.html",
@@ -159,6 +168,10 @@ class LeaderboardController(Controller):
             s=summary,
             poll_seconds=POLL_SECONDS,
             live_poll_seconds=LIVE_POLL_SECONDS,
+            og_title=title,
+            og_description=description,
+            og_image=f"/tim/{team['code']}/kartu.png?v={summary.version}",
+            share_text=f"{title} · {description}",
         )
 
     @get("/tim/{code:str}/ringkas")
@@ -171,8 +184,32 @@ class LeaderboardController(Controller):
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         audience = views.audience_of(current_user(request))
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
-        body = _render(request, "leaderboard/team_summary.html", team=team, s=summary)
+        body = _render(request, "leaderboard/team_summary.html", team=team, s=summary, competition=state.info)
         return Response(body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
+
+    @get("/tim/{code:str}/kartu.png", opt=NO_COMPRESSION)
+    async def team_card(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Response[bytes]:
+        """The team's rank card for link previews (Open Graph), drawn once per standings version."""
+        state, team = await self._team(code)
+        audience = views.audience_of(current_user(request))
+        summary = await team_view.summary(state, team, audience, i18n.get_locale(), with_chart=False)
+        standing = summary.standing or {}
+        card = cards.TeamCard(
+            team_name=team["name"],
+            competition_name=state.info.name,
+            rank=standing.get("rank"),
+            teams=summary.teams,
+            shared=summary.shared,
+            score=standing.get("score", Decimal(0)),
+            move=summary.move,
+            frozen=summary.frozen,
+        )
+        key = (state.stamp, state.version_for(audience), team["code"], i18n.get_locale())
+        return Response(
+            await cards.team_card_png(key, card),
+            media_type="image/png",
+            headers={"Cache-Control": "public, max-age=300", "Vary": "Cookie"},
+        )
 
     async def _team(self, code: str) -> tuple[views.State, dict[str, Any]]:
         state = await views.current_state()

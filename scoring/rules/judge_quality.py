@@ -112,14 +112,14 @@ class JudgeQuality(ActivityRule):
         q_value = Decimal(q or 0).scaleb(-6)
         floor = to_milli(params.floor) * (MICRO // MILLI)
         factor = Decimal(floor + div_round((MICRO - floor) * (q or 0), MICRO)).scaleb(-6)
-        total = from_milli(before + milli)
+        # The points this rule adds or takes (the line's own column), then why.
+        sign, unit = "+" if milli > 0 else "", "point" if milli == 1000 else "points"
         return (
-            f"Mutu q = {format_points(q_value)} ({method_name(params.method, 'id')} {judges} juri): "
-            f"{format_points(from_milli(before))} × {factor.normalize():f}".replace(".", ",")
-            + f" = {format_points(total)} poin",
-            f"Quality q = {format_points(q_value, 'en')} ({method_name(params.method, 'en')} of {judges} "
-            f"judges): {format_points(from_milli(before), 'en')} × {factor.normalize():f} = "
-            f"{format_points(total, 'en')} points",
+            f"{sign}{format_points(from_milli(milli))} poin (mutu q = {format_points(q_value)}, "
+            f"{method_name(params.method, 'id')} {judges} juri: pengali "
+            + f"{factor.normalize():f})".replace(".", ","),
+            f"{sign}{format_points(from_milli(milli), 'en')} {unit} "
+            f"(quality q = {format_points(q_value, 'en')}, {method_name(params.method, 'en')} of {judges} judges: factor {factor.normalize():f})",
         )
 
 

@@ -28,7 +28,7 @@ kegiatan itu dikalikan `factor`. Aturan di bawahnya tidak terpengaruh. Hasil dib
 
 **Contoh.** Urutan aturan: `points_per_activity` (DDS = 2), `reach_bonus` (60 warga → 2),
 `preemptive_multiplier` (1,5). Kegiatan preemtif itu punya 4 poin sebelum pengali; pengali menambah
-2 poin ("Kegiatan preemtif: 4 × 1,5 = 6 poin"), jumlahnya 6. Kegiatan yang tidak preemtif tetap 4.
+2 poin ("+2 poin (pengali preemtif 1,5)"), jumlahnya 6. Kegiatan yang tidak preemtif tetap 4.
 """
 
 DOC_EN = """\
@@ -47,7 +47,7 @@ activity are multiplied by `factor`; rules below it are not affected. The result
 
 **Worked example.** Rule order: `points_per_activity` (DDS = 2), `reach_bonus` (60 residents → 2),
 `preemptive_multiplier` (1.5). The preemptive activity has 4 points before the multiplier; the
-multiplier adds 2 points ("Preemptive activity: 4 × 1.5 = 6 points"), 6 in all. A non-preemptive one
+multiplier adds 2 points ("+2 points (preemptive multiplier 1.5)"), 6 in all. A non-preemptive one
 stays at 4.
 """
 
@@ -74,12 +74,13 @@ class PreemptiveMultiplier(ActivityRule):
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int
     ) -> tuple[str, str]:
-        total = from_milli(before + milli)
+        # The points this rule adds (the line's own column), then why: "+2 poin (pengali preemtif 1,5)".
+        sign, unit = "+" if milli > 0 else "", "point" if milli == 1000 else "points"
         return (
-            f"Kegiatan preemtif: {format_points(from_milli(before))} × {format_points(params.factor)} = "
-            f"{format_points(total)} poin",
-            f"Preemptive activity: {format_points(from_milli(before), 'en')} × "
-            f"{format_points(params.factor, 'en')} = {format_points(total, 'en')} points",
+            f"{sign}{format_points(from_milli(milli))} poin "
+            f"(pengali preemtif {format_points(params.factor)})",
+            f"{sign}{format_points(from_milli(milli), 'en')} {unit} "
+            f"(preemptive multiplier {format_points(params.factor, 'en')})",
         )
 
 

@@ -27,7 +27,8 @@ mencegah satu acara besar mengalahkan kerja rutin.
 | `max` | 4 | 0–10.000, maks. 3 desimal | bonus maksimal per kegiatan (poin) |
 
 **Contoh.** Dengan bawaan: 24 warga → 0 poin; 60 warga → 2 langkah penuh → 2 poin; 300 warga →
-12 langkah, dibatasi menjadi 4 poin ("300 warga terjangkau: 12 × 1 poin, maksimal 4 poin").
+12 langkah, dibatasi menjadi 4 poin ("+4 poin: 300 warga terjangkau (1 poin per 25 warga, maksimal
+4 poin)").
 """
 
 DOC_EN = """\
@@ -46,8 +47,8 @@ from outweighing routine work.
 | `max` | 4 | 0–10,000, at most 3 decimals | largest bonus per activity (points) |
 
 **Worked example.** With the defaults: 24 residents → 0 points; 60 residents → 2 full steps →
-2 points; 300 residents → 12 steps, capped at 4 points ("300 residents reached: 12 × 1 point, at most
-4 points").
+2 points; 300 residents → 12 steps, capped at 4 points ("+4 points: 300 residents reached (1 point per
+25 residents, at most 4 points)").
 """
 
 
@@ -80,18 +81,16 @@ class ReachBonus(ActivityRule):
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int
     ) -> tuple[str, str]:
-        steps = max(activity.residents_reached, 0) // params.step
-        per_id = format_points(params.per)
-        per_en = format_points(params.per, "en")
-        cap_id = format_points(params.max)
-        cap_en = format_points(params.max, "en")
-        got_id = format_points(from_milli(milli))
-        got_en = format_points(from_milli(milli), "en")
+        def en(value: Decimal) -> str:
+            return f"{format_points(value, 'en')} point{'' if value == 1 else 's'}"
+
+        got = from_milli(milli)
+        residents = activity.residents_reached
         return (
-            f"{activity.residents_reached} warga terjangkau: {steps} × {per_id} poin, "
-            f"maksimal {cap_id} poin → {got_id} poin",
-            f"{activity.residents_reached} residents reached: {steps} × {per_en} points, "
-            f"at most {cap_en} points → {got_en} points",
+            f"+{format_points(got)} poin: {residents} warga terjangkau ({format_points(params.per)} poin per "
+            f"{params.step} warga, maksimal {format_points(params.max)} poin)",
+            f"+{en(got)}: {residents} residents reached ({en(params.per)} per {params.step} residents, "
+            f"at most {en(params.max)})",
         )
 
 

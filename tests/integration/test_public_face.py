@@ -36,3 +36,82 @@ async def test_pages_carry_no_inline_style_or_script(season, browser_factory):
         html = (await public.get(path)).text
         assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), path
         assert " style=" not in html and "<style" not in html, path
+
+
+async def _verified_activity(browser_factory, **form) -> int:
+    from tests.integration.test_judge import submit
+
+    activity_id = await submit(browser_factory, **form)
+    judge = await browser_factory("juri.mlg")
+    response = await judge.post(f"/juri/kegiatan/{activity_id}/keputusan", data={"decision": "verified"})
+    assert response.status_code in (200, 302, 303)
+    return activity_id
+
+
+async def _verified_without_officer(season) -> int:
+    """A verified activity that the "joint activities only" rule does not count (no officer named)."""
+    from datetime import UTC, datetime, timedelta
+
+    from app.db import write_transaction
+    from app.leaderboard.services import recompute
+    from app.tables import Activity, ActivityType
+
+    dds = await ActivityType.select(ActivityType.id).where(ActivityType.code == "DDS").first()
+    async with write_transaction():
+        rows = await Activity.insert(
+            Activity(
+                competition=season.competition.id,
+                team=season.team_ids["35.78"],
+                activity_type=dds["id"],
+                occurred_at=datetime.now(UTC) - timedelta(days=2),
+                village_code="35.78.01.1001",
+                title="Sambang tanpa petugas",
+                senkom_count=2,
+                officer_count=0,
+                residents_reached=10,
+                status="verified",
+            )
+        ).returning(Activity.id)
+        await recompute(season.competition)
+    return rows[0]["id"]
+
+
+async def test_the_team_page_explains_every_activity_in_words(season, browser_factory):
+    counted = await _verified_activity(browser_factory)
+    alone = await _verified_without_officer(season)
+    public = await browser_factory()
+    html = (await public.get("/tim/35.78")).text
+    for activity_id in (counted, alone):
+        assert f'data-activity-id="{activity_id}"' in html and f"#{activity_id}" in html
+    assert "Sambang / kunjungan dari rumah ke rumah (DDS)" in html  # the type by name, not "DDS"
+    assert "Jenis DDS" not in html and "week:" not in html
+    assert re.search(r"\+\d+(,\d+)? poin \(pengali preemtif 1,5\)", html)
+    assert "Bukan kegiatan bersama" in html  # the activity that earned 0, with the reason
+    assert 'data-testid="team-chart"' in html and "<text" in html
+    await public.get("/bahasa/en?next=/tim/35.78")
+    english = (await public.get("/tim/35.78")).text
+    assert "Door-to-door visits (DDS)" in english and "Sambang / kunjungan" not in english
+    assert "Not a joint activity" in english
+    assert re.search(r"\+1 point: 40 residents reached \(1 point per 25 residents", english)
+
+
+async def test_team_page_share_and_its_card(season, browser_factory):
+    await _verified_activity(browser_factory)
+    public = await browser_factory()
+    html = (await public.get("/tim/35.78")).text
+    image = re.search(r'<meta property="og:image" content="([^"]+)"', html).group(1)
+    assert image.startswith("http://testserver.local/tim/35.78/kartu.png?v=")
+    assert re.search(r'<meta property="og:title" content="Kota Surabaya — peringkat 1 dari 38"', html)
+    share = re.search(r'<a class="button share" href="([^"]+)"', html).group(1)
+    assert share.startswith("https://wa.me/?text=") and "testserver.local/tim/35.78" in share
+    card = await public.get(image.removeprefix("http://testserver.local"))
+    assert card.status_code == 200 and card.headers["content-type"] == "image/png"
+    assert Image.open(io.BytesIO(card.content)).size == (1200, 630)
+    again = await public.get(image.removeprefix("http://testserver.local"))
+    assert again.content == card.content
+    from app.leaderboard import cards
+
+    assert len(cards._cards.entries) >= 1
+    board = (await public.get("/")).text
+    assert 'data-testid="share"' in board and '<meta property="og:title"' in board
+    assert (await public.get("/tim/99.99/kartu.png")).status_code == 404

@@ -189,11 +189,13 @@ async def test_a_whole_season_through_the_api(season, api_factory):
     assert sum(Decimal(line["points"]) for line in lines) == Decimal("10.04")
     assert {line["activity_id"] for line in lines} == {a1, a2}
     quality = next(line for line in lines if line["rule"] == "judge_quality")
-    assert quality["points"] == "-0.96" and quality["reason"].startswith("Mutu q = 0,68")
+    assert quality["points"] == "-0.96" and quality["reason"].startswith("-0,96 poin (mutu q = 0,68")
     english = await (await api_factory()).get(
         f"/api/v1/competitions/{SLUG}/teams/35.78/explanation", headers={"Accept-Language": "en"}
     )
-    assert any(line["reason"].startswith("Quality q = 0.68") for line in english.json()["lines"])
+    assert any(
+        line["reason"].startswith("-0.96 points (quality q = 0.68") for line in english.json()["lines"]
+    )
 
     # Other views are evaluated from the same facts: a cluster, a type, a week, a month.
     anonymous = await api_factory()

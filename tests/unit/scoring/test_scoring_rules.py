@@ -85,6 +85,12 @@ def test_reach_bonus_max_caps_points_not_steps() -> None:
     assert only_row(evaluate(rules, facts(act(1, reach=30)))).score == Decimal(4)
 
 
+def test_reach_bonus_explains_in_words_with_the_right_plural() -> None:
+    (line,) = only_row(evaluate(ruleset(("reach_bonus", {})), facts(act(1, reach=25)))).lines
+    assert line.reason_id == "+1 poin: 25 warga terjangkau (1 poin per 25 warga, maksimal 4 poin)"
+    assert line.reason_en == "+1 point: 25 residents reached (1 point per 25 residents, at most 4 points)"
+
+
 def test_preemptive_multiplier_multiplies_the_rules_above_only() -> None:
     rules = ruleset(
         ("points_per_activity", {"points": {"DDS": 2}}),
@@ -96,8 +102,8 @@ def test_preemptive_multiplier_multiplies_the_rules_above_only() -> None:
     assert row.score == Decimal(6 + 1) + Decimal(4 + 1)
     (line,) = [line for line in row.lines if line.rule == "preemptive_multiplier"]
     assert (line.activity_id, line.points) == (1, Decimal(2))
-    assert line.reason_id == "Kegiatan preemtif: 4 × 1,5 = 6 poin"
-    assert line.reason_en == "Preemptive activity: 4 × 1.5 = 6 points"
+    assert line.reason_id == "+2 poin (pengali preemtif 1,5)"
+    assert line.reason_en == "+2 points (preemptive multiplier 1.5)"
 
 
 def test_preemptive_multiplier_rounds_half_to_even_in_thousandths() -> None:
@@ -123,7 +129,7 @@ def test_judge_quality_worked_example() -> None:
     assert row.score == Decimal("5.04") + Decimal(6)
     assert row.quality == Decimal("0.68")
     (line,) = [line for line in row.lines if line.rule == "judge_quality"]
-    assert line.reason_en == "Quality q = 0.68 (trimmed mean of 3 judges): 6 × 0.84 = 5.04 points"
+    assert line.reason_en == "-0.96 points (quality q = 0.68, trimmed mean of 3 judges: factor 0.84)"
 
 
 @pytest.mark.parametrize(
