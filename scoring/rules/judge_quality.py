@@ -119,7 +119,8 @@ class JudgeQuality(ActivityRule):
             f"{method_name(params.method, 'id')} {judges} juri: pengali "
             + f"{factor.normalize():f})".replace(".", ","),
             f"{sign}{format_points(from_milli(milli), 'en')} {unit} "
-            f"(quality q = {format_points(q_value, 'en')}, {method_name(params.method, 'en')} of {judges} judges: factor {factor.normalize():f})",
+            f"(quality q = {format_points(q_value, 'en')}, {method_name(params.method, 'en')} of {judges} "
+            f"judges: factor {factor.normalize():f})",
         )
 
 
