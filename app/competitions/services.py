@@ -183,6 +183,10 @@ async def team_by_code(competition_id: int, code: str) -> dict[str, Any] | None:
     return await Team.select().where((Team.competition == competition_id) & (Team.code == code)).first()
 
 
+async def team_count(competition_id: int) -> int:
+    return await Team.count().where(Team.competition == competition_id)
+
+
 class CompetitionConflict(Exception):
     """The change clashes with what is stored (a code or slug already taken)."""
 

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 
 from app import db, i18n, observability
 from app.accounts.auth import public, requires
-from app.competitions.services import activity_types, team_by_code
+from app.competitions.services import activity_types, team_by_code, team_count
 from app.leaderboard import cards, live, views
 from app.leaderboard import team as team_view
 from app.settings import Settings
@@ -275,16 +275,20 @@ class ProbeController(Controller):
         return Response(body, status_code=503, media_type=MediaType.TEXT)
 
 
-SCREEN_STEPS = (
-    ("overall", "season"),
-    ("cluster:kamtibmas", "season"),
-    ("cluster:bencana", "season"),
-    ("cluster:bela_negara", "season"),
-    ("overall", "week"),
-)
+SCREEN_VIEWS = ("cluster:kamtibmas", "cluster:bencana", "cluster:bela_negara")
 SCREEN_SECONDS = 15
 SCREEN_ROWS = 10
-REVEAL_PLACES = 10
+
+
+def screen_steps(teams: int) -> list[tuple[str, str, int]]:
+    """What the big screen shows in turn, (view, period, page): the whole overall board a page at a time,
+    then each cluster's first page, then this week's."""
+    pages = max(1, -(-teams // SCREEN_ROWS))
+    return [
+        *(("overall", "season", page) for page in range(pages)),
+        *((view, "season", 0) for view in SCREEN_VIEWS),
+        ("overall", "week", 0),
+    ]
 
 
 class BoardExtrasController(Controller):
@@ -342,6 +346,7 @@ class BoardExtrasController(Controller):
             "leaderboard/screen.html",
             competition=state.info,
             fragment=(await self._screen(request, state, 0)).body.decode(),
+            now=views.clock(),
         )
 
     @get("/layar/isi", opt=NO_COMPRESSION)
@@ -359,29 +364,26 @@ class BoardExtrasController(Controller):
         return html_bytes(request, await self._screen(request, state, langkah))
 
     async def _screen(self, request: Request[Any, Any, Any], state: views.State, step: int) -> views.Rendered:
-        step = step % len(SCREEN_STEPS)
-        view, period = SCREEN_STEPS[step]
+        steps = screen_steps(await team_count(state.id))
+        step = step % len(steps)
+        view, period, page_number = steps[step]
         if period == "week":
             year, number, _ = views.local_today(state.info).isocalendar()
             period = f"week:{year:04d}-W{number:02d}"
         choice = views.Choice(view, views.parse_period(period))
-        titles = {
-            "overall": i18n._("Overall"),
-            "cluster:kamtibmas": i18n._("Kamtibmas"),
-            "cluster:bencana": i18n._("Disasters"),
-            "cluster:bela_negara": i18n._("Defending the nation"),
-        }
 
         def render(board: views.Board) -> str:
+            pages = max(1, -(-len(board.rows) // SCREEN_ROWS))
             return _render(
                 request,
                 "leaderboard/screen_rows.html",
                 board=board,
                 step=step,
-                next_step=(step + 1) % len(SCREEN_STEPS),
-                title=titles[view],
-                week=period if period != "season" else "",
-                rows=board.rows[:SCREEN_ROWS],
+                steps=len(steps),
+                next_step=(step + 1) % len(steps),
+                page_number=page_number + 1,
+                pages=pages,
+                rows=board.rows[page_number * SCREEN_ROWS : (page_number + 1) * SCREEN_ROWS],
                 seconds=SCREEN_SECONDS,
             )
 
@@ -414,7 +416,7 @@ class BoardExtrasController(Controller):
 
 
 class RevealController(Controller):
-    """Award night: the final places uncovered from the tenth to Juara I, one key press at a time."""
+    """Award night: every place uncovered from the last to Juara I, one key press at a time, full screen."""
 
     path = "/panitia/pengumuman"
     guards = [requires("organiser")]
@@ -426,13 +428,15 @@ class RevealController(Controller):
             raise NotFoundException()
         choice = views.Choice("overall", views.parse_period("season"))
         board = await views.build(state, choice, views.STAFF, i18n.get_locale())
-        places = [r for r in board.rows if r.rank <= REVEAL_PLACES][::-1]  # the last place first
+        places = board.rows[::-1]  # the last place first
         step = max(0, min(langkah, len(places)))
+        shown = places[:step][::-1]
         return page(
             request,
             "leaderboard/reveal.html",
             competition=state.info,
-            shown=places[:step][::-1],
+            current=shown[0] if shown else None,
+            shown=shown,
             step=step,
             total=len(places),
             next_step=min(step + 1, len(places)),

@@ -27,8 +27,9 @@ LAYOUT: dict[str, tuple[int, int]] = {
     "35.05": (3, 5), "35.07": (4, 5),
 }  # fmt: skip
 
-# Light to dark: readable black text on the first three, white on the last two.
-COLOURS = ("#eef4fb", "#c6dbef", "#8fbde0", "#3f86c5", "#0b4f8a")
+# Light to dark: dark text on the first three, white on the last two (each at least 4.5:1,
+# tests/unit/test_palette.py).
+COLOURS = ("#eef4fb", "#c6dbef", "#8fbde0", "#2f6fae", "#0b4f8a")
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,6 +23,7 @@ from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
+from app.organiser.plain import plain, type_names
 from app.organiser.results import ResultsFinal, final_result
 from app.web import Pager, current_user, page, page_number
 from scoring.registry import get_rule
@@ -412,6 +413,9 @@ class RulesReferenceController(Controller):
         if competition is not None:
             version, ruleset = await ruleset_in_force(competition.id)
             rules = rulesets.describe(ruleset)
+            names = type_names(await activity_types(competition.id))
+            for rule in rules:
+                rule["plain"] = plain(rule["id"], rule["params"], names)
             tie_break = rulesets.tie_break_labels(ruleset.tie_break)
         return page(
             request,

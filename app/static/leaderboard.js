@@ -30,6 +30,19 @@
     }).catch(function () { /* the reader closed the share sheet */ });
   });
 
+  // The big screen's clock, in the competition's time zone.
+  var clock = document.querySelector("[data-clock]");
+  if (clock && window.Intl) {
+    var format = new Intl.DateTimeFormat(document.documentElement.lang || "id", {
+      timeZone: clock.getAttribute("data-timezone") || "Asia/Jakarta",
+      day: "numeric", month: "long", hour: "2-digit", minute: "2-digit", second: "2-digit"
+    });
+    var zone = { "Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT" }[clock.getAttribute("data-timezone")] || "";
+    var tick = function () { clock.textContent = format.format(new Date()) + (zone ? " " + zone : ""); };
+    tick();
+    setInterval(tick, 1000);
+  }
+
   // Award night: the right arrow or space uncovers the next place, the left arrow goes back.
   document.addEventListener("keydown", function (event) {
     if (!document.querySelector("[data-testid=reveal]")) return;

@@ -115,3 +115,13 @@ async def test_team_page_share_and_its_card(season, browser_factory):
     board = (await public.get("/")).text
     assert 'data-testid="share"' in board and '<meta property="og:title"' in board
     assert (await public.get("/tim/99.99/kartu.png")).status_code == 404
+
+
+async def test_the_rules_page_speaks_plainly_and_folds_the_parameters_away(season, browser_factory):
+    html = (await (await browser_factory()).get("/aturan")).text
+    assert "Hanya kegiatan bersama yang dihitung: sedikitnya 1 anggota Senkom" in html
+    assert "Sambang / kunjungan dari rumah ke rumah (DDS)" in html  # types by name
+    for card in re.findall(r'data-testid="reference-rule".*?</li>', html, re.S):
+        plain, _, technical = card.partition('<details class="technical">')
+        assert technical, "the technical part is folded away"
+        assert "min_senkom" not in plain and "{" not in plain and "_" not in plain.split("data-rule=")[0]

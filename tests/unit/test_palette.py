@@ -70,3 +70,22 @@ def test_the_focus_ring_shows(surface: str) -> None:
 def test_the_contrast_formula() -> None:
     assert contrast("#000000", "#ffffff") == pytest.approx(21)
     assert contrast("#777777", "#ffffff") == pytest.approx(4.48, abs=0.01)
+
+
+def test_map_tiles_keep_their_names_readable() -> None:
+    from app.leaderboard.map import COLOURS
+
+    css = (STATIC / "leaderboard.css").read_text()
+    for level, colour in enumerate(COLOURS):
+        assert f".tile.level{level},.swatch.level{level}{{background:{colour}}}" in css
+        text = "#ffffff" if level >= 3 else APP["c-ink"]
+        assert contrast(text, colour) >= 4.5, f"level {level}: {contrast(text, colour):.2f}:1"
+
+
+def test_the_projector_theme_is_readable() -> None:
+    dark = tokens((STATIC / "screen.css").read_text(), ".screen-html")
+    for text in ("s-ink", "s-muted", "s-up", "s-down", "s-accent"):
+        for surface in ("s-bg", "s-surface"):
+            ratio = contrast(dark[text], dark[surface])
+            assert ratio >= 4.5, f"--{text} on --{surface}: {ratio:.2f}:1"
+    assert contrast("#0b1726", dark["s-accent"]) >= 4.5  # the reveal's "next" button
