@@ -45,7 +45,8 @@ def plain(rule_id: str, params: dict[str, Any], type_names: dict[str, str]) -> s
     if rule_id == "cap_per_period":
         if p.scope == "type":
             return i18n._(
-                "%(when)s at most %(n)s activities of each type count; more of the same type are not counted.",
+                "%(when)s at most %(n)s activities of each type count; more of the same type "
+                "are not counted.",
                 when=_per(p.period).capitalize(),
                 n=p.max,
             )
@@ -64,8 +65,8 @@ def plain(rule_id: str, params: dict[str, Any], type_names: dict[str, str]) -> s
         return text
     if rule_id == "reach_bonus":
         return i18n._(
-            "Extra points for the residents an activity reaches: %(per)s for every %(step)s residents, at most "
-            "%(max)s per activity.",
+            "Extra points for the residents an activity reaches: %(per)s for every %(step)s residents, "
+            "at most %(max)s per activity.",
             per=_points(p.per),
             step=p.step,
             max=_points(p.max),
@@ -78,8 +79,8 @@ def plain(rule_id: str, params: dict[str, Any], type_names: dict[str, str]) -> s
         )
     if rule_id == "judge_quality":
         return i18n._(
-            "The judges score each activity on the rubric: the best score keeps all of its points, the lowest "
-            "keeps %(floor)s%% of them.",
+            "The judges score each activity on the rubric: the best score keeps all of its points, "
+            "the lowest keeps %(floor)s%% of them.",
             floor=i18n.format_number(p.floor * 100),
         )
     if rule_id == "consistency_bonus":
@@ -97,8 +98,8 @@ def plain(rule_id: str, params: dict[str, Any], type_names: dict[str, str]) -> s
         )
     if rule_id == "cluster_balance":
         return i18n._(
-            "%(points)s bonus once your activities cover all three clusters: Kamtibmas, disaster response and "
-            "national defence.",
+            "%(points)s bonus once your activities cover all three clusters: Kamtibmas, disaster "
+            "response and national defence.",
             points=_points(p.points),
         )
     return None
