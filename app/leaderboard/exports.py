@@ -1,5 +1,12 @@
-"""A leaderboard view as CSV or XLSX: Indonesian column headers (through the catalogue), numbers as
-numbers (a decimal point in CSV; numeric cells in XLSX)."""
+"""A leaderboard view as CSV or XLSX: column headers through the catalogue, numbers as numbers (numeric
+cells in XLSX, the recommended download; in CSV unformatted with a decimal point).
+
+The CSV is written for spreadsheets set up the Indonesian way as well as the English way: its first line
+`sep=,` tells Excel the separator whatever the computer's list separator (";" under Indonesian settings);
+scores carry exactly two decimals, as on the pages, so a decimal point is never followed by three digits and
+no spreadsheet can take it for a thousands separator ("102.083" read as 102083): under English settings
+"102.08" is a number, under Indonesian ones it stays visible as text. No byte-order mark: Excel ignores the
+`sep=` line after one, and the file's text (team names, rule titles) is plain ASCII in practice."""
 
 from __future__ import annotations
 
@@ -12,6 +19,7 @@ from typing import Any
 from app import i18n
 from app.leaderboard.views import Board
 
+CENT = Decimal("0.01")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -22,7 +30,7 @@ def headers(board: Board) -> list[str]:
         i18n._("Team"),
         i18n._("Score"),
         i18n._("Activities counted"),
-        *[title for _rule, title in board.rules],
+        *[title for _rule, title in board.all_rules],
     ]
 
 
@@ -34,7 +42,7 @@ def _rows(board: Board) -> list[list[Any]]:
             r.team_name,
             r.score,
             r.counted,
-            *[r.subtotals.get(rule, Decimal(0)) for rule, _ in board.rules],
+            *[r.subtotals.get(rule, Decimal(0)) for rule, _ in board.all_rules],
         ]
         for r in board.rows
     ]
@@ -47,12 +55,12 @@ def filename(board: Board, fmt: str) -> str:
 
 def csv_bytes(board: Board) -> tuple[bytes, str]:
     out = io.StringIO()
+    out.write("sep=,\r\n")
     writer = csv.writer(out)
     writer.writerow(headers(board))
     for row in _rows(board):
-        writer.writerow([format(v, "f") if isinstance(v, Decimal) else v for v in row])
-    # A BOM lets spreadsheet programs read the UTF-8 names correctly.
-    return ("\ufeff" + out.getvalue()).encode(), "text/csv; charset=utf-8"
+        writer.writerow([format(v.quantize(CENT), "f") if isinstance(v, Decimal) else v for v in row])
+    return out.getvalue().encode(), "text/csv; charset=utf-8"
 
 
 def xlsx_bytes(board: Board) -> tuple[bytes, str]:

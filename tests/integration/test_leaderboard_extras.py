@@ -35,8 +35,12 @@ async def test_exports_have_indonesian_headers_and_numbers(weeks, browser_factor
     response = await public.get("/papan/unduh.csv")
     assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
     assert "attachment" in response.headers["content-disposition"]
-    rows = list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+    text = response.content.decode("utf-8")
+    assert text.startswith("sep=,\r\n")  # Excel under Indonesian settings still splits on commas
+    rows = list(csv.reader(io.StringIO(text)))[1:]
     assert rows[0][:5] == ["Peringkat", "Kode tim", "Tim", "Skor", "Kegiatan yang dihitung"]
+    # Two decimals and a decimal point: "102.083" would read as 102083 under Indonesian settings.
+    assert all(re.fullmatch(r"\d+\.\d\d", row[3]) for row in rows[1:])
     assert rows[1][:2] == ["1", B] and float(rows[1][3]) > float(rows[2][3]) > 0 and len(rows) == 39
     xlsx = await public.get("/papan/unduh.xlsx?tampilan=cluster:kamtibmas")
     assert xlsx.status_code == 200
@@ -90,17 +94,13 @@ async def test_map_export_and_screen_keep_the_frozen_standings(season, browser_f
     for viewer in (await browser_factory(), await browser_factory("peserta.sby")):
         page = (await viewer.get("/peta")).text
         assert set(re.findall(r'data-rank="(\d+)" data-level="(\d)"', page)) == {("1", "0")}
-        rows = list(
-            csv.reader(io.StringIO((await viewer.get("/papan/unduh.csv")).content.decode("utf-8-sig")))
-        )
+        rows = list(csv.reader(io.StringIO((await viewer.get("/papan/unduh.csv")).content.decode())))[1:]
         assert {float(r[3]) for r in rows[1:]} == {0.0}
-        assert (await viewer.get("/papan/unduh.csv?periode=week:2024-W07")).text.count("\n") == 1
+        assert (await viewer.get("/papan/unduh.csv?periode=week:2024-W07")).text.count("\n") == 2
         screen = (await viewer.get("/layar")).text
         assert "Papan peringkat dibekukan" in screen
         assert re.findall(r'data-testid="rank">(\d+)<span class="tie"', screen) == ["1"] * 10
-    staff_rows = list(
-        csv.reader(io.StringIO((await judge.get("/papan/unduh.csv")).content.decode("utf-8-sig")))
-    )
+    staff_rows = list(csv.reader(io.StringIO((await judge.get("/papan/unduh.csv")).content.decode())))[1:]
     assert staff_rows[1][1] == "35.78" and float(staff_rows[1][3]) > 0
     staff_map = (await judge.get("/peta")).text
     assert re.search(r'data-team="35.78" data-rank="1" data-level="4"', staff_map)

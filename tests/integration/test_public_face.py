@@ -125,3 +125,15 @@ async def test_the_rules_page_speaks_plainly_and_folds_the_parameters_away(seaso
         plain, _, technical = card.partition('<details class="technical">')
         assert technical, "the technical part is folded away"
         assert "min_senkom" not in plain and "{" not in plain and "_" not in plain.split("data-rule=")[0]
+
+
+async def test_activity_types_are_named_in_english_for_an_english_reader(season, browser_factory):
+    from app.competitions.catalogue import DEFAULT_CATALOGUE
+
+    reader = await browser_factory()
+    await reader.get("/bahasa/en?next=/")
+    board = (await reader.get("/")).text
+    for entry in DEFAULT_CATALOGUE:
+        assert f'value="type:{entry.code}">{entry.name_en}</option>' in board.replace("&#39;", "'")
+    title = (await reader.get("/papan/baris?tampilan=type:BINLUH")).text
+    assert "Guidance and outreach" in title and "Pembinaan" not in title

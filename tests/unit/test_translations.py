@@ -326,3 +326,11 @@ def test_templates_have_no_untranslated_text() -> None:
         rel = path.relative_to(ROOT).as_posix()
         problems += [f"{rel}:{line}: {text!r}" for line, text in parser.found]
     assert problems == [], "text outside {{ _() }} / {% trans %}:\n" + "\n".join(problems)
+
+
+def test_every_activity_type_of_the_catalogue_has_an_english_name() -> None:
+    from app.competitions.catalogue import DEFAULT_CATALOGUE
+
+    for entry in DEFAULT_CATALOGUE:
+        assert entry.name_en.strip(), entry.code
+        assert entry.name_en != entry.name, f"{entry.code}: the English name repeats the Indonesian one"
