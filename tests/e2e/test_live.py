@@ -170,6 +170,7 @@ def test_a_freeze_hides_changes_from_the_public_but_not_the_organiser(
 
 
 def test_the_reveal_uncovers_the_places_from_the_last_to_juara_one(organiser: Page) -> None:
+    """A full-screen presentation of every place, from the last one to Juara I."""
     reveal = RevealPage(organiser).goto()
     total = reveal.total()
     assert total >= 3 and reveal.step() == 0
@@ -182,6 +183,9 @@ def test_the_reveal_uncovers_the_places_from_the_last_to_juara_one(organiser: Pa
         latest = organiser.locator("[data-testid=reveal-row].latest")
         shown_ranks.append(int(latest.get_attribute("data-rank") or "0"))
     assert shown_ranks == sorted(shown_ranks, reverse=True) and shown_ranks[-1] == 1
+    # Every place, from the last one: as many steps as teams, the first uncovered the lowest rank.
+    assert total == 38 and shown_ranks[0] == max(shown_ranks) > 10
+    expect(organiser.get_by_test_id("reveal-current")).to_contain_text("Juara I")
     expect(reveal.done).to_be_visible()
     expect(reveal.rows.first).to_contain_text("Juara I")
     organiser.keyboard.press("ArrowLeft")
