@@ -271,10 +271,6 @@ def iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat()
 
 
-def user_of(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    return request.scope.get("user")  # type: ignore[return-value]
-
-
 async def visible_competition(slug: str, user: CurrentUser | None) -> CompetitionInfo:
     """The competition named by the path; a private one only with a token."""
     from litestar.exceptions import NotFoundException

@@ -26,7 +26,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 
 from app import i18n, regions
 from app.accounts import services as accounts
-from app.accounts.auth import judge_only, organiser_only, participant_only, public, signed_in
+from app.accounts.auth import CurrentUser, judge_only, organiser_only, participant_only, public, signed_in
 from app.activities import forms
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
@@ -40,7 +40,6 @@ from app.api.common import (
     iso,
     parse_decimal,
     responses,
-    user_of,
     visible_competition,
 )
 from app.competitions import services as competitions
@@ -71,13 +70,6 @@ Limit = Annotated[int | None, QueryParameter(ge=1, le=200, description="Page siz
 Cursor = Annotated[
     str | None, QueryParameter(max_length=64, description="`next_cursor` of the previous page.")
 ]
-
-
-def _user(request: Request[Any, Any, Any]) -> Any:
-    user = user_of(request)
-    if user is None:
-        raise NotAuthorizedException(detail=i18n._("Please sign in first."))
-    return user
 
 
 def _page(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
@@ -207,8 +199,7 @@ class TokenController(Controller):
         security=BEARER,
         responses=responses(401),
     )
-    async def revoke_token(self, request: Request[Any, Any, Any]) -> None:
-        _user(request)
+    async def revoke_token(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> None:
         authorization = request.headers.get("authorization", "")
         await accounts.close_session(authorization[7:].strip())
 
@@ -227,9 +218,11 @@ class CompetitionController(Controller):
         responses=responses(401, 403, 409),
     )
     async def create(
-        self, request: Request[Any, Any, Any], data: JSONBody[s.CompetitionIn]
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.CompetitionIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.CompetitionOut:
-        user = _user(request)
         errors: dict[str, str] = {}
         slug = data.slug.strip()
         if not SLUG_RE.match(slug):
@@ -277,10 +270,14 @@ class CompetitionController(Controller):
         responses=responses(),
     )
     async def list_all(
-        self, request: Request[Any, Any, Any], limit: Limit = None, cursor: Cursor = None
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        limit: Limit = None,
+        cursor: Cursor = None,
     ) -> s.CompetitionPage:
         size = limit or 50
-        rows = await reads.competitions_page(decode_cursor(cursor), size, user_of(request) is not None)
+        rows = await reads.competitions_page(decode_cursor(cursor), size, viewer is not None)
         rows, next_cursor = _page(rows, size)
         return s.CompetitionPage(items=[_competition_out(r) for r in rows], next_cursor=next_cursor)
 
@@ -291,8 +288,13 @@ class CompetitionController(Controller):
         summary="One competition",
         responses=responses(401, 404),
     )
-    async def detail(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> s.CompetitionOut:
-        return _competition_out(await visible_competition(slug, user_of(request)))
+    async def detail(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+    ) -> s.CompetitionOut:
+        return _competition_out(await visible_competition(slug, viewer))
 
 
 class CompetitionPartsController(Controller):
@@ -309,9 +311,14 @@ class CompetitionPartsController(Controller):
         responses=responses(401, 404),
     )
     async def teams(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], limit: Limit = None, cursor: Cursor = None
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+        limit: Limit = None,
+        cursor: Cursor = None,
     ) -> s.TeamPage:
-        competition = await visible_competition(slug, user_of(request))
+        competition = await visible_competition(slug, viewer)
         size = limit or 50
         rows, next_cursor = _page(await reads.teams_page(competition.id, decode_cursor(cursor), size), size)
         return s.TeamPage(
@@ -328,9 +335,12 @@ class CompetitionPartsController(Controller):
         responses=responses(401, 403, 404, 409),
     )
     async def add_team(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.TeamIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.TeamIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.TeamOut:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         code = data.code.strip()
         regency = regions.regency(code)
@@ -351,9 +361,12 @@ class CompetitionPartsController(Controller):
         responses=responses(401, 404),
     )
     async def activity_types(
-        self, request: Request[Any, Any, Any], slug: FromPath[str]
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
     ) -> list[s.ActivityTypeOut]:
-        competition = await visible_competition(slug, user_of(request))
+        competition = await visible_competition(slug, viewer)
         return [
             s.ActivityTypeOut(code=t["code"], name=t["name"], name_en=t["name_en"], cluster=t["cluster"])
             for t in await competitions.activity_types(competition.id)
@@ -369,9 +382,12 @@ class CompetitionPartsController(Controller):
         responses=responses(401, 403, 404, 409),
     )
     async def add_activity_type(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.ActivityTypeIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.ActivityTypeIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.ActivityTypeOut:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         errors: dict[str, str] = {}
         code, name, name_en = data.code.strip(), data.name.strip(), data.name_en.strip()
@@ -406,8 +422,13 @@ class CompetitionPartsController(Controller):
         summary="The judges' rubric: weighted criteria and their score ranges",
         responses=responses(401, 404),
     )
-    async def rubric(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> s.RubricOut:
-        competition = await visible_competition(slug, user_of(request))
+    async def rubric(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+    ) -> s.RubricOut:
+        competition = await visible_competition(slug, viewer)
         return _rubric_out(await competitions.rubric(competition.id))
 
     @put(
@@ -419,9 +440,12 @@ class CompetitionPartsController(Controller):
         responses=responses(401, 403, 404),
     )
     async def put_rubric(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.RubricIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.RubricIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.RubricOut:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         errors: dict[str, str] = {}
         criteria: list[dict[str, Any]] = []
@@ -523,8 +547,9 @@ class UserController(Controller):
         security=BEARER,
         responses=responses(401, 403, 404, 409),
     )
-    async def create(self, request: Request[Any, Any, Any], data: JSONBody[s.UserIn]) -> s.UserOut:
-        user = _user(request)
+    async def create(
+        self, request: Request[Any, Any, Any], data: JSONBody[s.UserIn], user: NamedDependency[CurrentUser]
+    ) -> s.UserOut:
         team_id: int | None = None
         team_code = (data.team_code or "").strip() or None
         if team_code:
@@ -597,8 +622,8 @@ class ActivityController(Controller):
                 description="Any 1–64 printable ASCII characters; a UUID is a good choice.",
             ),
         ],
+        user: NamedDependency[CurrentUser],
     ) -> Response[s.ActivityOut]:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         team = await Team.select(Team.competition).where(Team.id == (user.team_id or 0)).first()
         if team is None or team["competition"] != competition.id or user.team_code is None:
@@ -681,15 +706,14 @@ class ActivityController(Controller):
     )
     async def list_activities(
         self,
-        request: Request[Any, Any, Any],
         slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
         status: Annotated[Literal["submitted", "verified", "rejected"] | None, QueryParameter()] = None,
         team: Annotated[str | None, QueryParameter(max_length=16, description="Team code")] = None,
         type: Annotated[str | None, QueryParameter(max_length=32, description="Activity type code")] = None,
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> s.ActivityPage:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         size = limit or 50
         rows = await reads.activities_page(
@@ -712,8 +736,9 @@ class ActivityController(Controller):
         security=BEARER,
         responses=responses(401, 403, 404),
     )
-    async def detail(self, request: Request[Any, Any, Any], activity_id: ActivityId) -> s.ActivityOut:
-        user = _user(request)
+    async def detail(
+        self, request: Request[Any, Any, Any], activity_id: ActivityId, user: NamedDependency[CurrentUser]
+    ) -> s.ActivityOut:
         row = await self._readable(user, activity_id)
         return _activity_out(
             row, await reads.reviews_of(activity_id), await photo_service.photos_of(activity_id)
@@ -746,8 +771,8 @@ class ActivityController(Controller):
         activity_id: ActivityId,
         data: MultipartBody[PhotoUpload],
         settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
     ) -> s.PhotoOut:
-        user = _user(request)
         upload = data.file
         if not isinstance(upload, UploadFile):
             raise Invalid({"file": i18n._("Attach the photo as the multipart field 'file'.")})
@@ -770,9 +795,12 @@ class ActivityController(Controller):
         responses=responses(401, 403, 404, 409),
     )
     async def review(
-        self, request: Request[Any, Any, Any], activity_id: ActivityId, data: JSONBody[s.ReviewIn]
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: ActivityId,
+        data: JSONBody[s.ReviewIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.ReviewCreated:
-        user = _user(request)
         errors: dict[str, str] = {}
         if data.decision not in judging.DECISIONS:
             errors["decision"] = i18n._("Choose verified or rejected.")
@@ -843,8 +871,13 @@ class ScoringController(Controller):
         summary="The ruleset in force",
         responses=responses(401, 404),
     )
-    async def ruleset(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> s.RulesetOut:
-        competition = await visible_competition(slug, user_of(request))
+    async def ruleset(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+    ) -> s.RulesetOut:
+        competition = await visible_competition(slug, viewer)
         return await _ruleset_out(competition.id)
 
     @put(
@@ -857,9 +890,12 @@ class ScoringController(Controller):
         responses=responses(401, 403, 404),
     )
     async def put_ruleset(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.RulesetIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.RulesetIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.RulesetOut:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         ruleset = await _parse_ruleset(request)
         await competitions.publish_ruleset(competition, ruleset, actor_id=user.id, actor_name=user.username)
@@ -875,9 +911,12 @@ class ScoringController(Controller):
         responses=responses(401, 403, 404),
     )
     async def preview(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.RulesetIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.RulesetIn],
+        user: NamedDependency[CurrentUser],
     ) -> list[s.PreviewRow]:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         ruleset = await _parse_ruleset(request)
         _version, current = await competitions.ruleset_in_force(competition.id)
@@ -903,9 +942,12 @@ class ScoringController(Controller):
         responses=responses(401, 403, 404),
     )
     async def adjustment(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[s.AdjustmentIn]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[s.AdjustmentIn],
+        user: NamedDependency[CurrentUser],
     ) -> s.AdjustmentOut:
-        user = _user(request)
         competition = await visible_competition(slug, user)
         errors: dict[str, str] = {}
         team = await competitions.team_by_code(competition.id, data.team_code.strip())
@@ -958,10 +1000,10 @@ async def _ruleset_out(competition_id: int) -> s.RulesetOut:
     )
 
 
-async def _frozen_for(competition_id: int, request: Request[Any, Any, Any]) -> bool:
+async def _frozen_for(competition_id: int, viewer: CurrentUser | None) -> bool:
     """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not."""
     state = await leaderboard_views.competition_state(competition_id)
-    return bool(state and state.frozen_for(leaderboard_views.audience_of(user_of(request))))
+    return bool(state and state.frozen_for(leaderboard_views.audience_of(viewer)))
 
 
 class LeaderboardController(Controller):
@@ -997,6 +1039,7 @@ class LeaderboardController(Controller):
     async def leaderboard(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         slug: FromPath[str],
         view: Annotated[
             str, QueryParameter(max_length=48, description="overall, cluster:<cluster> or type:<CODE>")
@@ -1005,9 +1048,9 @@ class LeaderboardController(Controller):
             str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
         ] = "season",
     ) -> s.LeaderboardOut:
-        competition = await visible_competition(slug, user_of(request))
+        competition = await visible_competition(slug, viewer)
         board = await self._board(competition, view, period)
-        frozen = await _frozen_for(competition.id, request)
+        frozen = await _frozen_for(competition.id, viewer)
         if frozen:
             # The public sees the snapshot of the freeze: the overall season only.
             board = await leaderboard_views.frozen_api_board(competition.id)
@@ -1043,18 +1086,19 @@ class LeaderboardController(Controller):
     async def explanation(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         slug: FromPath[str],
         code: FromPath[str],
         period: Annotated[
             str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
         ] = "season",
     ) -> s.ExplanationOut:
-        competition = await visible_competition(slug, user_of(request))
+        competition = await visible_competition(slug, viewer)
         team = await competitions.team_by_code(competition.id, code)
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
         board = await self._board(competition, "overall", period, lines_for=code)
-        if await _frozen_for(competition.id, request):
+        if await _frozen_for(competition.id, viewer):
             board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
             if period != "season":
                 board.rows.clear()

@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -20,16 +21,10 @@ from app.accounts.auth import CurrentUser, judge_only
 from app.activities import photos as photo_service
 from app.competitions.services import CompetitionInfo, current_competition
 from app.judging import jury, queue_views, services
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 
 REASON_MAX = 2000
 NOTE_MAX = 2000
-
-
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None
-    return user
 
 
 async def _competition() -> CompetitionInfo:
@@ -55,9 +50,8 @@ def _berita_acara_url(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def _base_context(
-    request: Request[Any, Any, Any], competition: CompetitionInfo | None
+    request: Request[Any, Any, Any], user: CurrentUser, competition: CompetitionInfo | None
 ) -> dict[str, Any]:
-    user = _user(request)
     done, total = (0, 0)
     if competition is not None:
         done, total = await jury.progress(competition.id, user)
@@ -205,13 +199,13 @@ class JudgeController(Controller):
     async def queue(
         self,
         request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
         selesai: FromQuery[str | None] = None,
         dilewati: FromQuery[str | None] = None,
     ) -> Template:
         """The judge's next assignment, one at a time."""
-        user = _user(request)
         competition = await current_competition()
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         assignment = None
         if competition is not None:
             assignment = await jury.next_assignment(competition.id, user)
@@ -235,10 +229,12 @@ class JudgeController(Controller):
 
     @get("/daftar")
     async def waiting(
-        self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        halaman: FromQuery[str | None] = None,
     ) -> Template:
         """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
-        user = _user(request)
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
@@ -253,7 +249,7 @@ class JudgeController(Controller):
             request,
             "judging/waiting.html",
             verification_closed=closed,
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             activities=rows,
             mine=mine,
             blind=blind,
@@ -265,9 +261,8 @@ class JudgeController(Controller):
 
     @post("/kegiatan/{activity_id:int}/keputusan")
     async def decide(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], activity_id: FromPath[int]
     ) -> Template | Redirect:
-        user = _user(request)
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
         if found is None:
@@ -280,7 +275,7 @@ class JudgeController(Controller):
             )
             if not errors:
                 return Redirect(f"/juri?selesai={activity_id}")
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(found)
         context.update(
             assignment=_as_queue_item(
@@ -296,9 +291,8 @@ class JudgeController(Controller):
         return page(request, "judging/queue.html", status_code=422, **context)
 
     @post("/lewati")
-    async def skip(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def skip(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         """ "Lewati": the assignment goes to the end of the judge's queue."""
-        user = _user(request)
         competition = await _competition()
         form = await request.form()
         assignment_id = _int(form.get("assignment"))
@@ -311,8 +305,9 @@ class JudgeController(Controller):
         return Redirect(f"/juri?dilewati={assignment_id}")
 
     @get("/kegiatan/{activity_id:int}")
-    async def detail(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        user = _user(request)
+    async def detail(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
         if found is None:
@@ -323,7 +318,7 @@ class JudgeController(Controller):
         return page(
             request,
             "judging/detail.html",
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             **found,
             assignment=assignment,
             mine=mine,
@@ -336,9 +331,11 @@ class JudgeController(Controller):
 
     @get("/ulasan")
     async def my_reviews(
-        self, request: Request[Any, Any, Any], diperbarui: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        diperbarui: FromQuery[str | None] = None,
     ) -> Template:
-        user = _user(request)
         competition = await current_competition()
         reviews: list[dict[str, Any]] = []
         team_reviews: list[dict[str, Any]] = []
@@ -356,7 +353,7 @@ class JudgeController(Controller):
         return page(
             request,
             "judging/my_reviews.html",
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             reviews=reviews,
             team_reviews=team_reviews,
             stage_closed=closed,
@@ -367,17 +364,17 @@ class JudgeController(Controller):
         )
 
     @get("/ulasan/{activity_id:int}")
-    async def revise_form(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        user = _user(request)
+    async def revise_form(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await _competition()
         return await self._revise_page(request, competition, user, activity_id, {}, None)
 
     @post("/ulasan/{activity_id:int}")
     async def revise(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], activity_id: FromPath[int]
     ) -> Template | Redirect:
         """A new version of the judge's own review (jury.revise), until the stage closes (then 409)."""
-        user = _user(request)
         competition = await _competition()
         if await jury.stage_closed_for_activity(competition.id):
             raise HTTPException(
@@ -425,7 +422,7 @@ class JudgeController(Controller):
             request,
             "judging/revise.html",
             status_code=status_code,
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             **found,
             mine=mine,
             stage_closed=await jury.stage_closed_for_activity(competition.id),
@@ -438,21 +435,24 @@ class JudgeController(Controller):
 
     @get("/tim")
     async def team_form(
-        self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tugas: FromQuery[str | None] = None,
     ) -> Template:
         """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
-        user = _user(request)
         competition = await _competition()
         _row, assignment = await _team_assignment(competition, user, _int(tugas))
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
         context.update(await _team_context(competition, user, assignment))
         return page(request, "judging/queue.html", **context)
 
     @post("/tim/nilai")
-    async def score_team(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def score_team(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         """The team-level rubric of a team assigned to the judge (jury.score_team)."""
-        user = _user(request)
         competition = await _competition()
         form = await request.form()
         row, assignment = await _team_assignment(competition, user, _int(form.get("assignment")))
@@ -468,7 +468,7 @@ class JudgeController(Controller):
             )
             if not errors:
                 return Redirect(f"/juri?selesai=tim-{row['team']}")
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(await _team_context(competition, user, assignment))
         context.update(
             assignment=assignment,
@@ -484,15 +484,18 @@ class JudgeController(Controller):
 
     @get("/konflik")
     async def conflicts(
-        self, request: Request[Any, Any, Any], tersimpan: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tersimpan: FromQuery[str | None] = None,
     ) -> Template:
-        user = _user(request)
         competition = await current_competition()
         return await _conflict_page(request, competition, user, {}, {}, saved=bool(tersimpan))
 
     @post("/konflik")
-    async def declare_conflict(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = _user(request)
+    async def declare_conflict(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         team_id = _int(form.get("team"))
@@ -594,7 +597,7 @@ async def _conflict_page(
         request,
         "judging/conflicts.html",
         status_code=status_code,
-        **await _base_context(request, competition),
+        **await _base_context(request, user, competition),
         conflicts=await jury.conflicts(user.id),
         teams=teams,
         errors=errors,

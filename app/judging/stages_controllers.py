@@ -6,18 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app import i18n
-from app.accounts.auth import organiser_only, public, requires
+from app.accounts.auth import CurrentUser, organiser_only, public, requires
 from app.competitions.services import CompetitionInfo, current_competition, ruleset_in_force
 from app.judging import jury, stages
 from app.judging.services import DecisionError
 from app.leaderboard import views
 from app.tables import STAGE_KINDS
-from app.web import current_user, page
+from app.web import page
 
 STAGE_FIELDS = ("code", "name", "name_en", "kind", "top_n", "weight")
 
@@ -81,9 +82,9 @@ class StageConsoleController(Controller):
         return {k: str(form.get(k) or "").strip()[:200] for k in STAGE_FIELDS}
 
     @post("/")
-    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def create(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         values = await self._form_values(request)
         cleaned, errors = stages.validate_stage(values, None, await jury.stages(competition.id))
@@ -125,9 +126,9 @@ class StageConsoleController(Controller):
         return await self._edit(request, await _stage(competition, stage_id))
 
     @post("/{stage_id:int}")
-    async def update(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def update(
+        self, request: Request[Any, Any, Any], stage_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         stage = await _stage(competition, stage_id)
         values = await self._form_values(request)
@@ -172,9 +173,9 @@ class StageConsoleController(Controller):
         return await self._confirm(request, await _stage(competition, stage_id))
 
     @post("/{stage_id:int}/tutup")
-    async def close(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def close(
+        self, request: Request[Any, Any, Any], stage_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         stage = await _stage(competition, stage_id)
         form = await request.form()
@@ -235,17 +236,19 @@ class StageBoardController(Controller):
     path = "/papan/tahap"
     guards = [public]
 
-    async def _state(self, request: Request[Any, Any, Any]) -> views.State:
+    async def _state(self, viewer: CurrentUser | None) -> views.State:
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        if state.info.is_private and current_user(request) is None:
+        if state.info.is_private and viewer is None:
             raise NotAuthorizedException(detail=i18n._("Please sign in first."))
         return state
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any]) -> Template:
-        state = await self._state(request)
+    async def index(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
+        state = await self._state(viewer)
         return page(
             request,
             "leaderboard/stages.html",
@@ -254,15 +257,15 @@ class StageBoardController(Controller):
             label=jury.stage_label,
         )
 
-    async def _context(self, request: Request[Any, Any, Any], code: str) -> dict[str, Any]:
+    async def _context(self, viewer: CurrentUser | None, code: str) -> dict[str, Any]:
         from app.leaderboard.controllers import LIVE_POLL_SECONDS, POLL_SECONDS
 
-        state = await self._state(request)
+        state = await self._state(viewer)
         all_stages = await jury.stages(state.id)
         stage = next((s for s in all_stages if s["code"] == code), None)
         if stage is None:
             raise NotFoundException(detail=i18n._("Stage not found."))
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         frozen = state.frozen_for(audience)
         hidden = False
         rows: list[dict[str, Any]] = []
@@ -304,13 +307,23 @@ class StageBoardController(Controller):
         }
 
     @get("/{code:str}")
-    async def stage(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
-        return page(request, "leaderboard/stage.html", **await self._context(request, code))
+    async def stage(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
+        return page(request, "leaderboard/stage.html", **await self._context(viewer, code))
 
     @get("/{code:str}/baris")
-    async def rows(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+    async def rows(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
         """The stage's ranking alone, which the open page fetches again on each change (htmx)."""
-        return page(request, "leaderboard/_stage_rows.html", **await self._context(request, code))
+        return page(request, "leaderboard/_stage_rows.html", **await self._context(viewer, code))
 
 
 def _aware(value: Any) -> Any:

@@ -16,12 +16,13 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
-from app.accounts.auth import organiser_only
+from app.accounts.auth import CurrentUser, organiser_only
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.audit import services as audit
@@ -38,7 +39,7 @@ from app.tables import (
     RubricCriterion,
     TeamReview,
 )
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 from scoring import jury as pure
 from scoring.aggregate import MICRO, Rubric
 from scoring.facts import Criterion, JudgeScore
@@ -527,10 +528,8 @@ class JuryController(Controller):
         return await self._assignments_page(request, juri=juri, tim=tim, tanda=tanda, halaman=halaman)
 
     @post("/tugas/lengkapi")
-    async def top_up(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def top_up(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         """ "Tugaskan yang belum mendapat juri": every submitted activity gets its missing judges."""
-        user = current_user(request)
-        assert user is not None
         competition = await _competition()
         async with write_transaction(lock=f"competition:{competition.id}"):
             count = await jury.ensure_assignments(competition)
@@ -582,9 +581,9 @@ class JuryController(Controller):
         return await self._override_page(request, competition, _int(tugas))
 
     @post("/alihkan")
-    async def override(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def override(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         assignment_id = _int(form.get("tugas"))
@@ -675,10 +674,10 @@ class JuryActivityController(Controller):
         return await self._page(request, activity_id)
 
     @post("/{activity_id:int}/batalkan")
-    async def annul(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template | Redirect:
+    async def annul(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         """ "Batalkan ulasan": jury.annul_review with a mandatory reason and a confirmation."""
-        user = current_user(request)
-        assert user is not None
         competition = await _competition()
         form = await request.form()
         review_id = _int(form.get("review"))
