@@ -6,10 +6,12 @@ covered without being named here."""
 from __future__ import annotations
 
 import gc
+import logging
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -26,13 +28,29 @@ from scoring_strategies import (
     views,
 )
 
-from scoring import Facts, Ruleset, Standings, default_ruleset, evaluate, parse_period, parse_ruleset, rank
+from scoring import (
+    Facts,
+    FastPath,
+    Ruleset,
+    Standings,
+    compare,
+    default_ruleset,
+    engine,
+    evaluate,
+    fast_path,
+    get_rule,
+    parse_period,
+    parse_ruleset,
+    rank,
+)
 from scoring.arrays import Unsupported
-from scoring.columnar import Columns, columns_of
+from scoring.columnar import Columns, Stage, columns_of
 from scoring.compiled import CompiledRuleset
 from scoring.engine import evaluate_reference, parse_view
 from scoring.fastpath import evaluate_columns
-from scoring.registry import kernel_rules
+from scoring.registry import TeamContext, kernel_rules
+from scoring.rules import BUILTIN_RULES
+from scoring.rules.cap_per_period import CapPerPeriod
 
 PROPERTY = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 #: Every registered rule that has a kernel, in registry order.
@@ -86,6 +104,18 @@ def crowded_facts(draw: st.DrawFn, max_activities: int = 60) -> Facts:
         for a, i in zip(numbered(fields), ids, strict=True)
     )
     return Facts(COMPETITION, TEAMS, activities)
+
+
+@pytest.mark.parametrize("rule_id", KERNEL_RULES)
+@settings(PROPERTY, max_examples=40)
+@given(data=st.data(), period=periods, view=views)
+def test_each_rule_with_a_kernel_equals_its_reference(
+    rule_id: str, data: st.DataObject, period: str, view: str
+) -> None:
+    # Every rule with a kernel in the ruleset, whatever the draw: among a few others, anywhere.
+    facts_ = data.draw(facts() | crowded_facts())
+    ruleset = data.draw(kernel_rulesets(max_rules=4, including=rule_id))
+    assert_same(fast(ruleset, facts_, period, view), reference(ruleset, facts_, period, view))
 
 
 @PROPERTY
@@ -156,9 +186,59 @@ def test_numbers_beyond_int64_fall_back_to_the_reference_path() -> None:
     assert standings.rows[0].score == Decimal(1000) * 10**12 * 2
 
 
-def test_plugin_rules_take_the_reference_path() -> None:
-    compiled = CompiledRuleset(parse_ruleset({"rules": [{"rule": "night_patrol_bonus", "params": {}}]}))
-    assert not compiled.fast_path.supported
+def test_the_registry_finds_each_rule_with_its_kernel() -> None:
+    assert {rule.id for rule in BUILTIN_RULES} <= set(KERNEL_RULES)
+    # The test package's rules: one brings a kernel (so the properties above cover it), one does not.
+    assert get_rule("senkom_bonus").has_kernel() and "senkom_bonus" in KERNEL_RULES
+    assert get_rule("night_patrol_bonus").kernel is None and "night_patrol_bonus" not in KERNEL_RULES
+
+
+def test_a_subclass_that_changes_the_reference_method_loses_the_inherited_kernel() -> None:
+    class Renamed(CapPerPeriod):
+        id: ClassVar[str] = "renamed_cap"
+
+    class Stricter(CapPerPeriod):
+        id: ClassVar[str] = "stricter_cap"
+
+        def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
+            return [] if ctx.activities else None
+
+    class StricterAndFast(Stricter):
+        id: ClassVar[str] = "stricter_fast_cap"
+
+        def kernel(self, params: Any, stage: Stage) -> Stage | None:
+            return stage.keep(np.zeros(len(stage), dtype=np.bool_))
+
+    assert Renamed().has_kernel()  # the same semantics under another id
+    assert not Stricter().has_kernel()  # CapPerPeriod's kernel would compute CapPerPeriod's rule
+    assert StricterAndFast().has_kernel()
+
+
+def test_a_rule_without_a_kernel_costs_the_fast_path_and_is_logged_once(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from scoring_factories import act, at
+    from scoring_factories import facts as build_facts
+
+    monkeypatch.setattr(engine, "_logged", {})
+    night = {"rule": "night_patrol_bonus", "params": {}}
+    slow = parse_ruleset({"rules": [night, {"rule": "points_per_activity", "params": {}}, night]})
+    assert fast_path(slow) == FastPath(("night_patrol_bonus",))
+    assert not fast_path(slow).supported
+    assert fast_path(slow).reasons == ("rule night_patrol_bonus has no columnar kernel",)
+    assert fast_path(default_ruleset()).supported and fast_path(default_ruleset()).reasons == ()
+    data = build_facts(act(1, when=at(13, 22)), act(2, when=at(14, 10)))
+    with pytest.raises(Unsupported):
+        evaluate_columns(CompiledRuleset(slow), Columns(data), None, None)
+    with caplog.at_level(logging.WARNING, logger="scoring.engine"):
+        for _ in range(3):
+            assert evaluate(slow, data).rows == reference(slow, data).rows
+        compare(default_ruleset(), slow, data)
+        evaluate(default_ruleset(), data)
+        assert len(caplog.records) == 1  # once for this ruleset, however often it is evaluated
+        assert "night_patrol_bonus has no columnar kernel" in caplog.records[0].getMessage()
+        evaluate(parse_ruleset({"rules": [{"rule": "night_patrol_bonus", "params": {"points": 3}}]}), data)
+        assert len(caplog.records) == 2  # another ruleset: logged too
 
 
 def test_columns_are_dropped_with_their_facts() -> None:
