@@ -213,6 +213,7 @@ class RulesetController(Controller):
             in_force_version=version,
             draft_rules=rulesets.describe(draft.ruleset),
             moved=sum(1 for r in rows if r.rank_change),
+            slow_rules=rulesets.rules_without_fast_path(draft.ruleset),
         )
 
     @get("/terbitkan")
