@@ -39,7 +39,8 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
-from app.judging import services as judging
+from app.judging import reviews
+from app.judging.scores import check_scores
 from app.settings import Settings
 from app.tables import Review, Team
 
@@ -315,7 +316,7 @@ class ActivityController(Controller):
         user: NamedDependency[CurrentUser],
     ) -> s.ReviewCreated:
         errors: dict[str, str] = {}
-        if data.decision not in judging.DECISIONS:
+        if data.decision not in reviews.DECISIONS:
             errors["decision"] = i18n._("Choose verified or rejected.")
         reason = data.reason.strip()
         if data.decision == "rejected" and not reason:
@@ -327,16 +328,11 @@ class ActivityController(Controller):
         assert competition is not None
         scores: dict[str, str] = {}
         if data.scores:
-            scores, score_errors = await judging.check_scores(competition.id, data.scores)
+            scores, score_errors = await check_scores(competition.id, data.scores)
             errors.update(score_errors)
         if errors:
             raise Invalid(errors)
-        try:
-            status = await judging.decide(competition, user, activity_id, data.decision, reason, scores)
-        except judging.DecisionError as exc:
-            if exc.status == 422:
-                raise Invalid({"decision": exc.message}) from None
-            raise HTTPException(status_code=exc.status, detail=exc.message) from None
+        status = await reviews.decide(competition, user, activity_id, data.decision, reason, scores)
         own = await (
             Review.select(Review.id, Review.created_at)
             .where((Review.activity == activity_id) & (Review.judge == user.id))
