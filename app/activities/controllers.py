@@ -20,7 +20,7 @@ from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
 from app.activities import forms, photos, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
-from app.judging import jury
+from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
 from app.tables import Team
 from app.web import Pager, page, page_number
@@ -124,7 +124,7 @@ class ActivityController(Controller):
             max_mb=photos.MAX_BYTES // (1024 * 1024),
             mode=mode,
             kept=kept or [],
-            submissions_closed=mode != "edit" and await jury.stage_closed_for_activity(competition.id),
+            submissions_closed=mode != "edit" and await stage_closed_for_activity(competition.id),
             form_action={
                 "edit": f"/kegiatan/{target}/ubah",
                 "resubmit": f"/kegiatan/{target}/kirim-ulang",

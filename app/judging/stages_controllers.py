@@ -7,18 +7,22 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, public, requires
+from app.competitions import stage_setup
 from app.competitions.services import CompetitionInfo, current_competition, ruleset_in_force
-from app.judging import jury, stages
-from app.judging.services import DecisionError
+from app.competitions.stages import stage_by_id, stage_label
+from app.competitions.stages import stages as all_stages_of
+from app.errors import DomainError
+from app.judging import stages
+from app.judging.berita_acara import TITLED_PLACES, place_title
 from app.leaderboard import views
 from app.tables import STAGE_KINDS
-from app.web import page
+from app.web import page, status_of
 
 STAGE_FIELDS = ("code", "name", "name_en", "kind", "top_n", "weight")
 
@@ -30,12 +34,8 @@ async def _competition() -> CompetitionInfo:
     return competition
 
 
-def _http(exc: DecisionError) -> HTTPException:
-    return HTTPException(status_code=exc.status, detail=exc.message)
-
-
 async def _stage(competition: CompetitionInfo, stage_id: int) -> dict[str, Any]:
-    stage = await jury.stage_by_id(competition.id, stage_id)
+    stage = await stage_by_id(competition.id, stage_id)
     if stage is None:
         raise NotFoundException(detail=i18n._("Stage not found."))
     return stage
@@ -56,7 +56,7 @@ class StageConsoleController(Controller):
         status_code: int = 200,
     ) -> Template:
         competition = await _competition()
-        all_stages = await jury.stages(competition.id)
+        all_stages = await all_stages_of(competition.id)
         _, ruleset = await ruleset_in_force(competition.id)
         records = {r["stage"]: r for r in await stages.records(competition.id)}
         return page(
@@ -68,9 +68,9 @@ class StageConsoleController(Controller):
             weights=dict(ruleset.stages),
             records=records,
             kinds=STAGE_KINDS,
-            values=values or stages.stage_values(None, {}),
+            values=values or stage_setup.stage_values(None, {}),
             errors=errors or {},
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/")
@@ -87,12 +87,12 @@ class StageConsoleController(Controller):
     ) -> Template | Redirect:
         competition = await _competition()
         values = await self._form_values(request)
-        cleaned, errors = stages.validate_stage(values, None, await jury.stages(competition.id))
+        cleaned, errors = stage_setup.validate_stage(values, None, await all_stages_of(competition.id))
         if not errors:
             try:
-                await stages.save_stage(competition, None, cleaned, user)
-            except DecisionError as exc:
-                errors[getattr(exc, "field", "code")] = exc.message
+                await stage_setup.save_stage(competition, None, cleaned, user)
+            except DomainError as exc:
+                errors.update(exc.fields or {"code": exc.message})
         if errors:
             return await self._index(request, values=values, errors=errors, status_code=422)
         return Redirect("/panitia/tahap?disimpan=1")
@@ -115,9 +115,9 @@ class StageConsoleController(Controller):
             competition=competition,
             stage=stage,
             kinds=STAGE_KINDS,
-            values=values or stages.stage_values(stage, dict(ruleset.stages)),
+            values=values or stage_setup.stage_values(stage, dict(ruleset.stages)),
             errors=errors or {},
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/{stage_id:int}")
@@ -132,13 +132,13 @@ class StageConsoleController(Controller):
         competition = await _competition()
         stage = await _stage(competition, stage_id)
         values = await self._form_values(request)
-        others = [s for s in await jury.stages(competition.id) if s["id"] != stage_id]
-        cleaned, errors = stages.validate_stage(values, stage, others)
+        others = [s for s in await all_stages_of(competition.id) if s["id"] != stage_id]
+        cleaned, errors = stage_setup.validate_stage(values, stage, others)
         if not errors:
             try:
-                await stages.save_stage(competition, stage_id, cleaned, user)
-            except DecisionError as exc:
-                errors[getattr(exc, "field", "code")] = exc.message
+                await stage_setup.save_stage(competition, stage_id, cleaned, user)
+            except DomainError as exc:
+                errors.update(exc.fields or {"code": exc.message})
         if errors:
             return await self._edit(request, stage, values=values, errors=errors, status_code=422)
         return Redirect("/panitia/tahap?disimpan=1")
@@ -161,10 +161,10 @@ class StageConsoleController(Controller):
             stage=stage,
             plan=plan,
             reviews_required=competition.reviews_required,
-            place_title=stages.place_title,
-            titled=stages.TITLED_PLACES,
+            place_title=place_title,
+            titled=TITLED_PLACES,
             error=error,
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/{stage_id:int}/tutup")
@@ -188,8 +188,8 @@ class StageConsoleController(Controller):
             )
         try:
             await stages.close_stage(competition, stage_id, user)
-        except DecisionError as exc:
-            return await self._confirm(request, stage, error=exc.message, status_code=exc.status)
+        except DomainError as exc:
+            return await self._confirm(request, stage, error=exc.message, status_code=status_of(exc))
         return Redirect(f"/berita-acara?tahap={stage['code']}")
 
 
@@ -207,8 +207,8 @@ class BeritaAcaraController(Controller):
             "judging/berita_acara.html",
             competition=competition,
             records=await stages.records(competition.id),
-            stages=await jury.stages(competition.id),
-            label=jury.stage_label,
+            stages=await all_stages_of(competition.id),
+            label=stage_label,
         )
 
     @get("/{stage_id:int}/unduh")
@@ -253,15 +253,15 @@ class StageBoardController(Controller):
             request,
             "leaderboard/stages.html",
             competition=state.info,
-            stages=await jury.stages(state.id),
-            label=jury.stage_label,
+            stages=await all_stages_of(state.id),
+            label=stage_label,
         )
 
     async def _context(self, viewer: CurrentUser | None, code: str) -> dict[str, Any]:
         from app.leaderboard.controllers import LIVE_POLL_SECONDS, POLL_SECONDS
 
         state = await self._state(viewer)
-        all_stages = await jury.stages(state.id)
+        all_stages = await all_stages_of(state.id)
         stage = next((s for s in all_stages if s["code"] == code), None)
         if stage is None:
             raise NotFoundException(detail=i18n._("Stage not found."))
@@ -300,8 +300,8 @@ class StageBoardController(Controller):
             "rows": rows,
             "hidden": hidden,
             "frozen": frozen,
-            "label": jury.stage_label,
-            "place_title": stages.place_title,
+            "label": stage_label,
+            "place_title": place_title,
             "poll_seconds": POLL_SECONDS,
             "live_poll_seconds": LIVE_POLL_SECONDS,
         }

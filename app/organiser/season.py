@@ -211,7 +211,7 @@ async def update_season(
     and after); the standings are recomputed because weeks, months and local days depend on the dates and
     the time zone, and per-judge normalisation changes the scores. When more reviews are now required,
     the submitted activities get their extra judges at once; returns how many judges were assigned."""
-    from app.judging import jury as jury_service
+    from app.judging import assignment as jury_service
     from app.leaderboard.services import recompute
 
     async with write_transaction(lock=f"competition:{competition.id}"):
