@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextvars
+import re
 from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
 from functools import cache
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
+from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import Translations
 
@@ -28,8 +30,6 @@ _locale: contextvars.ContextVar[str] = contextvars.ContextVar("sinergi_locale", 
 @cache
 def catalogue(locale: str) -> Translations:
     """Read from the .po file itself, so no compile step stands between an edit and the app."""
-    from babel.messages.pofile import read_po
-
     path = TRANSLATIONS_DIR / locale / "LC_MESSAGES" / "messages.po"
     translations = Translations()
     if path.exists():
@@ -52,6 +52,10 @@ def set_locale(locale: str) -> contextvars.Token[str]:
 
 def get_locale() -> str:
     return _locale.get()
+
+
+def reset_locale(token: contextvars.Token[str]) -> None:
+    _locale.reset(token)
 
 
 def gettext(message: str, **params: object) -> str:
@@ -104,6 +108,66 @@ def format_score(value: Decimal | float | int | str) -> str:
     """A score with exactly two decimals, so that a column of scores lines up: '1.234,50', '99,08'."""
     number = Decimal(str(value)).quantize(Decimal("0.01"))
     return format_decimal(number, format="#,##0.00", locale=get_locale())
+
+
+# Thousands grouped by threes: "1.234.567" (Indonesian) or "1,234,567" (English), nothing else.
+_GROUPED = {sep: re.compile(rf"^[+-]?\d{{1,3}}(?:{re.escape(sep)}\d{{3}})+$") for sep in ".,"}
+
+
+def parse_number(value: object, *, localised: bool = True) -> Decimal | None:
+    """The exact, finite number `value` stands for, or None when it is not one; the inverse of
+    `format_number`.
+
+    localised=True reads what a person typed into a form, in either notation: "1.234,5" and "1,5"
+    (Indonesian: dots group thousands, the comma is the decimal sign) or "1,234.5" and "1.5". With both
+    signs the last one is the decimal sign; a lone comma is a decimal comma; a lone dot is a decimal point
+    ("0.3" has always meant three tenths on these forms), several dots group thousands ("1.234.567").
+    Spaces are ignored.
+
+    localised=False reads what a program sent (the JSON API): a number, or text in plain notation
+    ("12.5", "-3", "1E+3"); a comma is no decimal sign there, and true/false are no numbers.
+    """
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, int):
+        number = Decimal(value)
+    elif isinstance(value, float):
+        number = Decimal(repr(value))  # the shortest text that reads back as the same float
+    elif isinstance(value, str):
+        text = value.strip()
+        if localised:
+            text = _plain_notation(text.replace(" ", "").replace("\u00a0", ""))
+            if text is None:
+                return None
+        elif "," in text:
+            return None
+        try:
+            number = Decimal(text)
+        except InvalidOperation:
+            return None
+    else:
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain_notation(text: str) -> str | None:
+    """A typed number rewritten with a decimal point and no grouping, or None when its signs do not fit."""
+    commas, dots = text.count(","), text.count(".")
+    if commas and dots:
+        decimal, group = (",", ".") if text.rfind(",") > text.rfind(".") else (".", ",")
+        whole, _sign, fraction = text.rpartition(decimal)
+        if not _GROUPED[group].match(whole) and group in whole:
+            return None
+        if group in fraction:
+            return None
+        return whole.replace(group, "") + "." + fraction
+    if commas:
+        return text.replace(",", ".") if commas == 1 else None
+    if dots > 1:
+        return text.replace(".", "") if _GROUPED["."].match(text) else None
+    return text
 
 
 def format_datetime(value: datetime | None, timezone: str = "Asia/Jakarta") -> str:

@@ -15,7 +15,6 @@ from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.utils.scope.state import ScopeState
 
 from app import i18n
-from app.accounts.auth import CurrentUser
 from app.errors import (
     Conflict,
     DomainError,
@@ -29,16 +28,12 @@ from app.errors import (
 log = logging.getLogger("sinergi")
 
 
-def current_user(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    return request.scope.get("user")  # type: ignore[return-value]
-
-
 def csrf_token(request: Request[Any, Any, Any]) -> str:
     return ScopeState.from_scope(request.scope).csrf_token or ""
 
 
 def page(request: Request[Any, Any, Any], template: str, status_code: int = 200, **context: Any) -> Template:
-    context.setdefault("user", current_user(request))
+    context.setdefault("user", request.scope.get("user"))
     context["csrf"] = csrf_token(request)
     context["locale"] = i18n.get_locale()
     context["path"] = request.url.path

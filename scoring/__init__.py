@@ -3,12 +3,14 @@ standings. No I/O, no clock, no randomness; the web app builds the facts and sto
 
 from scoring.engine import (
     Comparison,
+    FastPath,
     Line,
     Standings,
     TeamResult,
     compare,
     evaluate,
     evaluate_team,
+    fast_path,
     format_points,
     rank,
 )
@@ -33,6 +35,7 @@ __all__ = [
     "Competition",
     "Criterion",
     "Facts",
+    "FastPath",
     "FieldError",
     "JudgeScore",
     "Line",
@@ -48,6 +51,7 @@ __all__ = [
     "default_ruleset",
     "evaluate",
     "evaluate_team",
+    "fast_path",
     "format_points",
     "get_rule",
     "parse_period",

@@ -2,29 +2,31 @@
 
 from __future__ import annotations
 
+import logging
 from array import array
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 from decimal import Decimal
 from operator import add, attrgetter
 from typing import Any
 
-import msgspec
-
-from scoring.columnar import Unsupported, columns_of, evaluate_columns, supports
+from scoring.arrays import Unsupported
+from scoring.columnar import columns_of
+from scoring.compiled import CompiledRuleset, FastPath
 from scoring.facts import Activity, ActivityTable, Adjustment, Facts, Team
+from scoring.fastpath import evaluate_columns
 from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
 from scoring.periods import Calendar, Period, calendar_for
 from scoring.ranking import competition_ranks
-from scoring.registry import get_rule
-from scoring.rules.base import ActivityRule, EligibilityRule, Rule, TeamContext, TeamPoints, TeamRule
+from scoring.results import ADJUSTMENT, Comparison, Line, Standings, TeamResult, adjustment_line
+from scoring.rules.base import ActivityRule, EligibilityRule, TeamContext, TeamPoints, TeamRule
 from scoring.rules.coverage import reached
 from scoring.rules.judge_quality import activity_qualities
-from scoring.ruleset import Ruleset
+from scoring.ruleset import Ruleset, ruleset_to_json
 
 __all__ = [
     "Comparison",
+    "FastPath",
     "Line",
     "Standings",
     "TeamResult",
@@ -32,153 +34,14 @@ __all__ = [
     "evaluate",
     "evaluate_reference",
     "evaluate_team",
+    "fast_path",
     "format_points",
     "parse_view",
     "rank",
 ]
 
-ADJUSTMENT = "adjustment"
+logger = logging.getLogger(__name__)
 _occurred_at = attrgetter("occurred_at")
-
-
-class Line(msgspec.Struct, frozen=True):
-    """One explained contribution: which rule, which activity or period, how many points, and why.
-
-    Eligibility rules write a 0-point line for each activity they removed; the lines of a team add up
-    to its score.
-    """
-
-    rule: str
-    activity_id: int | None
-    period: str | None
-    points: Decimal
-    reason_id: str
-    reason_en: str
-
-
-class TeamResult:
-    """One team's standing. ``lines`` are built on first access (a full evaluation of a season can
-    hold millions of them), from the contributions kept by the evaluation."""
-
-    __slots__ = (
-        "_build_lines",
-        "_lines",
-        "counted",
-        "coverage",
-        "last_activity_at",
-        "quality",
-        "rank",
-        "score",
-        "subtotals",
-        "team",
-    )
-
-    def __init__(
-        self,
-        team: str,
-        rank: int,
-        score: Decimal,
-        counted: int,
-        subtotals: dict[str, Decimal],
-        lines: tuple[Line, ...] | Callable[[], tuple[Line, ...]],
-        quality: Decimal | None,
-        coverage: Decimal,
-        last_activity_at: datetime | None,
-    ) -> None:
-        self.team = team
-        self.rank = rank
-        self.score = score
-        self.counted = counted
-        self.subtotals = subtotals
-        self.quality = quality
-        self.coverage = coverage
-        self.last_activity_at = last_activity_at
-        if callable(lines):
-            self._lines: tuple[Line, ...] | None = None
-            self._build_lines: Callable[[], tuple[Line, ...]] | None = lines
-        else:
-            self._lines = lines
-            self._build_lines = None
-
-    @property
-    def lines(self) -> tuple[Line, ...]:
-        if self._lines is None:
-            assert self._build_lines is not None
-            self._lines = self._build_lines()
-            self._build_lines = None
-        return self._lines
-
-    def with_rank(self, rank: int) -> TeamResult:
-        """The same result at another rank (the explanation is shared, not rebuilt)."""
-        other = TeamResult.__new__(TeamResult)
-        for name in TeamResult.__slots__:
-            setattr(other, name, getattr(self, name))
-        other.rank = rank
-        return other
-
-    def _fields(self) -> tuple[Any, ...]:
-        return (
-            self.team,
-            self.rank,
-            self.score,
-            self.counted,
-            self.subtotals,
-            self.lines,
-            self.quality,
-            self.coverage,
-            self.last_activity_at,
-        )
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, TeamResult) and self._fields() == other._fields()
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return (
-            f"TeamResult(team={self.team!r}, rank={self.rank}, score={self.score}, counted={self.counted}, "
-            f"subtotals={self.subtotals!r}, quality={self.quality}, coverage={self.coverage}, "
-            f"last_activity_at={self.last_activity_at!r})"
-        )
-
-    def to_builtins(self) -> dict[str, Any]:
-        """Plain data for storage or JSON (Decimals and datetimes kept as such; lines as dicts)."""
-        return {
-            "team": self.team,
-            "rank": self.rank,
-            "score": self.score,
-            "counted": self.counted,
-            "subtotals": dict(self.subtotals),
-            "lines": msgspec.to_builtins(self.lines, builtin_types=(Decimal,)),
-            "quality": self.quality,
-            "coverage": self.coverage,
-            "last_activity_at": self.last_activity_at,
-        }
-
-
-@dataclass(frozen=True, slots=True)
-class Standings:
-    """The ranked results of one period and view, best first."""
-
-    period: str
-    view: str
-    rows: tuple[TeamResult, ...]
-
-    def row(self, team: str) -> TeamResult:
-        for result in self.rows:
-            if result.team == team:
-                return result
-        raise KeyError(team)
-
-
-class Comparison(msgspec.Struct, frozen=True):
-    """One team under two rulesets: the what-if preview."""
-
-    team_code: str
-    rank_a: int
-    score_a: Decimal
-    rank_b: int
-    score_b: Decimal
 
 
 def parse_view(view: str) -> tuple[str, str] | None:
@@ -191,52 +54,6 @@ def parse_view(view: str) -> tuple[str, str] | None:
     if kind == "type" and value:
         return "type", value
     raise ValueError(f"invalid view {view!r}: expected overall, cluster:<cluster> or type:<TYPE>")
-
-
-class _Compiled:
-    """A ruleset with its parameters validated once, split by kind, in ruleset order."""
-
-    __slots__ = (
-        "activity",
-        "columnar",
-        "eligibility",
-        "quality",
-        "rule_ids",
-        "team",
-        "team_local",
-        "tie_break",
-    )
-
-    def __init__(self, ruleset: Ruleset) -> None:
-        self.eligibility: list[tuple[int, EligibilityRule, Any]] = []
-        self.activity: list[tuple[int, ActivityRule, Any]] = []
-        self.team: list[tuple[int, TeamRule, Any]] = []
-        self.rule_ids: list[str] = []
-        self.quality = ("mean", 1)
-        quality_set = False
-        team_local = True
-        rules: list[Rule] = []
-        for position, ref in enumerate(ruleset.rules):
-            rule: Rule = get_rule(ref.rule)
-            rules.append(rule)
-            params = rule.validate(ref.params)
-            self.rule_ids.append(rule.id)
-            team_local = team_local and rule.team_local
-            if isinstance(rule, EligibilityRule):
-                self.eligibility.append((position, rule, params))
-            elif isinstance(rule, ActivityRule):
-                self.activity.append((position, rule, params))
-                if rule.id == "judge_quality" and not quality_set:
-                    self.quality = (params.method, params.trim)
-                    quality_set = True
-            elif isinstance(rule, TeamRule):
-                self.team.append((position, rule, params))
-            else:
-                raise TypeError(f"rule {rule.id} has an unknown kind {rule.kind!r}")
-        self.team_local = team_local
-        self.tie_break = tuple(ruleset.tie_break)
-        #: Every rule is a built-in one with a kernel in scoring.columnar.
-        self.columnar = supports(rules)
 
 
 def _buckets(
@@ -294,7 +111,7 @@ def _adjustments_by_team(facts: Facts) -> dict[str, list[Adjustment]]:
 
 
 def _evaluate_team(
-    compiled: _Compiled,
+    compiled: CompiledRuleset,
     team: Team,
     activities: list[Activity],
     days: list[int] | None,
@@ -377,17 +194,7 @@ def _evaluate_team(
             lines.append(
                 Line(team_rule.id, None, item.period, from_milli(item.milli), item.reason_id, item.reason_en)
             )
-        for adj in sorted(adjustments, key=attrgetter("id")):
-            lines.append(
-                Line(
-                    ADJUSTMENT,
-                    None,
-                    None,
-                    from_milli(to_milli(adj.points)),
-                    f"Penyesuaian panitia #{adj.id}: {adj.reason}",
-                    f"Organisers' adjustment #{adj.id}: {adj.reason}",
-                )
-            )
+        lines.extend(map(adjustment_line, sorted(adjustments, key=attrgetter("id"))))
         return tuple(lines)
 
     return TeamResult(
@@ -408,7 +215,7 @@ def _period_text(period: Period | None) -> str:
 
 
 def _results(
-    compiled: _Compiled, facts: Facts, period: Period | None, view: str, only: str | None = None
+    compiled: CompiledRuleset, facts: Facts, period: Period | None, view: str, only: str | None = None
 ) -> list[TeamResult]:
     view_filter = parse_view(view)
     competition = facts.competition
@@ -437,6 +244,32 @@ def rank(
     return Standings(period, view, tuple(result.with_rank(position) for position, result in ranked))
 
 
+def fast_path(ruleset: Ruleset) -> FastPath:
+    """Whether :func:`evaluate` runs ``ruleset`` through the columnar kernels, and if not, which of its
+    rules have no kernel (the what-if preview tells the organiser)."""
+    return CompiledRuleset(ruleset).fast_path
+
+
+#: The rulesets already logged as lacking the fast path (their JSON), oldest first; bounded.
+_logged: dict[bytes, None] = {}
+_LOGGED_MAX = 256
+
+
+def _log_slow_path(ruleset: Ruleset, path: FastPath) -> None:
+    """Logs once per ruleset that it is evaluated team by team, and why."""
+    key = ruleset_to_json(ruleset)
+    if key in _logged:
+        return
+    if len(_logged) >= _LOGGED_MAX:
+        del _logged[next(iter(_logged))]
+    _logged[key] = None
+    logger.warning(
+        "ruleset evaluated team by team, without the columnar fast path (%s): %s",
+        "; ".join(path.reasons),
+        key.decode(),
+    )
+
+
 def evaluate(
     ruleset: Ruleset, facts: Facts, period: Period | None = None, view: str = "overall"
 ) -> Standings:
@@ -445,18 +278,21 @@ def evaluate(
     Organisers' adjustments count in the season's overall standings only (they carry no date, type or
     cluster).
 
-    A ruleset made only of built-in rules is evaluated by the columnar kernels of
-    :mod:`scoring.columnar` over the facts' columns (built on the first evaluation of this facts
-    object and shared by the next ones); any other ruleset, team by team as
-    :func:`evaluate_reference` does. Both give the same standings, explanations included.
+    A ruleset whose every rule has a kernel is evaluated by the kernels (:mod:`scoring.fastpath`) over
+    the facts' columns (built on the first evaluation of this facts object and shared by the next
+    ones); any other ruleset — one with a plugin rule without a kernel, say: logged once, see
+    :func:`fast_path` — team by team as :func:`evaluate_reference` does. Both give the same standings,
+    explanations included.
     """
-    compiled = _Compiled(ruleset)
+    compiled = CompiledRuleset(ruleset)
     results: list[TeamResult] | None = None
-    if compiled.columnar:
+    if compiled.fast_path.supported:
         try:
             results = evaluate_columns(compiled, columns_of(facts), period, parse_view(view))
         except Unsupported:
             results = None  # numbers beyond exact int64: the reference path computes them
+    else:
+        _log_slow_path(ruleset, compiled.fast_path)
     if results is None:
         results = _results(compiled, facts, period, view)
     return rank(results, compiled.tie_break, _period_text(period), view)
@@ -467,7 +303,7 @@ def evaluate_reference(
 ) -> Standings:
     """:func:`evaluate` team by team through each rule's own ``select``/``points``/``team_points``:
     the reference the columnar kernels are proven equal to, and the path of any plugin rule."""
-    compiled = _Compiled(ruleset)
+    compiled = CompiledRuleset(ruleset)
     results = _results(compiled, facts, period, view)
     return rank(results, compiled.tie_break, _period_text(period), view)
 
@@ -483,7 +319,7 @@ def evaluate_team(
     :func:`rank`. When every rule is team-local only that team's activities are looked at, so
     ``facts`` may hold just that team's activities (and the teams); otherwise the whole ruleset is
     evaluated and that team's row returned."""
-    compiled = _Compiled(ruleset)
+    compiled = CompiledRuleset(ruleset)
     if not any(team.code == team_code for team in facts.teams):
         raise KeyError(team_code)
     if not compiled.team_local:

@@ -1,5 +1,6 @@
 """The registry of scoring rules: the built-ins plus those installed packages declare under the
-entry-point group ``sinergi.scoring_rules``."""
+entry-point group ``sinergi.scoring_rules``. A rule brings its own columnar kernel, or none (see
+:meth:`Rule.has_kernel`): the registry finds both through the rule."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ __all__ = [
     "all_rules",
     "decimal_param",
     "get_rule",
+    "kernel_rules",
 ]
 
 ENTRY_POINT_GROUP = "sinergi.scoring_rules"
@@ -57,3 +59,8 @@ def all_rules() -> list[Rule]:
 def get_rule(rule_id: str) -> Rule:
     """The rule with this id; raises KeyError if none is registered."""
     return _rules()[rule_id]
+
+
+def kernel_rules() -> list[Rule]:
+    """Every registered rule that has a columnar kernel, in the order of :func:`all_rules`."""
+    return [rule for rule in all_rules() if rule.has_kernel()]

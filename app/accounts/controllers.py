@@ -12,12 +12,12 @@ from litestar.response import Redirect, Template
 
 from app import i18n, regions
 from app.accounts import services
-from app.accounts.auth import LANG_COOKIE, SESSION_COOKIE, organiser_only, public, signed_in
+from app.accounts.auth import LANG_COOKIE, SESSION_COOKIE, CurrentUser, organiser_only, public, signed_in
 from app.competitions.services import current_competition, teams
 from app.ratelimit import Limiter
 from app.settings import Settings
 from app.tables import ROLES, Activity
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 
 PAGE_SIZE = 50
 
@@ -110,12 +110,14 @@ class SessionController(Controller):
 
     @get("/bahasa/{code:str}")
     async def switch_language(
-        self, request: Request[Any, Any, Any], code: FromPath[str], next: FromQuery[str | None] = None
+        self,
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+        next: FromQuery[str | None] = None,
     ) -> Redirect:
         locale = code if code in i18n.LOCALES else i18n.DEFAULT_LOCALE
-        user = current_user(request)
-        if user is not None:
-            await services.set_locale(user.id, locale)
+        if viewer is not None:
+            await services.set_locale(viewer.id, locale)
         response = Redirect(safe_next(next))
         response.set_cookie(LANG_COOKIE, locale, max_age=365 * 86400, samesite="lax", path="/")
         return response
@@ -185,9 +187,9 @@ class OrganiserController(Controller):
         )
 
     @post("/akun")
-    async def account_create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def account_create(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         form = await request.form()
         values = {
             k: str(form.get(k) or "").strip()[:200]
@@ -228,9 +230,9 @@ class OrganiserController(Controller):
         return page(request, "accounts/confirm_status.html", account=account)
 
     @post("/akun/{account_id:int}/status")
-    async def set_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def set_status(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Redirect:
         form = await request.form()
         active = form.get("active") == "1"
         if account_id == user.id and not active:

@@ -109,7 +109,7 @@ async def close_session(token: str) -> None:
 async def _hand_over_assignments(judge_id: int, actor_id: int, actor_name: str) -> None:
     """A disabled judge's open assignments move to other judges, in every competition."""
     from app.competitions.services import competition_by_id
-    from app.judging import jury
+    from app.judging.assignment import move_open_assignments
     from app.tables import Assignment
 
     rows = await Assignment.select(Assignment.competition).where(
@@ -118,7 +118,7 @@ async def _hand_over_assignments(judge_id: int, actor_id: int, actor_name: str) 
     for competition_id in sorted({r["competition"] for r in rows}):
         competition = await competition_by_id(competition_id)
         if competition is not None:
-            await jury.move_open_assignments(competition, judge_id, actor_id, actor_name)
+            await move_open_assignments(competition, judge_id, actor_id, actor_name)
 
 
 async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:

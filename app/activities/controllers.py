@@ -17,13 +17,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
-from app.accounts.auth import participant_only, signed_in
+from app.accounts.auth import CurrentUser, participant_only, signed_in
 from app.activities import forms, photos, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
-from app.judging import jury
+from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
 from app.tables import Team
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 
 # The form carries up to 5 photos of at most 8 MB; a 20 MB photo or a 10 MB title must still reach our
 # validation (and come back with a clear message), not die in the framework's size check.
@@ -81,6 +81,7 @@ class ActivityController(Controller):
     async def _form_page(
         self,
         request: Request[Any, Any, Any],
+        user: CurrentUser,
         competition: CompetitionInfo,
         data: forms.ActivityInput,
         errors: dict[str, str],
@@ -90,8 +91,7 @@ class ActivityController(Controller):
         target: int | None = None,
         kept: list[str] | None = None,
     ) -> Template:
-        user = current_user(request)
-        assert user is not None and user.team_code is not None
+        assert user.team_code is not None
         types = await activity_types(competition.id)
         clusters: dict[str, list[dict[str, Any]]] = {}
         for t in types:
@@ -124,7 +124,7 @@ class ActivityController(Controller):
             max_mb=photos.MAX_BYTES // (1024 * 1024),
             mode=mode,
             kept=kept or [],
-            submissions_closed=mode != "edit" and await jury.stage_closed_for_activity(competition.id),
+            submissions_closed=mode != "edit" and await stage_closed_for_activity(competition.id),
             form_action={
                 "edit": f"/kegiatan/{target}/ubah",
                 "resubmit": f"/kegiatan/{target}/kirim-ulang",
@@ -132,10 +132,8 @@ class ActivityController(Controller):
         )
 
     @get("/baru")
-    async def new(self, request: Request[Any, Any, Any]) -> Template:
+    async def new(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
         competition = await _competition()
-        user = current_user(request)
-        assert user is not None
         assert user.team_id is not None
         draft = await services.latest_draft(user.id, user.team_id)
         data = forms.from_draft(draft["fields"]) if draft else None
@@ -148,17 +146,18 @@ class ActivityController(Controller):
             )
             data = forms.ActivityInput(occurred_at_local=now_local, idempotency_key=forms.new_key())
         return await self._form_page(
-            request, competition, data, {}, restored=data is not None and draft is not None
+            request, user, competition, data, {}, restored=data is not None and draft is not None
         )
 
     @post("/baru", request_max_body_size=FORM_MAX_BODY)
     async def create(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
     ) -> Template | Redirect:
         competition = await _competition()
-        user = current_user(request)
-        assert user is not None and user.team_code is not None
-        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
+        data, errors, clean, checked = await self._clean(user, competition, await request.form(), settings)
         if not checked and "photos" not in errors:
             # Evidence is part of a joint activity: a new one needs at least one photo (edits keep theirs).
             errors["photos"] = i18n._(
@@ -169,7 +168,7 @@ class ActivityController(Controller):
             if "form" in errors:
                 data.idempotency_key = forms.new_key()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
-            return await self._form_page(request, competition, data, errors, status_code=422, kept=kept)
+            return await self._form_page(request, user, competition, data, errors, status_code=422, kept=kept)
         try:
             activity_id, _created = await services.submit(competition.id, user, clean)
         except services.IdempotencyConflict:
@@ -177,23 +176,24 @@ class ActivityController(Controller):
             errors["form"] = i18n._(
                 "This form was already sent with different data. Check the fields and send it again."
             )
-            return await self._form_page(request, competition, data, errors, status_code=409)
+            return await self._form_page(request, user, competition, data, errors, status_code=409)
         except services.SubmissionsClosed:
             errors["form"] = closed_message()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
-            return await self._form_page(request, competition, data, errors, status_code=409, kept=kept)
+            return await self._form_page(request, user, competition, data, errors, status_code=409, kept=kept)
         # A retry of the same form finds its activity and adds only what is missing (same content, one photo).
-        await self._store_photos(settings, activity_id, request, checked)
+        await self._store_photos(settings, activity_id, user, checked)
         await services.drop_draft(user.id, clean.idempotency_key)
         await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, clean.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?terkirim=1")
 
     @post("/draf", status_code=200)
-    async def save_draft(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+    async def save_draft(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Response[dict[str, Any]]:
         """Called by capture.js as the participant types: keeps the draft and checks the fields so far."""
         competition = await _competition()
-        user = current_user(request)
-        assert user is not None and user.team_code is not None
+        assert user.team_code is not None
         form = await request.form()
         data, errors = forms.from_form(form)
         try:
@@ -215,9 +215,9 @@ class ActivityController(Controller):
         return Response({"saved": saved, "errors": errors})
 
     @post("/draf/buang")
-    async def discard_draft(self, request: Request[Any, Any, Any]) -> Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def discard_draft(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Redirect:
         form = await request.form()
         key = form.get("idempotency_key")
         if isinstance(key, str) and key:
@@ -226,11 +226,13 @@ class ActivityController(Controller):
 
     @get("/desa")
     async def villages(
-        self, request: Request[Any, Any, Any], district_code: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        district_code: FromQuery[str | None] = None,
     ) -> Template:
         """The desa/kelurahan options of one kecamatan of the team's regency (htmx swaps them in)."""
-        user = current_user(request)
-        assert user is not None and user.team_code is not None
+        assert user.team_code is not None
         chosen = regions.district(district_code or "")
         if chosen is not None and chosen.regency_code == user.team_code:
             groups = [(chosen, regions.villages_of(chosen.code))]
@@ -242,12 +244,12 @@ class ActivityController(Controller):
     async def list(
         self,
         request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
         halaman: FromQuery[str | None] = None,
         status: FromQuery[str | None] = None,
         ditarik: FromQuery[str | None] = None,
     ) -> Template:
-        user = current_user(request)
-        assert user is not None and user.team_id is not None
+        assert user.team_id is not None
         number = page_number(halaman)
         chosen = status if status in services.LIST_STATUSES else None
         rows, total, counts = await services.team_activities_by_status(user.team_id, number, chosen)
@@ -269,9 +271,7 @@ class ActivityController(Controller):
             withdrawn=bool(ditarik),
         )
 
-    async def _own(self, request: Request[Any, Any, Any], activity_id: int) -> dict[str, Any]:
-        user = current_user(request)
-        assert user is not None
+    async def _own(self, user: CurrentUser, activity_id: int) -> dict[str, Any]:
         row = await services.activity(activity_id)
         # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
         if row is None or row["team.id"] != user.team_id:
@@ -279,10 +279,9 @@ class ActivityController(Controller):
         return row
 
     async def _clean(
-        self, request: Request[Any, Any, Any], competition: CompetitionInfo, form: Any, settings: Settings
+        self, user: CurrentUser, competition: CompetitionInfo, form: Any, settings: Settings
     ) -> tuple[forms.ActivityInput, dict[str, str], forms.CleanActivity | None, list[photos.CleanPhoto]]:
-        user = current_user(request)
-        assert user is not None and user.team_code is not None
+        assert user.team_code is not None
         data, errors = forms.from_form(form)
         checked = await _checked_photos(form, errors)
         hashes = [
@@ -327,11 +326,9 @@ class ActivityController(Controller):
         self,
         settings: Settings,
         activity_id: int,
-        request: Request[Any, Any, Any],
+        user: CurrentUser,
         checked: list[photos.CleanPhoto],
     ) -> None:
-        user = current_user(request)
-        assert user is not None
         for photo in checked:
             try:
                 await photos.store_photo(settings.var_dir, activity_id, user, photo, max_photos=FORM_PHOTOS)
@@ -339,23 +336,27 @@ class ActivityController(Controller):
                 break
 
     @get("/{activity_id:int}/ubah")
-    async def edit_form(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
+    async def edit_form(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await _competition()
-        row = await self._own(request, activity_id)
+        row = await self._own(user, activity_id)
         if not await services.may_change(row):
             raise HTTPException(status_code=409, detail=await _no_change_reason(row, withdraw=False))
         data = forms.from_row(row, competition.timezone, forms.new_key())
-        return await self._form_page(request, competition, data, {}, mode="edit", target=activity_id)
+        return await self._form_page(request, user, competition, data, {}, mode="edit", target=activity_id)
 
     @post("/{activity_id:int}/ubah", request_max_body_size=FORM_MAX_BODY)
     async def edit(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: FromPath[int],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
     ) -> Template | Redirect:
         competition = await _competition()
-        await self._own(request, activity_id)
-        user = current_user(request)
-        assert user is not None
-        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
+        await self._own(user, activity_id)
+        data, errors, clean, checked = await self._clean(user, competition, await request.form(), settings)
         present = {p["sha256"] for p in await photos.photos_of(activity_id)}
         if len(present | {p.sha256 for p in checked}) > FORM_PHOTOS:
             errors["photos"] = i18n._("At most %(n)s photos per activity.", n=FORM_PHOTOS)
@@ -364,7 +365,7 @@ class ActivityController(Controller):
             data.idempotency_key = forms.new_key()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
             return await self._form_page(
-                request, competition, data, errors, 422, mode="edit", target=activity_id, kept=kept
+                request, user, competition, data, errors, 422, mode="edit", target=activity_id, kept=kept
             )
         try:
             await services.update_activity(competition.id, user, activity_id, clean)
@@ -373,25 +374,28 @@ class ActivityController(Controller):
                 status_code=409,
                 detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
             ) from None
-        await self._store_photos(settings, activity_id, request, checked)
+        await self._store_photos(settings, activity_id, user, checked)
         await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?diubah=1")
 
     @get("/{activity_id:int}/tarik")
-    async def withdraw_confirm(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        row = await self._own(request, activity_id)
+    async def withdraw_confirm(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
+        row = await self._own(user, activity_id)
         if not await services.may_change(row):
             raise HTTPException(status_code=409, detail=await _no_change_reason(row, withdraw=True))
         return page(request, "activities/withdraw.html", activity=row)
 
     @post("/{activity_id:int}/tarik")
     async def withdraw(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+        self,
+        activity_id: FromPath[int],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
     ) -> Redirect:
         competition = await _competition()
-        await self._own(request, activity_id)
-        user = current_user(request)
-        assert user is not None
+        await self._own(user, activity_id)
         try:
             files = await services.withdraw(competition.id, user, activity_id)
         except services.NotEditable:
@@ -404,12 +408,11 @@ class ActivityController(Controller):
 
     @get("/{activity_id:int}/kirim-ulang")
     async def resubmit_form(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
     ) -> Template | Redirect:
         competition = await _competition()
-        row = await self._own(request, activity_id)
-        user = current_user(request)
-        assert user is not None and user.team_id is not None
+        row = await self._own(user, activity_id)
+        assert user.team_id is not None
         again = await services.resubmission_of(user.team_id, activity_id)
         if again is not None:
             return Redirect(f"/kegiatan/{again}")
@@ -418,22 +421,26 @@ class ActivityController(Controller):
                 status_code=409, detail=i18n._("Only a rejected activity can be corrected and sent again.")
             )
         data = forms.from_row(row, competition.timezone, forms.new_key())
-        return await self._form_page(request, competition, data, {}, mode="resubmit", target=activity_id)
+        return await self._form_page(
+            request, user, competition, data, {}, mode="resubmit", target=activity_id
+        )
 
     @post("/{activity_id:int}/kirim-ulang", request_max_body_size=FORM_MAX_BODY)
     async def resubmit(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: FromPath[int],
+        settings: NamedDependency[Settings],
+        user: NamedDependency[CurrentUser],
     ) -> Template | Redirect:
         competition = await _competition()
-        await self._own(request, activity_id)
-        user = current_user(request)
-        assert user is not None
-        data, errors, clean, checked = await self._clean(request, competition, await request.form(), settings)
+        await self._own(user, activity_id)
+        data, errors, clean, checked = await self._clean(user, competition, await request.form(), settings)
         if clean is None:
             data.idempotency_key = forms.new_key()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
             return await self._form_page(
-                request, competition, data, errors, 422, mode="resubmit", target=activity_id, kept=kept
+                request, user, competition, data, errors, 422, mode="resubmit", target=activity_id, kept=kept
             )
         try:
             new_id, _created = await services.resubmit(competition.id, user, activity_id, clean)
@@ -446,9 +453,9 @@ class ActivityController(Controller):
             errors["form"] = closed_message()
             kept = await self._keep(settings, user.id, data.idempotency_key, errors, checked)
             return await self._form_page(
-                request, competition, data, errors, 409, mode="resubmit", target=activity_id, kept=kept
+                request, user, competition, data, errors, 409, mode="resubmit", target=activity_id, kept=kept
             )
-        await self._store_photos(settings, new_id, request, checked)
+        await self._store_photos(settings, new_id, user, checked)
         await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{new_id}?terkirim=1")
 
@@ -457,12 +464,12 @@ class ActivityController(Controller):
         self,
         request: Request[Any, Any, Any],
         activity_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
         terkirim: FromQuery[str | None] = None,
         diubah: FromQuery[str | None] = None,
     ) -> Template:
-        user = current_user(request)
-        assert user is not None and user.team_id is not None
-        row = await self._own(request, activity_id)
+        assert user.team_id is not None
+        row = await self._own(user, activity_id)
         return page(
             request,
             "activities/detail.html",
@@ -501,11 +508,7 @@ class PhotoController(Controller):
     path = "/foto"
     guards = [signed_in]
 
-    async def _file(
-        self, request: Request[Any, Any, Any], settings: Settings, photo_id: int, thumbnail: bool
-    ) -> File:
-        user = current_user(request)
-        assert user is not None
+    async def _file(self, user: CurrentUser, settings: Settings, photo_id: int, thumbnail: bool) -> File:
         row = await photos.photo(photo_id)
         if row is None or (user.role == "participant" and row["team_id"] != user.team_id):
             raise NotFoundException()
@@ -527,12 +530,12 @@ class PhotoController(Controller):
 
     @get("/{photo_id:int}")
     async def full(
-        self, request: Request[Any, Any, Any], photo_id: FromPath[int], settings: NamedDependency[Settings]
+        self, photo_id: FromPath[int], settings: NamedDependency[Settings], user: NamedDependency[CurrentUser]
     ) -> File:
-        return await self._file(request, settings, photo_id, thumbnail=False)
+        return await self._file(user, settings, photo_id, thumbnail=False)
 
     @get("/{photo_id:int}/kecil")
     async def small(
-        self, request: Request[Any, Any, Any], photo_id: FromPath[int], settings: NamedDependency[Settings]
+        self, photo_id: FromPath[int], settings: NamedDependency[Settings], user: NamedDependency[CurrentUser]
     ) -> File:
-        return await self._file(request, settings, photo_id, thumbnail=True)
+        return await self._file(user, settings, photo_id, thumbnail=True)

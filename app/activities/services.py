@@ -11,6 +11,7 @@ from typing import Any
 from app.accounts.auth import CurrentUser
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
+from app.competitions.stages import stage_closed_for_activity
 from app.db import write_transaction
 from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
@@ -39,13 +40,13 @@ async def _existing(team_id: int, key: str) -> dict[str, Any] | None:
 
 
 async def _assign_judges(competition_id: int, activity_id: int, team_code: str) -> None:
-    """Every new activity gets its judges at once (app.judging.jury: fewest open assignments first)."""
+    """Every new activity gets its judges at once (app.judging.assignment: fewest open assignments first)."""
     from app.competitions.services import competition_by_id
-    from app.judging import jury
+    from app.judging.assignment import assign_activity
 
     competition = await competition_by_id(competition_id)
     if competition is not None:
-        await jury.assign_activity(competition, activity_id, team_code)
+        await assign_activity(competition, activity_id, team_code)
 
 
 async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -> tuple[int, bool]:
@@ -68,9 +69,7 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                 )
                 if twin is not None:
                     return twin["id"], False
-                from app.judging import jury
-
-                if await jury.stage_closed_for_activity(competition_id):
+                if await stage_closed_for_activity(competition_id):
                     raise SubmissionsClosed()
                 type_row = await (
                     ActivityType.select(ActivityType.id)
@@ -235,10 +234,8 @@ async def review_count(activity_id: int) -> int:
 
 async def verification_closed(activity_id: int) -> bool:
     """Whether the activity's competition has closed its activity-verification stage."""
-    from app.judging import jury
-
     row = await Activity.select(Activity.competition).where(Activity.id == activity_id).first()
-    return row is not None and await jury.stage_closed_for_activity(row["competition"])
+    return row is not None and await stage_closed_for_activity(row["competition"])
 
 
 async def may_change(row: dict[str, Any]) -> bool:

@@ -13,11 +13,26 @@ from markupsafe import escape
 
 from app import i18n
 from app.accounts.auth import public
+from app.api.activities import ActivityController
+from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
-from app.api.controllers import CONTROLLERS
+from app.api.competitions import CompetitionController
+from app.api.leaderboard import LeaderboardController
+from app.api.scoring import ScoringController
+from app.api.tokens import TokenController
+from app.api.users import UserController
 from app.errors import DomainError
 
 API_PATH = "/api/v1"
+CONTROLLERS = (
+    TokenController,
+    CompetitionController,
+    CompetitionPartsController,
+    UserController,
+    ActivityController,
+    ScoringController,
+    LeaderboardController,
+)
 SCHEMA_PATH = "/schema"
 
 

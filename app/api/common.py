@@ -7,12 +7,13 @@ import binascii
 import re
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import MediaType, Request, Response
 from litestar.exceptions import HTTPException, NotAuthorizedException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import PathParameter, QueryParameter
 
 from app import i18n
 from app.accounts.auth import CurrentUser
@@ -22,6 +23,14 @@ from app.errors import Invalid as InvalidInput
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
+BEARER = [{"bearer": []}]
+
+# Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
+ActivityId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+Limit = Annotated[int | None, QueryParameter(ge=1, le=200, description="Page size (default 50).")]
+Cursor = Annotated[
+    str | None, QueryParameter(max_length=64, description="`next_cursor` of the previous page.")
+]
 
 
 class ErrorBody(msgspec.Struct):
@@ -214,6 +223,14 @@ def decode_cursor(cursor: str | None) -> int:
         ) from None
 
 
+def page_of(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]], str | None]:
+    """At most `limit` rows (the query asks for one more) and the cursor of the next page, if any."""
+    if len(rows) > limit:
+        rows = rows[:limit]
+        return rows, encode_cursor(rows[-1]["id"])
+    return rows, None
+
+
 def page_limit(limit: int | None) -> int:
     if limit is None:
         return DEFAULT_LIMIT
@@ -269,10 +286,6 @@ def iso(value: datetime | None) -> str | None:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC).isoformat()
-
-
-def user_of(request: Request[Any, Any, Any]) -> CurrentUser | None:
-    return request.scope.get("user")  # type: ignore[return-value]
 
 
 async def visible_competition(slug: str, user: CurrentUser | None) -> CompetitionInfo:

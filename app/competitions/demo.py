@@ -175,7 +175,7 @@ async def seed_jury_setup(competition_id: int) -> None:
     Runs inside a write transaction."""
     from decimal import Decimal
 
-    from app.judging.jury import ensure_default_stages
+    from app.competitions.stages import ensure_default_stages
 
     await ensure_default_stages(competition_id)
     for scope, rubric, offset in (("activity", ACTIVITY_RUBRIC, 0), ("team", TEAM_RUBRIC, 100)):
@@ -360,7 +360,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
                 Activity.id.is_in([ids[i] for i in sorted(recent)])
             )
             await recompute(competition)
-    from app.judging.jury import ensure_assignments
+    from app.judging.assignment import ensure_assignments
 
     # The activities still waiting get their judges, as if they had been submitted one by one.
     await ensure_assignments(competition)

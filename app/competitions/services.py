@@ -10,7 +10,11 @@ from typing import Any
 from app import regions
 from app.audit import services as audit
 from app.competitions.catalogue import DEFAULT_CATALOGUE
-from app.tables import ActivityType, Competition, RulesetVersion, Team
+from app.competitions.stages import ensure_default_stages
+from app.i18n import parse_number
+from app.tables import ActivityType, Competition, RubricCriterion, RulesetVersion, Team
+from scoring.aggregate import Rubric
+from scoring.facts import Criterion
 from scoring.ruleset import Ruleset, default_ruleset, parse_ruleset, ruleset_to_json
 
 
@@ -106,8 +110,6 @@ async def create_competition(
     await save_ruleset(
         competition.id, default_ruleset(), actor_id=actor_id, actor_name=actor_name, note="default"
     )
-    from app.judging.jury import ensure_default_stages
-
     await ensure_default_stages(competition.id)
     info = await competition_by_id(competition.id)
     assert info is not None
@@ -272,16 +274,34 @@ async def add_activity_type(
     return int(row.id)
 
 
-async def rubric(competition_id: int) -> list[dict[str, Any]]:
-    """The rubric's criteria in order; weight, min and max as exact decimal text."""
-    from app.tables import RubricCriterion
-
-    return await (
-        RubricCriterion.select()
-        .where(RubricCriterion.competition == competition_id)
+async def rubric(competition_id: int, scope: str | None = None) -> list[dict[str, Any]]:
+    """The rubric's criteria in order (only those of `scope`, "activity" or "team", when given); weight,
+    min and max as exact decimal text, levels as stored."""
+    where = RubricCriterion.competition == competition_id
+    if scope is not None:
+        where &= RubricCriterion.scope == scope
+    return (
+        await RubricCriterion.select()
+        .where(where)
         .order_by(RubricCriterion.position)
         .order_by(RubricCriterion.id)
     )
+
+
+def criteria_of(rows: list[dict[str, Any]]) -> tuple[Criterion, ...]:
+    """The criteria of rubric rows as the scoring library reads them (a row whose numbers do not read as
+    numbers is left out)."""
+    criteria = []
+    for row in rows:
+        weight, low, high = (parse_number(row[k], localised=False) for k in ("weight", "min", "max"))
+        if weight is not None and low is not None and high is not None:
+            criteria.append(Criterion(code=row["code"], weight=weight, min=low, max=high))
+    return tuple(criteria)
+
+
+async def scoring_rubric(competition_id: int, scope: str) -> Rubric:
+    """The criteria of one scope, prepared to turn a judge's scores into q (`app.judging.scores.judge_q`)."""
+    return Rubric(criteria_of(await rubric(competition_id, scope)))
 
 
 async def replace_rubric(
@@ -291,7 +311,6 @@ async def replace_rubric(
     "activity"|"team", description, levels [{"score", "id", "en"}]) and rescores."""
     from app.db import write_transaction
     from app.leaderboard.services import recompute
-    from app.tables import RubricCriterion
 
     fields = ("code", "name", "name_en", "weight", "min", "max", "scope", "description", "levels")
     async with write_transaction(lock=f"competition:{competition.id}"):

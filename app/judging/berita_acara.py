@@ -45,6 +45,23 @@ _ASCII = str.maketrans(
 )
 
 
+#: Places named in the Berita Acara: ranks 1–3 are Juara I–III, ranks 4–6 Harapan I–III.
+TITLED_PLACES = 6
+
+
+def place_title(rank: int, score: Decimal | None = None) -> str:
+    """Juara I–III for ranks 1–3, Harapan I–III for ranks 4–6, "" otherwise (shared ranks share it; a team
+    without points has no title)."""
+    numerals = ("I", "II", "III")
+    if score is not None and score <= 0:
+        return ""
+    if 1 <= rank <= 3:
+        return i18n._("Champion %(n)s", n=numerals[rank - 1])
+    if 4 <= rank <= TITLED_PLACES:
+        return i18n._("Honourable mention %(n)s", n=numerals[rank - 4])
+    return ""
+
+
 def latin(text: str) -> str:
     """Text the core font can write: typographic marks as ASCII, accents kept where Latin-1 has them,
     other letters without their accents, anything else as "?"."""
@@ -147,8 +164,6 @@ def _render(
     closed_by: str,
     closed_at: datetime,
 ) -> bytes:
-    from app.judging.stages import TITLED_PLACES, place_title
-
     _ = i18n._
     local = closed_at.astimezone(ZoneInfo(timezone))
     stage_name = stage["name"]

@@ -11,6 +11,7 @@ from collections.abc import Awaitable
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
@@ -19,17 +20,14 @@ from app import i18n, regions
 from app.accounts.auth import CurrentUser, judge_only
 from app.activities import photos as photo_service
 from app.competitions.services import CompetitionInfo, current_competition
-from app.judging import jury, queue_views, services
-from app.web import Pager, current_user, page, page_number
+from app.competitions.stages import stage_closed_for_activity
+from app.errors import Conflict, Invalid, NotFound
+from app.judging import assignment as assignments
+from app.judging import corrections, queue_views, reviews, scores
+from app.web import Pager, page, page_number
 
 REASON_MAX = 2000
 NOTE_MAX = 2000
-
-
-def _user(request: Request[Any, Any, Any]) -> CurrentUser:
-    user = current_user(request)
-    assert user is not None
-    return user
 
 
 async def _competition() -> CompetitionInfo:
@@ -55,12 +53,11 @@ def _berita_acara_url(request: Request[Any, Any, Any]) -> str | None:
 
 
 async def _base_context(
-    request: Request[Any, Any, Any], competition: CompetitionInfo | None
+    request: Request[Any, Any, Any], user: CurrentUser, competition: CompetitionInfo | None
 ) -> dict[str, Any]:
-    user = _user(request)
     done, total = (0, 0)
     if competition is not None:
-        done, total = await jury.progress(competition.id, user)
+        done, total = await assignments.progress(competition.id, user)
     return {
         "competition": competition,
         "progress_done": done,
@@ -94,11 +91,9 @@ async def _activity_context(
 
 
 async def _refuse_own(competition: CompetitionInfo, user: CurrentUser, activity_id: int) -> None:
-    """403 for the judge's own regency/city or a team they declared a conflict with (404 elsewhere)."""
-    try:
-        await services.load_for_review(competition, user, activity_id)
-    except services.DecisionError as exc:
-        raise HTTPException(status_code=exc.status, detail=exc.message) from None
+    """Forbidden for the judge's own regency/city or a team they declared a conflict with (NotFound
+    elsewhere)."""
+    await reviews.load_for_review(competition, user, activity_id)
 
 
 async def _team_assignment(
@@ -114,12 +109,10 @@ async def _team_assignment(
 
 
 async def _form_errors(action: Awaitable[Any]) -> dict[str, str]:
-    """Runs a judge's form action: its 422 becomes the form's error, any other refusal the answer."""
+    """Runs a judge's form action: invalid input becomes the form's error, any other refusal the answer."""
     try:
         await action
-    except services.DecisionError as exc:
-        if exc.status != 422:
-            raise HTTPException(status_code=exc.status, detail=exc.message) from None
+    except Invalid as exc:
         return {"decision": exc.message}
     return {}
 
@@ -133,7 +126,7 @@ def _check_activity_form(
 ) -> dict[str, str]:
     """Everything wrong with a decision form at once (field -> Indonesian message)."""
     errors: dict[str, str] = {}
-    if decision not in services.DECISIONS:
+    if decision not in reviews.DECISIONS:
         errors["decision"] = i18n._("Choose verify or reject.")
     elif decision == "rejected" and not reason.strip():
         errors["reason"] = i18n._("A rejection needs a reason.")
@@ -161,7 +154,7 @@ async def _read_decision(
     clean: dict[str, str] = {}
     score_errors: dict[str, str] = {}
     if typed:
-        clean, score_errors = await services.check_scores(competition.id, typed, localised=True)
+        clean, score_errors = await scores.check_scores(competition.id, typed, localised=True)
     errors = _check_activity_form(decision, reason, rubric, typed, score_errors)
     return decision, reason, clean, typed, errors
 
@@ -177,7 +170,7 @@ def _form_values(
 
 
 def _as_queue_item(row: dict[str, Any] | None) -> dict[str, Any] | None:
-    """An Assignment row in the shape of jury.next_assignment (None stays None)."""
+    """An Assignment row in the shape of assignment.next_assignment (None stays None)."""
     if row is None:
         return None
     return {
@@ -205,16 +198,16 @@ class JudgeController(Controller):
     async def queue(
         self,
         request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
         selesai: FromQuery[str | None] = None,
         dilewati: FromQuery[str | None] = None,
     ) -> Template:
         """The judge's next assignment, one at a time."""
-        user = _user(request)
         competition = await current_competition()
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         assignment = None
         if competition is not None:
-            assignment = await jury.next_assignment(competition.id, user)
+            assignment = await assignments.next_assignment(competition.id, user)
         context.update(
             assignment=assignment,
             done=selesai,
@@ -235,17 +228,19 @@ class JudgeController(Controller):
 
     @get("/daftar")
     async def waiting(
-        self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        halaman: FromQuery[str | None] = None,
     ) -> Template:
         """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
-        user = _user(request)
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
         total = 0
         mine: set[int] = set()
         blind = False
-        closed = competition is not None and await jury.stage_closed_for_activity(competition.id)
+        closed = competition is not None and await stage_closed_for_activity(competition.id)
         if competition is not None and not closed:
             rows, total, mine = await queue_views.waiting(competition.id, user, number)
             blind = await queue_views.blind_judging(competition.id)
@@ -253,7 +248,7 @@ class JudgeController(Controller):
             request,
             "judging/waiting.html",
             verification_closed=closed,
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             activities=rows,
             mine=mine,
             blind=blind,
@@ -265,9 +260,8 @@ class JudgeController(Controller):
 
     @post("/kegiatan/{activity_id:int}/keputusan")
     async def decide(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], activity_id: FromPath[int]
     ) -> Template | Redirect:
-        user = _user(request)
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
         if found is None:
@@ -276,11 +270,11 @@ class JudgeController(Controller):
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
             errors = await _form_errors(
-                services.decide(competition, user, activity_id, decision, reason, clean or None)
+                reviews.decide(competition, user, activity_id, decision, reason, clean or None)
             )
             if not errors:
                 return Redirect(f"/juri?selesai={activity_id}")
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(found)
         context.update(
             assignment=_as_queue_item(
@@ -296,23 +290,20 @@ class JudgeController(Controller):
         return page(request, "judging/queue.html", status_code=422, **context)
 
     @post("/lewati")
-    async def skip(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def skip(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         """ "Lewati": the assignment goes to the end of the judge's queue."""
-        user = _user(request)
         competition = await _competition()
         form = await request.form()
         assignment_id = _int(form.get("assignment"))
         if assignment_id is None:
             raise HTTPException(status_code=422, detail=i18n._("Choose what to skip."))
-        try:
-            await jury.skip(competition.id, user, assignment_id)
-        except services.DecisionError as exc:
-            raise HTTPException(status_code=exc.status, detail=exc.message) from None
+        await assignments.skip(competition.id, user, assignment_id)
         return Redirect(f"/juri?dilewati={assignment_id}")
 
     @get("/kegiatan/{activity_id:int}")
-    async def detail(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        user = _user(request)
+    async def detail(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
         if found is None:
@@ -323,7 +314,7 @@ class JudgeController(Controller):
         return page(
             request,
             "judging/detail.html",
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             **found,
             assignment=assignment,
             mine=mine,
@@ -336,9 +327,11 @@ class JudgeController(Controller):
 
     @get("/ulasan")
     async def my_reviews(
-        self, request: Request[Any, Any, Any], diperbarui: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        diperbarui: FromQuery[str | None] = None,
     ) -> Template:
-        user = _user(request)
         competition = await current_competition()
         reviews: list[dict[str, Any]] = []
         team_reviews: list[dict[str, Any]] = []
@@ -349,14 +342,14 @@ class JudgeController(Controller):
         if competition is not None:
             reviews = await queue_views.my_reviews(competition.id, user.id)
             team_reviews = await queue_views.my_team_reviews(competition.id, user.id)
-            closed = await jury.stage_closed_for_activity(competition.id)
+            closed = await stage_closed_for_activity(competition.id)
             rubric = await queue_views.criteria(competition.id, "activity")
             team_rubric = await queue_views.criteria(competition.id, "team")
             blind = await queue_views.blind_judging(competition.id)
         return page(
             request,
             "judging/my_reviews.html",
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             reviews=reviews,
             team_reviews=team_reviews,
             stage_closed=closed,
@@ -367,19 +360,19 @@ class JudgeController(Controller):
         )
 
     @get("/ulasan/{activity_id:int}")
-    async def revise_form(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template:
-        user = _user(request)
+    async def revise_form(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await _competition()
         return await self._revise_page(request, competition, user, activity_id, {}, None)
 
     @post("/ulasan/{activity_id:int}")
     async def revise(
-        self, request: Request[Any, Any, Any], activity_id: FromPath[int]
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], activity_id: FromPath[int]
     ) -> Template | Redirect:
-        """A new version of the judge's own review (jury.revise), until the stage closes (then 409)."""
-        user = _user(request)
+        """A new version of the judge's own review (reviews.revise), until the stage closes (then 409)."""
         competition = await _competition()
-        if await jury.stage_closed_for_activity(competition.id):
+        if await stage_closed_for_activity(competition.id):
             raise HTTPException(
                 status_code=409,
                 detail=i18n._("The verification stage is closed: your review can no longer be revised."),
@@ -391,7 +384,7 @@ class JudgeController(Controller):
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
             errors = await _form_errors(
-                jury.revise(competition, user, activity_id, decision, reason, clean or None)
+                reviews.revise(competition, user, activity_id, decision, reason, clean or None)
             )
             if not errors:
                 return Redirect(f"/juri/ulasan?diperbarui={activity_id}")
@@ -425,10 +418,10 @@ class JudgeController(Controller):
             request,
             "judging/revise.html",
             status_code=status_code,
-            **await _base_context(request, competition),
+            **await _base_context(request, user, competition),
             **found,
             mine=mine,
-            stage_closed=await jury.stage_closed_for_activity(competition.id),
+            stage_closed=await stage_closed_for_activity(competition.id),
             errors=errors,
             error_summary=_summary(errors) if errors else "",
             values=values,
@@ -438,21 +431,24 @@ class JudgeController(Controller):
 
     @get("/tim")
     async def team_form(
-        self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tugas: FromQuery[str | None] = None,
     ) -> Template:
         """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
-        user = _user(request)
         competition = await _competition()
         _row, assignment = await _team_assignment(competition, user, _int(tugas))
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
         context.update(await _team_context(competition, user, assignment))
         return page(request, "judging/queue.html", **context)
 
     @post("/tim/nilai")
-    async def score_team(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        """The team-level rubric of a team assigned to the judge (jury.score_team)."""
-        user = _user(request)
+    async def score_team(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
+        """The team-level rubric of a team assigned to the judge (reviews.score_team)."""
         competition = await _competition()
         form = await request.form()
         row, assignment = await _team_assignment(competition, user, _int(form.get("assignment")))
@@ -462,13 +458,13 @@ class JudgeController(Controller):
         errors = _check_team_scores(rubric, typed)
         if not errors:
             errors = await _form_errors(
-                jury.score_team(
+                reviews.score_team(
                     competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
                 )
             )
             if not errors:
                 return Redirect(f"/juri?selesai=tim-{row['team']}")
-        context = await _base_context(request, competition)
+        context = await _base_context(request, user, competition)
         context.update(await _team_context(competition, user, assignment))
         context.update(
             assignment=assignment,
@@ -484,15 +480,18 @@ class JudgeController(Controller):
 
     @get("/konflik")
     async def conflicts(
-        self, request: Request[Any, Any, Any], tersimpan: FromQuery[str | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        user: NamedDependency[CurrentUser],
+        tersimpan: FromQuery[str | None] = None,
     ) -> Template:
-        user = _user(request)
         competition = await current_competition()
         return await _conflict_page(request, competition, user, {}, {}, saved=bool(tersimpan))
 
     @post("/konflik")
-    async def declare_conflict(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = _user(request)
+    async def declare_conflict(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         team_id = _int(form.get("team"))
@@ -509,11 +508,11 @@ class JudgeController(Controller):
             errors["confirm"] = i18n._("Tick the box to confirm the declaration.")
         if not errors and team_id is not None:
             try:
-                await jury.declare_conflict(competition, user, team_id, reason)
-            except services.DecisionError as exc:
-                if exc.status not in (404, 409, 422):
-                    raise HTTPException(status_code=exc.status, detail=exc.message) from None
-                errors["team" if exc.status != 422 else "reason"] = exc.message
+                await corrections.declare_conflict(competition, user, team_id, reason)
+            except (NotFound, Conflict) as exc:
+                errors["team"] = exc.message
+            except Invalid as exc:
+                errors["reason"] = exc.message
             else:
                 return Redirect("/juri/konflik?tersimpan=1")
         return await _conflict_page(request, competition, user, errors, values, status_code=422)
@@ -594,8 +593,8 @@ async def _conflict_page(
         request,
         "judging/conflicts.html",
         status_code=status_code,
-        **await _base_context(request, competition),
-        conflicts=await jury.conflicts(user.id),
+        **await _base_context(request, user, competition),
+        conflicts=await corrections.conflicts(user.id),
         teams=teams,
         errors=errors,
         values=values,

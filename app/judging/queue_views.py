@@ -1,7 +1,7 @@
 """What the judge's pages read: the rubric with its level descriptions, the activity or team in front of the
 judge (with blind judging applied), the judge's own reviews and the teams they may declare a conflict with.
 
-Reads only; every change goes through app.judging.jury / app.judging.services.
+Reads only; every change goes through app.judging.assignment / reviews / corrections.
 """
 
 from __future__ import annotations

@@ -1,6 +1,7 @@
-"""Stages: each stage's ranking, closing a stage (with its Berita Acara), and setting stages up.
+"""Stages: each stage's ranking and closing a stage (with its Berita Acara).
 
-A season runs through ordered stages (``app.tables.Stage``). Their rankings:
+A season runs through ordered stages (``app.tables.Stage``; which exist and how they are set up:
+``app.competitions.stages``, ``app.competitions.stage_setup``). Their rankings:
 
 - an **activity** stage ranks the stored overall season standings (the leaderboard's own ranks, with the
   ruleset's tie-break chain already applied);
@@ -21,24 +22,24 @@ records it all. Nothing updates or deletes a Berita Acara afterwards.
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections import Counter
 from datetime import UTC, datetime
-from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
+from decimal import ROUND_HALF_EVEN, Decimal
 from fractions import Fraction
 from typing import Any
 
 from app import i18n
 from app.accounts.auth import CurrentUser
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset
+from app.competitions.services import CompetitionInfo, ruleset_in_force, scoring_rubric
+from app.competitions.stages import stage_by_id, stage_label, stages
 from app.db import write_transaction
-from app.judging import jury
-from app.judging.berita_acara import render_pdf
-from app.judging.services import DecisionError
+from app.errors import Conflict, NotFound
+from app.judging.assignment import assign, reviews_required
+from app.judging.berita_acara import TITLED_PLACES, render_pdf
+from app.judging.reviews import announce_stage_change
+from app.judging.scores import judge_q
 from app.tables import (
-    STAGE_KINDS,
     Account,
     Activity,
     Assignment,
@@ -46,31 +47,14 @@ from app.tables import (
     Competition,
     Review,
     RubricCriterion,
-    RulesetDraft,
     Stage,
     Team,
     TeamReview,
 )
-from scoring.aggregate import MICRO, Rubric
-from scoring.facts import Criterion, JudgeScore
+from scoring.aggregate import MICRO
 from scoring.jury import combine_stages
-from scoring.ruleset import (
-    STAGE_WEIGHT_MAX,
-    STAGE_WEIGHT_PLACES,
-    Ruleset,
-    RulesetInvalid,
-    parse_ruleset,
-    ruleset_to_json,
-)
 
 CENT = Decimal("0.01")
-#: Places named in the Berita Acara: ranks 1–3 are Juara I–III, ranks 4–6 Harapan I–III.
-TITLED_PLACES = 6
-STAGE_CODE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-MAX_TOP_N = 1000
-
-
-# --- Rankings ------------------------------------------------------------------------------------
 
 
 def _ranked(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -121,36 +105,6 @@ async def _activity_ranking(competition: CompetitionInfo) -> list[dict[str, Any]
     )
 
 
-async def team_rubric(competition_id: int) -> Rubric:
-    """The team-level rubric (criteria of scope "team")."""
-    rows = await RubricCriterion.select().where(
-        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == "team")
-    )
-    return Rubric(
-        tuple(
-            Criterion(
-                code=r["code"], weight=Decimal(r["weight"]), min=Decimal(r["min"]), max=Decimal(r["max"])
-            )
-            for r in rows
-        )
-    )
-
-
-def _judge_q(rubric: Rubric, judge_id: int, raw: Any) -> int | None:
-    scores = json.loads(raw or "{}") if isinstance(raw, str) else dict(raw or {})
-    pairs: list[tuple[str, Decimal]] = []
-    for code, value in scores.items():
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation:
-            continue
-        if number.is_finite():
-            pairs.append((str(code), number))
-    if not pairs:
-        return None
-    return rubric.judge_q(JudgeScore(judge=str(judge_id), scores=tuple(sorted(pairs))))
-
-
 def q_score(qs: list[int]) -> Decimal:
     """The mean of q values (millionths) as a score out of 100, rounded half to even to 0.01."""
     mean = Fraction(sum(qs), len(qs) * MICRO) * 100
@@ -158,7 +112,7 @@ def q_score(qs: list[int]) -> Decimal:
 
 
 async def _team_stage_ranking(competition: CompetitionInfo, stage: dict[str, Any]) -> list[dict[str, Any]]:
-    rubric = await team_rubric(competition.id)
+    rubric = await scoring_rubric(competition.id, "team")
     reviews = await TeamReview.select(
         TeamReview.team, TeamReview.team.code, TeamReview.team.name, TeamReview.judge, TeamReview.scores
     ).where(
@@ -166,7 +120,7 @@ async def _team_stage_ranking(competition: CompetitionInfo, stage: dict[str, Any
     )
     by_team: dict[str, dict[str, Any]] = {}
     for review in reviews:
-        q = _judge_q(rubric, review["judge"], review["scores"])
+        q = judge_q(rubric, review["judge"], review["scores"])
         if q is None:
             continue
         entry = by_team.setdefault(
@@ -239,30 +193,14 @@ async def stage_ranking(
     if stage["kind"] == "team":
         return await _team_stage_ranking(competition, stage)
     if stage["kind"] == "final":
-        return await _final_ranking(competition, stage, all_stages or await jury.stages(competition.id))
+        return await _final_ranking(competition, stage, all_stages or await stages(competition.id))
     return await _activity_ranking(competition)
-
-
-def place_title(rank: int, score: Decimal | None = None) -> str:
-    """Juara I–III for ranks 1–3, Harapan I–III for ranks 4–6, "" otherwise (shared ranks share it; a team
-    without points has no title)."""
-    numerals = ("I", "II", "III")
-    if score is not None and score <= 0:
-        return ""
-    if 1 <= rank <= 3:
-        return i18n._("Champion %(n)s", n=numerals[rank - 1])
-    if 4 <= rank <= TITLED_PLACES:
-        return i18n._("Honourable mention %(n)s", n=numerals[rank - 4])
-    return ""
 
 
 def qualifiers(ranking: list[dict[str, Any]], top_n: int) -> list[dict[str, Any]]:
     """The teams that go on to a team stage: rank within the top N (a tie at the boundary takes every
     team sharing that rank) and a score above zero."""
     return [r for r in ranking if r["rank"] <= top_n and r["score"] > 0 and r["team_id"] is not None]
-
-
-# --- The panel ------------------------------------------------------------------------------------
 
 
 def person(row: dict[str, Any], prefix: str = "") -> str:
@@ -304,24 +242,9 @@ async def panel(competition_id: int, stage: dict[str, Any], all_stages: list[dic
     return sorted((person(r) for r in rows), key=str.casefold)
 
 
-# --- Closing a stage --------------------------------------------------------------------------------
-
-
-class StageError(DecisionError):
-    """A refused stage change, naming the form field it concerns."""
-
-    def __init__(self, status: int, message: str, field: str = "code") -> None:
-        super().__init__(status, message)
-        self.field = field
-
-
-def _error(status: int, message: str, field: str = "code") -> StageError:
-    return StageError(status, message, field)
-
-
 async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dict[str, Any]:
     """What closing the stage would do: the next stage, the teams that get judges, the stage's ranking."""
-    all_stages = await jury.stages(competition.id)
+    all_stages = await stages(competition.id)
     following = [s for s in all_stages if (s["position"], s["id"]) > (stage["position"], stage["id"])]
     nxt = next((s for s in following if s["status"] == "waiting"), None)
     ranking = await stage_ranking(competition, stage, all_stages)
@@ -358,25 +281,23 @@ async def close_plan(competition: CompetitionInfo, stage: dict[str, Any]) -> dic
 
 
 async def close_stage(competition: CompetitionInfo, stage_id: int, actor: CurrentUser) -> int:
-    """Closes an open stage; returns the id of its Berita Acara. Raises DecisionError (404, 409)."""
+    """Closes an open stage; returns the id of its Berita Acara. Raises NotFound or Conflict."""
     async with write_transaction(lock=f"competition:{competition.id}"):
-        stage = await jury.stage_by_id(competition.id, stage_id)
+        stage = await stage_by_id(competition.id, stage_id)
         if stage is None:
-            raise _error(404, i18n._("Stage not found."))
+            raise NotFound(i18n._("Stage not found."))
         if stage["status"] != "open":
-            raise _error(
-                409,
-                i18n._("Stage %(stage)s is not open, so it cannot be closed.", stage=jury.stage_label(stage))
+            raise Conflict(
+                i18n._("Stage %(stage)s is not open, so it cannot be closed.", stage=stage_label(stage))
                 if stage["status"] == "waiting"
-                else i18n._("Stage %(stage)s is already closed.", stage=jury.stage_label(stage)),
+                else i18n._("Stage %(stage)s is already closed.", stage=stage_label(stage)),
             )
         plan = await close_plan(competition, stage)
         if plan["earlier_open"]:
-            raise _error(
-                409,
+            raise Conflict(
                 i18n._(
                     "Close stage %(stage)s first: stages close in order.",
-                    stage=jury.stage_label(plan["earlier_open"][0]),
+                    stage=stage_label(plan["earlier_open"][0]),
                 ),
             )
         now = datetime.now(UTC).replace(microsecond=0)
@@ -395,9 +316,9 @@ async def close_stage(competition: CompetitionInfo, stage_id: int, actor: Curren
         if nxt is not None:
             await Stage.update({Stage.status: "open"}).where(Stage.id == nxt["id"])
             if nxt["kind"] == "team":
-                needed = await _reviews_required(competition.id)
+                needed = await reviews_required(competition.id)
                 for team in plan["teams"]:
-                    assigned[team["team_code"]] = await jury.assign(
+                    assigned[team["team_code"]] = await assign(
                         competition,
                         team_code=team["team_code"],
                         stage_id=nxt["id"],
@@ -428,7 +349,7 @@ async def close_stage(competition: CompetitionInfo, stage_id: int, actor: Curren
             created_by=actor.id,
         )
         await record.save()
-        await jury.announce_stage_change(competition.id)
+        await announce_stage_change(competition.id)
         await audit.record(
             actor_id=actor.id,
             actor_name=actor.username,
@@ -455,13 +376,6 @@ async def close_stage(competition: CompetitionInfo, stage_id: int, actor: Curren
     return int(record.id)
 
 
-async def _reviews_required(competition_id: int) -> int:
-    row = (
-        await Competition.select(Competition.reviews_required).where(Competition.id == competition_id).first()
-    )
-    return max(1, int(row["reviews_required"])) if row else 1
-
-
 async def _record_details(competition_id: int) -> dict[str, Any]:
     row = await (
         Competition.select(
@@ -479,27 +393,6 @@ async def _record_details(competition_id: int) -> dict[str, Any]:
         "place": row["place"] or "",
         "head_judge": person(row, "head_judge.") or None,
     }
-
-
-async def _draft_follows(competition_id: int, weights: dict[str, Decimal]) -> None:
-    """A working draft of the ruleset editor takes the new stage weights too, so that publishing it later
-    does not quietly bring back the old ones."""
-    row = (
-        await RulesetDraft.select(RulesetDraft.id, RulesetDraft.body)
-        .where(RulesetDraft.competition == competition_id)
-        .first()
-    )
-    if row is None:
-        return
-    try:
-        draft = parse_ruleset(row["body"])
-    except RulesetInvalid:
-        return  # the editor starts again from the ruleset in force
-    body = ruleset_to_json(Ruleset(draft.rules, draft.tie_break, weights)).decode()
-    await RulesetDraft.update({RulesetDraft.body: body}).where(RulesetDraft.id == row["id"])
-
-
-# --- The records ----------------------------------------------------------------------------------
 
 
 async def records(competition_id: int) -> list[dict[str, Any]]:
@@ -531,174 +424,3 @@ async def record_for_stage(competition_id: int, stage_id: int) -> dict[str, Any]
         .order_by(BeritaAcara.id)
         .first()
     )
-
-
-# --- Setting stages up ----------------------------------------------------------------------------
-
-
-def stage_values(stage: dict[str, Any] | None, weights: dict[str, Decimal]) -> dict[str, str]:
-    if stage is None:
-        return {"code": "", "name": "", "name_en": "", "kind": "team", "top_n": "10", "weight": ""}
-    weight = weights.get(stage["code"])
-    return {
-        "code": stage["code"],
-        "name": stage["name"],
-        "name_en": stage["name_en"] or "",
-        "kind": stage["kind"],
-        "top_n": str(stage["top_n"]),
-        "weight": "" if weight is None else str(weight),
-    }
-
-
-def parse_weight(raw: str) -> Decimal | None:
-    """A stage weight from the form ("0,7" or "0.7"); None when it is not a valid weight."""
-    text = raw.strip().replace(" ", "")
-    if "," in text and "." not in text:
-        text = text.replace(",", ".")
-    try:
-        weight = Decimal(text)
-    except InvalidOperation:
-        return None
-    if not weight.is_finite() or not 0 < weight <= STAGE_WEIGHT_MAX:
-        return None
-    if weight != weight.quantize(Decimal(1).scaleb(-STAGE_WEIGHT_PLACES)):
-        return None
-    return weight.normalize() if weight == weight.to_integral() else weight
-
-
-def validate_stage(
-    values: dict[str, str], stage: dict[str, Any] | None, others: list[dict[str, Any]]
-) -> tuple[dict[str, Any], dict[str, str]]:
-    """Checks the stage form (a new stage when `stage` is None); returns the cleaned values and errors."""
-    errors: dict[str, str] = {}
-    locked = stage is not None and stage["status"] == "closed"
-    code = values.get("code", "").strip().lower()
-    if not STAGE_CODE.match(code):
-        errors["code"] = i18n._("1–32 characters: lowercase letters, digits, - and _.")
-    elif any(s["code"] == code for s in others):
-        errors["code"] = i18n._("Another stage already uses this code.")
-    elif locked and code != stage["code"]:
-        errors["code"] = i18n._("A closed stage keeps its code.")
-    name = values.get("name", "").strip()
-    if not name:
-        errors["name"] = i18n._("This field is required.")
-    kind = values.get("kind", "")
-    if kind not in STAGE_KINDS:
-        errors["kind"] = i18n._("Choose a kind of stage.")
-    elif locked and kind != stage["kind"]:
-        errors["kind"] = i18n._("A closed stage keeps its kind.")
-    try:
-        top_n = int(values.get("top_n", "0").strip() or "0")
-    except ValueError:
-        top_n = -1
-    if not 0 <= top_n <= MAX_TOP_N:
-        errors["top_n"] = i18n._("Enter a whole number between 0 and %(n)s.", n=MAX_TOP_N)
-    elif kind == "team" and top_n < 1:
-        errors["top_n"] = i18n._("A team stage needs the number of teams that take part (at least 1).")
-    raw_weight = values.get("weight", "").strip()
-    weight = parse_weight(raw_weight) if raw_weight else None
-    if raw_weight and weight is None:
-        errors["weight"] = i18n._(
-            "Enter a weight greater than 0 and at most %(max)s, with at most %(places)s decimals, or leave "
-            "it empty.",
-            max=STAGE_WEIGHT_MAX,
-            places=STAGE_WEIGHT_PLACES,
-        )
-    elif weight is not None and kind == "final":
-        errors["weight"] = i18n._("The final stage combines the others: it has no weight of its own.")
-    cleaned = {
-        "code": code,
-        "name": name[:200],
-        "name_en": values.get("name_en", "").strip()[:200],
-        "kind": kind,
-        "top_n": top_n if kind == "team" else max(top_n, 0),
-        "weight": weight,
-    }
-    return cleaned, errors
-
-
-async def save_stage(
-    competition: CompetitionInfo, stage_id: int | None, cleaned: dict[str, Any], actor: CurrentUser
-) -> int:
-    """Creates (stage_id None) or changes a stage; a changed weight publishes a new ruleset version with
-    the updated `stages` mapping (standings recomputed), all in one transaction with its audit events."""
-    from app.leaderboard.services import recompute
-    from app.organiser import results
-
-    async with write_transaction(lock=f"competition:{competition.id}"):
-        all_stages = await jury.stages(competition.id)
-        stage = next((s for s in all_stages if s["id"] == stage_id), None) if stage_id else None
-        if stage_id is not None and stage is None:
-            raise _error(404, i18n._("Stage not found."))
-        others = [s for s in all_stages if s["id"] != stage_id]
-        if any(s["code"] == cleaned["code"] for s in others):
-            raise _error(409, i18n._("Another stage already uses this code."))
-        fields = {k: cleaned[k] for k in ("code", "name", "name_en", "kind", "top_n")}
-        if stage is None:
-            row = Stage(
-                competition=competition.id,
-                position=max((s["position"] for s in all_stages), default=-1) + 1,
-                status="waiting" if all_stages else "open",
-                **fields,
-            )
-            await row.save()
-            stage_id = int(row.id)
-            before = None
-        else:
-            if stage["status"] == "closed" and (
-                fields["code"] != stage["code"] or fields["kind"] != stage["kind"]
-            ):
-                raise _error(409, i18n._("A closed stage keeps its code and kind."))
-            before = {k: stage[k] for k in fields}
-            await Stage.update({getattr(Stage, k): v for k, v in fields.items()}).where(Stage.id == stage_id)
-        await audit.record(
-            actor_id=actor.id,
-            actor_name=actor.username,
-            action="stage.create" if stage is None else "stage.update",
-            object_type="stage",
-            object_id=stage_id,
-            before=before,
-            after=fields,
-            competition_id=competition.id,
-        )
-        _, ruleset = await ruleset_in_force(competition.id)
-        weights = dict(ruleset.stages)
-        if stage is not None and stage["code"] != cleaned["code"] and stage["code"] in weights:
-            weights.pop(stage["code"])
-        if cleaned["weight"] is None:
-            weights.pop(cleaned["code"], None)
-        else:
-            weights[cleaned["code"]] = cleaned["weight"]
-        if weights != dict(ruleset.stages):
-            try:
-                await results.ensure_open(competition.id)
-            except results.ResultsFinal as exc:
-                raise _error(409, str(exc), "weight") from exc
-            await save_ruleset(
-                competition.id,
-                Ruleset(ruleset.rules, ruleset.tie_break, weights),
-                actor_id=actor.id,
-                actor_name=actor.username,
-                note=i18n._("Stage weights"),
-            )
-            await _draft_follows(competition.id, weights)
-            await recompute(competition)
-    return stage_id
-
-
-__all__ = [
-    "StageError",
-    "close_plan",
-    "close_stage",
-    "panel",
-    "place_title",
-    "q_score",
-    "qualifiers",
-    "record_for_stage",
-    "records",
-    "save_stage",
-    "stage_ranking",
-    "stage_values",
-    "team_rubric",
-    "validate_stage",
-]

@@ -6,18 +6,23 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Controller, Request, Response, get, post
-from litestar.exceptions import HTTPException, NotAuthorizedException, NotFoundException
+from litestar.di import NamedDependency
+from litestar.exceptions import NotAuthorizedException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
 from app import i18n
-from app.accounts.auth import organiser_only, public, requires
+from app.accounts.auth import CurrentUser, organiser_only, public, requires
+from app.competitions import stage_setup
 from app.competitions.services import CompetitionInfo, current_competition, ruleset_in_force
-from app.judging import jury, stages
-from app.judging.services import DecisionError
+from app.competitions.stages import stage_by_id, stage_label
+from app.competitions.stages import stages as all_stages_of
+from app.errors import DomainError
+from app.judging import stages
+from app.judging.berita_acara import TITLED_PLACES, place_title
 from app.leaderboard import views
 from app.tables import STAGE_KINDS
-from app.web import current_user, page
+from app.web import page, status_of
 
 STAGE_FIELDS = ("code", "name", "name_en", "kind", "top_n", "weight")
 
@@ -29,12 +34,8 @@ async def _competition() -> CompetitionInfo:
     return competition
 
 
-def _http(exc: DecisionError) -> HTTPException:
-    return HTTPException(status_code=exc.status, detail=exc.message)
-
-
 async def _stage(competition: CompetitionInfo, stage_id: int) -> dict[str, Any]:
-    stage = await jury.stage_by_id(competition.id, stage_id)
+    stage = await stage_by_id(competition.id, stage_id)
     if stage is None:
         raise NotFoundException(detail=i18n._("Stage not found."))
     return stage
@@ -55,7 +56,7 @@ class StageConsoleController(Controller):
         status_code: int = 200,
     ) -> Template:
         competition = await _competition()
-        all_stages = await jury.stages(competition.id)
+        all_stages = await all_stages_of(competition.id)
         _, ruleset = await ruleset_in_force(competition.id)
         records = {r["stage"]: r for r in await stages.records(competition.id)}
         return page(
@@ -67,9 +68,9 @@ class StageConsoleController(Controller):
             weights=dict(ruleset.stages),
             records=records,
             kinds=STAGE_KINDS,
-            values=values or stages.stage_values(None, {}),
+            values=values or stage_setup.stage_values(None, {}),
             errors=errors or {},
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/")
@@ -81,17 +82,17 @@ class StageConsoleController(Controller):
         return {k: str(form.get(k) or "").strip()[:200] for k in STAGE_FIELDS}
 
     @post("/")
-    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def create(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         values = await self._form_values(request)
-        cleaned, errors = stages.validate_stage(values, None, await jury.stages(competition.id))
+        cleaned, errors = stage_setup.validate_stage(values, None, await all_stages_of(competition.id))
         if not errors:
             try:
-                await stages.save_stage(competition, None, cleaned, user)
-            except DecisionError as exc:
-                errors[getattr(exc, "field", "code")] = exc.message
+                await stage_setup.save_stage(competition, None, cleaned, user)
+            except DomainError as exc:
+                errors.update(exc.fields or {"code": exc.message})
         if errors:
             return await self._index(request, values=values, errors=errors, status_code=422)
         return Redirect("/panitia/tahap?disimpan=1")
@@ -114,9 +115,9 @@ class StageConsoleController(Controller):
             competition=competition,
             stage=stage,
             kinds=STAGE_KINDS,
-            values=values or stages.stage_values(stage, dict(ruleset.stages)),
+            values=values or stage_setup.stage_values(stage, dict(ruleset.stages)),
             errors=errors or {},
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/{stage_id:int}")
@@ -125,19 +126,19 @@ class StageConsoleController(Controller):
         return await self._edit(request, await _stage(competition, stage_id))
 
     @post("/{stage_id:int}")
-    async def update(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def update(
+        self, request: Request[Any, Any, Any], stage_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         stage = await _stage(competition, stage_id)
         values = await self._form_values(request)
-        others = [s for s in await jury.stages(competition.id) if s["id"] != stage_id]
-        cleaned, errors = stages.validate_stage(values, stage, others)
+        others = [s for s in await all_stages_of(competition.id) if s["id"] != stage_id]
+        cleaned, errors = stage_setup.validate_stage(values, stage, others)
         if not errors:
             try:
-                await stages.save_stage(competition, stage_id, cleaned, user)
-            except DecisionError as exc:
-                errors[getattr(exc, "field", "code")] = exc.message
+                await stage_setup.save_stage(competition, stage_id, cleaned, user)
+            except DomainError as exc:
+                errors.update(exc.fields or {"code": exc.message})
         if errors:
             return await self._edit(request, stage, values=values, errors=errors, status_code=422)
         return Redirect("/panitia/tahap?disimpan=1")
@@ -160,10 +161,10 @@ class StageConsoleController(Controller):
             stage=stage,
             plan=plan,
             reviews_required=competition.reviews_required,
-            place_title=stages.place_title,
-            titled=stages.TITLED_PLACES,
+            place_title=place_title,
+            titled=TITLED_PLACES,
             error=error,
-            label=jury.stage_label,
+            label=stage_label,
         )
 
     @get("/{stage_id:int}/tutup")
@@ -172,9 +173,9 @@ class StageConsoleController(Controller):
         return await self._confirm(request, await _stage(competition, stage_id))
 
     @post("/{stage_id:int}/tutup")
-    async def close(self, request: Request[Any, Any, Any], stage_id: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def close(
+        self, request: Request[Any, Any, Any], stage_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         stage = await _stage(competition, stage_id)
         form = await request.form()
@@ -187,8 +188,8 @@ class StageConsoleController(Controller):
             )
         try:
             await stages.close_stage(competition, stage_id, user)
-        except DecisionError as exc:
-            return await self._confirm(request, stage, error=exc.message, status_code=exc.status)
+        except DomainError as exc:
+            return await self._confirm(request, stage, error=exc.message, status_code=status_of(exc))
         return Redirect(f"/berita-acara?tahap={stage['code']}")
 
 
@@ -206,8 +207,8 @@ class BeritaAcaraController(Controller):
             "judging/berita_acara.html",
             competition=competition,
             records=await stages.records(competition.id),
-            stages=await jury.stages(competition.id),
-            label=jury.stage_label,
+            stages=await all_stages_of(competition.id),
+            label=stage_label,
         )
 
     @get("/{stage_id:int}/unduh")
@@ -235,34 +236,36 @@ class StageBoardController(Controller):
     path = "/papan/tahap"
     guards = [public]
 
-    async def _state(self, request: Request[Any, Any, Any]) -> views.State:
+    async def _state(self, viewer: CurrentUser | None) -> views.State:
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        if state.info.is_private and current_user(request) is None:
+        if state.info.is_private and viewer is None:
             raise NotAuthorizedException(detail=i18n._("Please sign in first."))
         return state
 
     @get("/")
-    async def index(self, request: Request[Any, Any, Any]) -> Template:
-        state = await self._state(request)
+    async def index(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
+        state = await self._state(viewer)
         return page(
             request,
             "leaderboard/stages.html",
             competition=state.info,
-            stages=await jury.stages(state.id),
-            label=jury.stage_label,
+            stages=await all_stages_of(state.id),
+            label=stage_label,
         )
 
-    async def _context(self, request: Request[Any, Any, Any], code: str) -> dict[str, Any]:
+    async def _context(self, viewer: CurrentUser | None, code: str) -> dict[str, Any]:
         from app.leaderboard.controllers import LIVE_POLL_SECONDS, POLL_SECONDS
 
-        state = await self._state(request)
-        all_stages = await jury.stages(state.id)
+        state = await self._state(viewer)
+        all_stages = await all_stages_of(state.id)
         stage = next((s for s in all_stages if s["code"] == code), None)
         if stage is None:
             raise NotFoundException(detail=i18n._("Stage not found."))
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         frozen = state.frozen_for(audience)
         hidden = False
         rows: list[dict[str, Any]] = []
@@ -297,20 +300,30 @@ class StageBoardController(Controller):
             "rows": rows,
             "hidden": hidden,
             "frozen": frozen,
-            "label": jury.stage_label,
-            "place_title": stages.place_title,
+            "label": stage_label,
+            "place_title": place_title,
             "poll_seconds": POLL_SECONDS,
             "live_poll_seconds": LIVE_POLL_SECONDS,
         }
 
     @get("/{code:str}")
-    async def stage(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
-        return page(request, "leaderboard/stage.html", **await self._context(request, code))
+    async def stage(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
+        return page(request, "leaderboard/stage.html", **await self._context(viewer, code))
 
     @get("/{code:str}/baris")
-    async def rows(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+    async def rows(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
         """The stage's ranking alone, which the open page fetches again on each change (htmx)."""
-        return page(request, "leaderboard/_stage_rows.html", **await self._context(request, code))
+        return page(request, "leaderboard/_stage_rows.html", **await self._context(viewer, code))
 
 
 def _aware(value: Any) -> Any:

@@ -15,12 +15,12 @@ from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 
 from app import db, i18n, observability
-from app.accounts.auth import public, requires
+from app.accounts.auth import CurrentUser, public, requires
 from app.competitions.services import activity_types, team_by_code, team_count
 from app.leaderboard import cards, live, views
 from app.leaderboard import team as team_view
 from app.settings import Settings
-from app.web import current_user, page
+from app.web import page
 
 # These answer with bytes gzipped once (or a stream): the app's compression must leave them alone.
 NO_COMPRESSION = {"skip_compression": True}
@@ -61,13 +61,13 @@ async def _choice(state: views.State, view: str | None, period: str | None) -> v
     return choice
 
 
-async def _unchanged(request: Request[Any, Any, Any], versi: int | None) -> bool:
+async def _unchanged(viewer: CurrentUser | None, versi: int | None) -> bool:
     """The page already shows the version its audience may see (checked on a state at most
     FRESH_SECONDS old, so a commit in another worker is not answered with "unchanged")."""
     if versi is None:
         return False
     state = await views.current_state(max_age=FRESH_SECONDS)
-    return state is not None and versi == state.version_for(views.audience_of(current_user(request)))
+    return state is not None and versi == state.version_for(views.audience_of(viewer))
 
 
 def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
@@ -82,9 +82,13 @@ class LeaderboardController(Controller):
     guards = [public]
 
     async def _fragment(
-        self, request: Request[Any, Any, Any], state: views.State, choice: views.Choice
+        self,
+        request: Request[Any, Any, Any],
+        viewer: CurrentUser | None,
+        state: views.State,
+        choice: views.Choice,
     ) -> views.Rendered:
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         locale = i18n.get_locale()
 
         def render(board: views.Board) -> str:
@@ -96,6 +100,7 @@ class LeaderboardController(Controller):
     async def index(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Template:
@@ -103,8 +108,8 @@ class LeaderboardController(Controller):
         if state is None:
             return page(request, "leaderboard/index.html", competition=None)
         choice = await _choice(state, tampilan, periode)
-        rendered = await self._fragment(request, state, choice)
-        audience = views.audience_of(current_user(request))
+        rendered = await self._fragment(request, viewer, state, choice)
+        audience = views.audience_of(viewer)
         return page(
             request,
             "leaderboard/index.html",
@@ -122,35 +127,44 @@ class LeaderboardController(Controller):
     async def rows(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         versi: FromQuery[int | None] = None,
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Response[Any]:
-        if await _unchanged(request, versi):
+        if await _unchanged(viewer, versi):
             # htmx swaps nothing on 204: the poll costs a few bytes while nothing changed.
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
         choice = await _choice(state, tampilan, periode)
-        return html_bytes(request, await self._fragment(request, state, choice))
+        return html_bytes(request, await self._fragment(request, viewer, state, choice))
 
     @get("/papan/sse", opt=NO_COMPRESSION)
     async def stream(
-        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]
+        self,
+        request: Request[Any, Any, Any],
+        settings: NamedDependency[Settings],
+        viewer: NamedDependency[CurrentUser | None],
     ) -> ServerSentEvent:
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         return live.sse_response(
             _plugin(request), state.id, audience, settings.sse_seconds, first=state.version_for(audience)
         )
 
     @get("/tim/{code:str}")
-    async def team(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Template:
+    async def team(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+    ) -> Template:
         state, team = await self._team(code)
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
         standing = summary.standing
         title = team["name"]
@@ -176,22 +190,28 @@ class LeaderboardController(Controller):
 
     @get("/tim/{code:str}/ringkas")
     async def team_fragment(
-        self, request: Request[Any, Any, Any], code: FromPath[str], versi: FromQuery[int | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        viewer: NamedDependency[CurrentUser | None],
+        versi: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        unchanged = await _unchanged(request, versi)
+        unchanged = await _unchanged(viewer, versi)
         state, team = await self._team(code)
         if unchanged:
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
         body = _render(request, "leaderboard/team_summary.html", team=team, s=summary, competition=state.info)
         return Response(body, media_type="text/html; charset=utf-8", headers={"Cache-Control": "no-cache"})
 
     @get("/tim/{code:str}/kartu.png", opt=NO_COMPRESSION)
-    async def team_card(self, request: Request[Any, Any, Any], code: FromPath[str]) -> Response[bytes]:
+    async def team_card(
+        self, code: FromPath[str], viewer: NamedDependency[CurrentUser | None]
+    ) -> Response[bytes]:
         """The team's rank card for link previews (Open Graph), drawn once per standings version."""
         state, team = await self._team(code)
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         summary = await team_view.summary(state, team, audience, i18n.get_locale(), with_chart=False)
         standing = summary.standing or {}
         card = cards.TeamCard(
@@ -233,12 +253,13 @@ class FreezeController(Controller):
         return page(request, "leaderboard/freeze.html", competition=state.info, state=state)
 
     @post("/")
-    async def submit(self, request: Request[Any, Any, Any]) -> Redirect | Template:
+    async def submit(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Redirect | Template:
         action = (await request.form()).get("action", "")
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        user = current_user(request)
         if action == "freeze":
             await views.freeze(state.id, user)
         elif action == "unfreeze":
@@ -298,27 +319,34 @@ class BoardExtrasController(Controller):
     guards = [public]
 
     @get("/peta")
-    async def map_page(self, request: Request[Any, Any, Any]) -> Template:
+    async def map_page(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        rendered = await self._map(request, state)
+        rendered = await self._map(request, viewer, state)
         return page(
             request, "leaderboard/map_page.html", competition=state.info, fragment=rendered.body.decode()
         )
 
     @get("/peta/isi", opt=NO_COMPRESSION)
     async def map_fragment(
-        self, request: Request[Any, Any, Any], versi: FromQuery[int | None] = None
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        versi: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        if await _unchanged(request, versi):
+        if await _unchanged(viewer, versi):
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        return html_bytes(request, await self._map(request, state))
+        return html_bytes(request, await self._map(request, viewer, state))
 
-    async def _map(self, request: Request[Any, Any, Any], state: views.State) -> views.Rendered:
+    async def _map(
+        self, request: Request[Any, Any, Any], viewer: CurrentUser | None, state: views.State
+    ) -> views.Rendered:
         from app.leaderboard import map as tile_map
 
         def render(board: views.Board) -> str:
@@ -333,11 +361,13 @@ class BoardExtrasController(Controller):
             )
 
         choice = views.Choice("overall", views.parse_period("season"))
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         return await views.fragment(state, choice, audience, i18n.get_locale(), render, kind="map")
 
     @get("/layar")
-    async def screen(self, request: Request[Any, Any, Any]) -> Template:
+    async def screen(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
@@ -345,7 +375,7 @@ class BoardExtrasController(Controller):
             request,
             "leaderboard/screen.html",
             competition=state.info,
-            fragment=(await self._screen(request, state, 0)).body.decode(),
+            fragment=(await self._screen(request, viewer, state, 0)).body.decode(),
             now=views.clock(),
         )
 
@@ -353,17 +383,20 @@ class BoardExtrasController(Controller):
     async def screen_fragment(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         langkah: FromQuery[int] = 0,
         versi: FromQuery[int | None] = None,
     ) -> Response[Any]:
-        if await _unchanged(request, versi):
+        if await _unchanged(viewer, versi):
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         state = await views.current_state()
         if state is None:
             raise NotFoundException()
-        return html_bytes(request, await self._screen(request, state, langkah))
+        return html_bytes(request, await self._screen(request, viewer, state, langkah))
 
-    async def _screen(self, request: Request[Any, Any, Any], state: views.State, step: int) -> views.Rendered:
+    async def _screen(
+        self, request: Request[Any, Any, Any], viewer: CurrentUser | None, state: views.State, step: int
+    ) -> views.Rendered:
         steps = screen_steps(await team_count(state.id))
         step = step % len(steps)
         view, period, page_number = steps[step]
@@ -387,13 +420,14 @@ class BoardExtrasController(Controller):
                 seconds=SCREEN_SECONDS,
             )
 
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         return await views.fragment(state, choice, audience, i18n.get_locale(), render, kind=f"screen{step}")
 
     @get(["/papan/unduh.csv", "/papan/unduh.xlsx"], opt=NO_COMPRESSION)
     async def export(
         self,
         request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Response[bytes]:
@@ -404,7 +438,7 @@ class BoardExtrasController(Controller):
         if state is None:
             raise NotFoundException()
         choice = await _choice(state, tampilan, periode)
-        audience = views.audience_of(current_user(request))
+        audience = views.audience_of(viewer)
         board = await views.build(state, choice, audience, i18n.get_locale())
         name = exports.filename(board, fmt)
         body, media_type = exports.csv_bytes(board) if fmt == "csv" else exports.xlsx_bytes(board)

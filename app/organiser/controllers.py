@@ -12,12 +12,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n
-from app.accounts.auth import organiser_only, public
+from app.accounts.auth import CurrentUser, organiser_only, public
 from app.accounts.services import account_by_id
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
@@ -25,7 +26,7 @@ from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
 from app.organiser.plain import plain, type_names
 from app.organiser.results import ResultsFinal, final_result
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 from scoring.registry import get_rule
 from scoring.ruleset import TIE_BREAK_KEYS, Ruleset, ruleset_to_json
 
@@ -102,10 +103,8 @@ class RulesetController(Controller):
         return await self._editor(request)
 
     async def _store(
-        self, request: Request[Any, Any, Any], competition: CompetitionInfo, ruleset: Ruleset, change: str
+        self, user: CurrentUser, competition: CompetitionInfo, ruleset: Ruleset, change: str
     ) -> Redirect:
-        user = current_user(request)
-        assert user is not None
         await rulesets.save_draft(
             competition, ruleset, actor_id=user.id, actor_name=user.username, change=change
         )
@@ -119,7 +118,9 @@ class RulesetController(Controller):
         return competition, draft.ruleset
 
     @post("/tambah")
-    async def add(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def add(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         rule_id = str((await request.form()).get("rule") or "")
         try:
@@ -130,45 +131,47 @@ class RulesetController(Controller):
             )
         draft = await rulesets.draft(competition)
         return await self._store(
-            request, competition, rulesets.with_rule_added(draft.ruleset, rule_id), f"add {rule_id}"
+            user, competition, rulesets.with_rule_added(draft.ruleset, rule_id), f"add {rule_id}"
         )
 
     @post("/kosongkan")
-    async def clear(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def clear(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         competition = await _competition()
         draft = await rulesets.draft(competition)
-        return await self._store(
-            request, competition, msgspec.structs.replace(draft.ruleset, rules=()), "clear"
-        )
+        return await self._store(user, competition, msgspec.structs.replace(draft.ruleset, rules=()), "clear")
 
     @post("/batalkan")
-    async def discard(self, request: Request[Any, Any, Any]) -> Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def discard(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         await rulesets.discard_draft(await _competition(), actor_id=user.id, actor_name=user.username)
         return Redirect("/panitia/aturan")
 
     @post("/{index:int}/hapus")
-    async def remove(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Redirect:
+    async def remove(
+        self, request: Request[Any, Any, Any], index: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Redirect:
         competition, ruleset = await self._draft_rule(index)
         rule_id = ruleset.rules[index].rule
         return await self._store(
-            request, competition, rulesets.with_rule_removed(ruleset, index), f"remove {rule_id}"
+            user, competition, rulesets.with_rule_removed(ruleset, index), f"remove {rule_id}"
         )
 
     @post("/{index:int}/pindah")
-    async def move(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Redirect:
+    async def move(
+        self, request: Request[Any, Any, Any], index: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Redirect:
         competition, ruleset = await self._draft_rule(index)
         offset = -1 if (await request.form()).get("arah") == "naik" else 1
         return await self._store(
-            request,
+            user,
             competition,
             rulesets.with_rule_moved(ruleset, index, offset),
             f"move {index} {offset:+d}",
         )
 
     @post("/{index:int}/parameter")
-    async def params(self, request: Request[Any, Any, Any], index: FromPath[int]) -> Template | Redirect:
+    async def params(
+        self, request: Request[Any, Any, Any], index: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition, ruleset = await self._draft_rule(index)
         form = _form_dict(await request.form())
         rule_id = ruleset.rules[index].rule
@@ -181,11 +184,13 @@ class RulesetController(Controller):
                 request, errors={index: errors}, submitted={index: form}, status_code=422
             )
         return await self._store(
-            request, competition, rulesets.with_params(ruleset, index, validated), f"params {rule_id}"
+            user, competition, rulesets.with_params(ruleset, index, validated), f"params {rule_id}"
         )
 
     @post("/urutan-seri")
-    async def tie_break(self, request: Request[Any, Any, Any]) -> Template | Redirect:
+    async def tie_break(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         keys = [str(form.get(f"k{i}") or "") for i in range(len(TIE_BREAK_KEYS))]
@@ -193,7 +198,7 @@ class RulesetController(Controller):
         ruleset, errors = rulesets.with_tie_break(draft.ruleset, keys)
         if ruleset is None:
             return await self._editor(request, errors={"tie_break": errors}, status_code=422)
-        return await self._store(request, competition, ruleset, "tie_break")
+        return await self._store(user, competition, ruleset, "tie_break")
 
     @get("/pratinjau")
     async def preview(self, request: Request[Any, Any, Any]) -> Template:
@@ -209,6 +214,7 @@ class RulesetController(Controller):
             in_force_version=version,
             draft_rules=rulesets.describe(draft.ruleset),
             moved=sum(1 for r in rows if r.rank_change),
+            slow_rules=rulesets.rules_without_fast_path(draft.ruleset),
         )
 
     @get("/terbitkan")
@@ -227,9 +233,9 @@ class RulesetController(Controller):
         )
 
     @post("/terbitkan")
-    async def publish(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def publish(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         draft = await rulesets.draft(competition)
@@ -279,9 +285,9 @@ class RulesetController(Controller):
         )
 
     @post("/versi/{version:int}")
-    async def restore(self, request: Request[Any, Any, Any], version: FromPath[int]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def restore(
+        self, request: Request[Any, Any, Any], version: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         ruleset = await rulesets.version(competition.id, version)
         if ruleset is None:
@@ -482,9 +488,9 @@ class AccountConsoleController(Controller):
         return response
 
     @post("/impor/simpan")
-    async def import_write(self, request: Request[Any, Any, Any]) -> Template:
-        user = current_user(request)
-        assert user is not None
+    async def import_write(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template:
         competition = await current_competition()
         records = accounts.rows_from_payload(str((await request.form()).get("payload") or ""))
         error = None
@@ -534,10 +540,11 @@ class AccountConsoleController(Controller):
 
     @post("/{account_id:int}/sandi")
     async def password_reset(
-        self, request: Request[Any, Any, Any], account_id: FromPath[int]
+        self,
+        request: Request[Any, Any, Any],
+        account_id: FromPath[int],
+        user: NamedDependency[CurrentUser],
     ) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
         account = await account_by_id(account_id)
         if account is None:
             raise NotFoundException()

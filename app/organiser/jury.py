@@ -2,12 +2,12 @@
 assignments with override and top-up, the flagged activities, and an activity's review history with
 annulment.
 
-Reads here; every change goes through app.judging.jury, which audits it in the same transaction.
+Reads here; every change goes through app.judging (assignment, corrections), which audits it in the same
+transaction.
 """
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -16,32 +16,34 @@ from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
-from app.accounts.auth import organiser_only
+from app.accounts.auth import CurrentUser, organiser_only
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, current_competition, teams
+from app.competitions.services import CompetitionInfo, current_competition, rubric, scoring_rubric, teams
+from app.competitions.stages import stage_closed_for_activity, stage_label, stages
 from app.db import write_transaction
-from app.judging import jury
-from app.judging.services import DecisionError
+from app.errors import DomainError, NotFound
+from app.judging import assignment as assignments
+from app.judging import corrections, reviews
+from app.judging.scores import judge_q
 from app.tables import (
     Account,
     Activity,
     Assignment,
     ConflictOfInterest,
     Review,
-    RubricCriterion,
     TeamReview,
 )
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number, status_of
 from scoring import jury as pure
 from scoring.aggregate import MICRO, Rubric
-from scoring.facts import Criterion, JudgeScore
 
 PAGE_SIZE = 50
 REASON_MAX = 2000
@@ -122,46 +124,6 @@ def flag_reason(flag: str) -> str:
 # --- Judge quality and the panel's agreement -------------------------------------------------------
 
 
-def _scores(raw: Any) -> dict[str, str]:
-    try:
-        value = json.loads(raw) if isinstance(raw, str) else raw
-    except ValueError:
-        return {}
-    return {str(k): str(v) for k, v in (value or {}).items()} if isinstance(value, dict) else {}
-
-
-async def rubric_of(competition_id: int, scope: str) -> Rubric:
-    rows = await RubricCriterion.select().where(
-        (RubricCriterion.competition == competition_id) & (RubricCriterion.scope == scope)
-    )
-    criteria = []
-    for r in rows:
-        try:
-            criteria.append(
-                Criterion(
-                    code=r["code"], weight=Decimal(r["weight"]), min=Decimal(r["min"]), max=Decimal(r["max"])
-                )
-            )
-        except InvalidOperation:
-            continue
-    return Rubric(tuple(criteria))
-
-
-def judge_q(rubric: Rubric, judge_id: int, scores: dict[str, str]) -> int | None:
-    """One judge's q of one review (millionths) through the rubric, or None without usable scores."""
-    pairs: list[tuple[str, Decimal]] = []
-    for code, value in scores.items():
-        try:
-            number = Decimal(value)
-        except InvalidOperation:
-            continue
-        if number.is_finite():
-            pairs.append((code, number))
-    if not pairs:
-        return None
-    return rubric.judge_q(JudgeScore(judge=str(judge_id), scores=tuple(sorted(pairs))))
-
-
 @dataclass(frozen=True, slots=True)
 class CountedReview:
     id: int
@@ -174,7 +136,7 @@ class CountedReview:
 
 async def counted_reviews(competition_id: int) -> list[CountedReview]:
     """The judges' current, non-annulled activity reviews of the competition, with each one's q."""
-    rubric = await rubric_of(competition_id, "activity")
+    weighed = await scoring_rubric(competition_id, "activity")
     rows = await (
         Review.select(
             Review.id, Review.activity, Review.judge, Review.decision, Review.scores, Review.activity.status
@@ -195,7 +157,7 @@ async def counted_reviews(competition_id: int) -> list[CountedReview]:
             activity=r["activity"],
             judge=r["judge"],
             decision=r["decision"],
-            q=judge_q(rubric, r["judge"], _scores(r["scores"])),
+            q=judge_q(weighed, r["judge"], r["scores"]),
             status=r["activity.status"],
         )
     return list(latest.values())
@@ -257,7 +219,7 @@ async def agreement(competition_id: int) -> list[dict[str, Any]]:
     out = []
     reviews: list[CountedReview] | None = None
     team_rubric: Rubric | None = None
-    for stage in await jury.stages(competition_id):
+    for stage in await stages(competition_id):
         if stage["kind"] == "activity":
             if reviews is None:
                 reviews = await counted_reviews(competition_id)
@@ -278,14 +240,14 @@ async def agreement(competition_id: int) -> list[dict[str, Any]]:
             )
         elif stage["kind"] == "team":
             if team_rubric is None:
-                team_rubric = await rubric_of(competition_id, "team")
+                team_rubric = await scoring_rubric(competition_id, "team")
             team_qs: dict[int, dict[int, Fraction]] = {}
             for row in await TeamReview.select(TeamReview.team, TeamReview.judge, TeamReview.scores).where(
                 (TeamReview.stage == stage["id"])
                 & TeamReview.is_current.eq(True)
                 & TeamReview.annulled_at.is_null()
             ):
-                q = judge_q(team_rubric, row["judge"], _scores(row["scores"]))
+                q = judge_q(team_rubric, row["judge"], row["scores"])
                 if q is not None:
                     team_qs.setdefault(row["team"], {})[row["judge"]] = Fraction(q, MICRO)
             out.append(
@@ -367,7 +329,7 @@ async def assignment_by_id(competition_id: int, assignment_id: int) -> dict[str,
 async def eligible_judges(competition_id: int, assignment: dict[str, Any]) -> list[dict[str, Any]]:
     """The active judges who may take this assignment over: eligible for the team (not its regency, no
     declared conflict) and not already on it; lightest load first."""
-    slots = await jury.judge_slots(competition_id)
+    slots = await assignments.judge_slots(competition_id)
     if assignment["activity"]:
         taken_where = Assignment.activity == assignment["activity"]
     else:
@@ -375,7 +337,7 @@ async def eligible_judges(competition_id: int, assignment: dict[str, Any]) -> li
     taken = {
         r["judge"]
         for r in await Assignment.select(Assignment.judge).where(
-            taken_where & Assignment.status.is_in(list(jury.ACTIVE))
+            taken_where & Assignment.status.is_in(list(assignments.ACTIVE))
         )
     }
     ok = [s for s in slots if s.judge_id not in taken and pure.eligible(s, assignment["team_code"])]
@@ -407,7 +369,7 @@ async def flagged_activities(competition_id: int) -> list[dict[str, Any]]:
     )
     if not rows:
         return []
-    rubric = await rubric_of(competition_id, "activity")
+    weighed = await scoring_rubric(competition_id, "activity")
     qs: dict[int, list[int]] = {}
     votes: dict[int, dict[str, int]] = {}
     for r in await Review.select(Review.activity, Review.judge, Review.decision, Review.scores).where(
@@ -417,7 +379,7 @@ async def flagged_activities(competition_id: int) -> list[dict[str, Any]]:
     ):
         tally = votes.setdefault(r["activity"], {})
         tally[r["decision"]] = tally.get(r["decision"], 0) + 1
-        q = judge_q(rubric, r["judge"], _scores(r["scores"]))
+        q = judge_q(weighed, r["judge"], r["scores"])
         if q is not None:
             qs.setdefault(r["activity"], []).append(q)
     for a in rows:
@@ -512,7 +474,7 @@ class JuryController(Controller):
             flagged=await flagged_activities(competition.id),
             assigned=request.query_params.get("ditugaskan"),
             moved=request.query_params.get("dialihkan"),
-            stage_label=jury.stage_label,
+            stage_label=stage_label,
         )
 
     @get("/tugas")
@@ -527,13 +489,11 @@ class JuryController(Controller):
         return await self._assignments_page(request, juri=juri, tim=tim, tanda=tanda, halaman=halaman)
 
     @post("/tugas/lengkapi")
-    async def top_up(self, request: Request[Any, Any, Any]) -> Redirect:
+    async def top_up(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         """ "Tugaskan yang belum mendapat juri": every submitted activity gets its missing judges."""
-        user = current_user(request)
-        assert user is not None
         competition = await _competition()
         async with write_transaction(lock=f"competition:{competition.id}"):
-            count = await jury.ensure_assignments(competition)
+            count = await assignments.ensure_assignments(competition)
             await audit.record(
                 actor_id=user.id,
                 actor_name=user.username,
@@ -571,7 +531,7 @@ class JuryController(Controller):
             values=values or {},
             error=error,
             errors=errors or {},
-            stage_label=jury.stage_label,
+            stage_label=stage_label,
         )
 
     @get("/alihkan")
@@ -582,9 +542,9 @@ class JuryController(Controller):
         return await self._override_page(request, competition, _int(tugas))
 
     @post("/alihkan")
-    async def override(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def override(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         assignment_id = _int(form.get("tugas"))
@@ -602,12 +562,17 @@ class JuryController(Controller):
             )
         assert assignment_id is not None and judge_id is not None
         try:
-            await jury.override_assignment(competition, assignment_id, judge_id, user)
-        except DecisionError as exc:
-            if exc.status == 404:
-                raise NotFoundException(detail=exc.message) from None
+            await assignments.override_assignment(competition, assignment_id, judge_id, user)
+        except NotFound:
+            raise
+        except DomainError as exc:
             return await self._override_page(
-                request, competition, assignment_id, values=values, error=exc.message, status_code=exc.status
+                request,
+                competition,
+                assignment_id,
+                values=values,
+                error=exc.message,
+                status_code=status_of(exc),
             )
         return Redirect(f"/panitia/juri/tugas?dialihkan={assignment_id}")
 
@@ -634,21 +599,16 @@ class JuryActivityController(Controller):
         if activity is None or row is None or row["competition"] != competition.id:
             raise NotFoundException(detail=i18n._("Activity not found."))
         flag = await Activity.select(Activity.jury_flag).where(Activity.id == activity_id).first()
-        history = await jury.review_history(activity_id)
-        rubric = await rubric_of(competition.id, "activity")
-        criteria = await (
-            RubricCriterion.select(RubricCriterion.code, RubricCriterion.name, RubricCriterion.name_en)
-            .where((RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "activity"))
-            .order_by(RubricCriterion.position)
-            .order_by(RubricCriterion.id)
-        )
+        history = await reviews.review_history(activity_id)
+        weighed = await scoring_rubric(competition.id, "activity")
+        criteria = await rubric(competition.id, "activity")
         for h in history:
-            h["q"] = q_text(judge_q(rubric, h["judge"], h["scores"]))
+            h["q"] = q_text(judge_q(weighed, h["judge"], h["scores"]))
             h["annullable"] = h["is_current"] and h["annulled_at"] is None
         assignments = await activity_assignments(activity_id)
         for a in assignments:
             a["origin_label"] = origin_label(a["origin"])
-        stage_closed = await jury.stage_closed_for_activity(competition.id)
+        stage_closed = await stage_closed_for_activity(competition.id)
         return page(
             request,
             "organiser/jury_activity.html",
@@ -675,17 +635,17 @@ class JuryActivityController(Controller):
         return await self._page(request, activity_id)
 
     @post("/{activity_id:int}/batalkan")
-    async def annul(self, request: Request[Any, Any, Any], activity_id: FromPath[int]) -> Template | Redirect:
-        """ "Batalkan ulasan": jury.annul_review with a mandatory reason and a confirmation."""
-        user = current_user(request)
-        assert user is not None
+    async def annul(
+        self, request: Request[Any, Any, Any], activity_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
+        """ "Batalkan ulasan": corrections.annul_review with a mandatory reason and a confirmation."""
         competition = await _competition()
         form = await request.form()
         review_id = _int(form.get("review"))
         reason = str(form.get("reason") or "")[:REASON_MAX]
         confirmed = form.get("confirm") == "1"
         values = {"review": review_id, "reason": reason, "confirm": confirmed}
-        if await jury.stage_closed_for_activity(competition.id):
+        if await stage_closed_for_activity(competition.id):
             return await self._page(
                 request,
                 activity_id,
@@ -707,12 +667,12 @@ class JuryActivityController(Controller):
             return await self._page(request, activity_id, values=values, errors=errors, status_code=422)
         assert review_id is not None
         try:
-            status = await jury.annul_review(competition, user, review_id, reason)
-        except DecisionError as exc:
-            if exc.status == 404:
-                raise NotFoundException(detail=exc.message) from None
+            status = await corrections.annul_review(competition, user, review_id, reason)
+        except NotFound:
+            raise
+        except DomainError as exc:
             return await self._page(
-                request, activity_id, values=values, error=exc.message, status_code=exc.status
+                request, activity_id, values=values, error=exc.message, status_code=status_of(exc)
             )
         return Redirect(f"/panitia/kegiatan/{activity_id}?dibatalkan={status}")
 

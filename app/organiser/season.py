@@ -11,19 +11,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
 from litestar.exceptions import NotFoundException
 from litestar.params import FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n
-from app.accounts.auth import organiser_only
+from app.accounts.auth import CurrentUser, organiser_only
 from app.audit import services as audit
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.db import write_transaction
 from app.organiser import results
 from app.tables import CLUSTERS, Account, Adjustment, Competition
-from app.web import Pager, current_user, page, page_number
+from app.web import Pager, page, page_number
 
 TIMEZONES = ("Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura")
 MAX_REVIEWS = 9
@@ -210,7 +211,7 @@ async def update_season(
     and after); the standings are recomputed because weeks, months and local days depend on the dates and
     the time zone, and per-judge normalisation changes the scores. When more reviews are now required,
     the submitted activities get their extra judges at once; returns how many judges were assigned."""
-    from app.judging import jury as jury_service
+    from app.judging import assignment as jury_service
     from app.leaderboard.services import recompute
 
     async with write_transaction(lock=f"competition:{competition.id}"):
@@ -409,9 +410,9 @@ class SeasonController(Controller):
         return await self._page(request)
 
     @post("/")
-    async def save(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def save(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         values = {
@@ -436,9 +437,9 @@ class SeasonController(Controller):
         return Redirect(f"/panitia/musim?disimpan=1&ditugaskan={assigned}")
 
     @post("/jenis")
-    async def add_type(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def add_type(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         values = {k: str(form.get(k) or "").strip()[:200] for k in ("code", "name", "name_en", "cluster")}
@@ -470,9 +471,9 @@ class SeasonController(Controller):
         return Redirect("/panitia/musim?jenis=1#katalog")
 
     @post("/rubrik")
-    async def save_rubric(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def save_rubric(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         errors: dict[str, str] = {}
@@ -559,9 +560,9 @@ class SeasonController(Controller):
         return await self._final_page(request)
 
     @post("/hasil-akhir")
-    async def final_publish(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def final_publish(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         if form.get("confirm") != "1":
@@ -624,9 +625,9 @@ class AdjustmentController(Controller):
         return await self._page(request, page_number(halaman))
 
     @post("/")
-    async def create(self, request: Request[Any, Any, Any]) -> Template | Redirect:
-        user = current_user(request)
-        assert user is not None
+    async def create(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
         values = {k: str(form.get(k) or "").strip()[:500] for k in ("team", "points", "reason")}

@@ -1,10 +1,11 @@
-"""What a scoring rule is: its metadata, its parameters, and the three kinds of evaluation."""
+"""What a scoring rule is: its metadata, its parameters, the three kinds of evaluation, and the
+optional columnar kernel of each kind (the same evaluation for every team at once, over arrays)."""
 
 from __future__ import annotations
 
 import re
 import typing
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from operator import attrgetter, itemgetter
@@ -12,6 +13,8 @@ from typing import Annotated, Any, ClassVar, NamedTuple
 
 import msgspec
 
+from scoring.arrays import Ints
+from scoring.columnar import Stage
 from scoring.facts import Activity, Competition, Team
 from scoring.periods import Calendar
 
@@ -144,7 +147,12 @@ class TeamContext:
 
 class Rule:
     """A registered scoring rule. Subclass :class:`EligibilityRule`, :class:`ActivityRule` or
-    :class:`TeamRule`, set the class attributes, and implement the evaluation method of that kind.
+    :class:`TeamRule`, set the class attributes, and implement the evaluation method of that kind: its
+    reference semantics, team by team. A rule may also define ``kernel``, the same evaluation for every
+    team at once over the facts' columns (:class:`scoring.columnar.Stage`); a ruleset whose every rule
+    has one is evaluated by the kernels (:mod:`scoring.fastpath`), about ten times faster, else team by
+    team. A kernel must give exactly what the reference method gives: the equivalence tests of
+    ``tests/unit/scoring/test_columnar.py`` run for every registered rule that has one.
     """
 
     id: ClassVar[str]
@@ -156,6 +164,10 @@ class Rule:
     team_local: ClassVar[bool] = True
     #: True when adding a counted activity can never lower the points this rule gives.
     additive: ClassVar[bool] = False
+    #: The name of the evaluation method of the rule's kind, which a kernel computes.
+    reference_method: ClassVar[str]
+    #: The columnar kernel (see the kinds below), or None: the rule is evaluated team by team.
+    kernel: Callable[..., Any] | None = None
 
     def __repr__(self) -> str:
         return f"<rule {self.id}>"
@@ -217,11 +229,28 @@ class Rule:
     def default_params(self) -> Any:
         return self.params_type()
 
+    def has_kernel(self) -> bool:
+        """True when the rule has a kernel for its own reference method: one defined by the class that
+        defines that method, or by a subclass of it. (A subclass that changes ``select`` but inherits
+        its parent's kernel has none: that kernel computes the parent's rule.)"""
+        if self.kernel is None:
+            return False
+        cls = type(self)
+        return issubclass(_owner(cls, "kernel"), _owner(cls, self.reference_method))
+
+
+def _owner(cls: type, name: str) -> type:
+    """The class of ``cls``'s method resolution order that defines ``name``."""
+    return next(c for c in cls.__mro__ if name in c.__dict__)
+
 
 class EligibilityRule(Rule):
     """Removes candidate activities; the ones left count."""
 
     kind: ClassVar[str] = "eligibility"
+    reference_method: ClassVar[str] = "select"
+    #: ``select`` for every team at once: the stage of the activities that stay, or None when all stay.
+    kernel: Callable[[Any, Stage], Stage | None] | None = None
 
     def select(self, params: Any, ctx: TeamContext) -> list[int] | None:
         """Positions (ascending) of the activities in ``ctx`` that stay, or None when all stay."""
@@ -236,6 +265,10 @@ class ActivityRule(Rule):
     """Gives points to each counted activity."""
 
     kind: ClassVar[str] = "activity"
+    reference_method: ClassVar[str] = "points"
+    #: ``points`` for every team at once: thousandths for each activity of the stage, given what the
+    #: activity rules above gave each (None when none gave anything yet: all zeros).
+    kernel: Callable[[Any, Stage, Ints | None], Ints] | None = None
 
     def points(self, params: Any, ctx: TeamContext, running: list[int]) -> list[int]:
         """Thousandths of a point for each activity of ``ctx``; ``running[i]`` is what the activity
@@ -253,6 +286,10 @@ class TeamRule(Rule):
     """Gives a team points from its counted activities as a whole."""
 
     kind: ClassVar[str] = "team"
+    reference_method: ClassVar[str] = "team_points"
+    #: ``team_points`` for every team at once: each team's thousandths (the sum of its TeamPoints), in
+    #: the order of the stage's teams.
+    kernel: Callable[[Any, Stage], Sequence[int]] | None = None
 
     def team_points(self, params: Any, ctx: TeamContext) -> list[TeamPoints]:
         raise NotImplementedError

@@ -8,7 +8,10 @@ from operator import add, mul
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
+import numpy as np
 
+from scoring.arrays import stable_argsort
+from scoring.columnar import Stage
 from scoring.facts import Activity
 from scoring.rules.base import EligibilityRule, TeamContext
 
@@ -98,6 +101,29 @@ class CapPerPeriod(EligibilityRule):
                 members.sort(key=lambda i: (occurred_at[i], ids[i]))
             removed.update(members[limit:])
         return list(filterfalse(removed.__contains__, range(count)))
+
+    def kernel(self, params: Any, stage: Stage) -> Stage | None:
+        limit: int = params.max
+        keys = stage.period_key(params.period, "type" if params.scope == "type" else None)
+        if len(keys) <= limit:
+            return None
+        sizes = np.bincount(keys)
+        over = sizes[keys] > limit
+        if not over.any():
+            return None
+        # A stage is in (occurred_at, id) order within each team, so an activity's rank in its cell is
+        # its place among that cell's activities in stage order: a stable sort by cell gives it.
+        crowded = np.flatnonzero(over)
+        cells = keys[crowded]
+        order = stable_argsort(cells)
+        ordered = cells[order]
+        starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+        first = np.repeat(starts, np.diff(np.append(starts, len(ordered))))
+        ranks = np.empty(len(order), dtype=np.int64)
+        ranks[order] = np.arange(len(order), dtype=np.int64) - first
+        mask = np.ones(len(keys), dtype=np.bool_)
+        mask[crowded[ranks >= limit]] = False
+        return stage.keep(mask)
 
     def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
         of_day, labels = ctx.calendar.period_index(params.period)

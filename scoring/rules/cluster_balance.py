@@ -6,7 +6,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import msgspec
+import numpy as np
 
+from scoring.arrays import distinct_per_team
+from scoring.columnar import Stage
 from scoring.facts import CLUSTERS
 from scoring.fixedpoint import format_points, to_milli
 from scoring.rules.base import TeamContext, TeamPoints, TeamRule, decimal_param
@@ -69,6 +72,16 @@ class ClusterBalance(TeamRule):
                 f"All three clusters covered: {format_points(params.points, 'en')} points",
             )
         ]
+
+    def kernel(self, params: Any, stage: Stage) -> list[int]:
+        # Each activity's cluster as its index in CLUSTERS; the last entry maps code -1 (no cluster),
+        # and any other cluster, to -1, which is not counted.
+        kinds = stage.kinds("cluster")
+        mapping = np.array([CLUSTERS.index(k) if k in CLUSTERS else -1 for k in kinds] + [-1], dtype=np.int64)
+        clusters = mapping[stage.codes("cluster")]
+        covered = distinct_per_team(clusters, stage.team_of(), stage.team_count, len(CLUSTERS)).tolist()
+        milli = to_milli(params.points)
+        return [milli if many == len(CLUSTERS) else 0 for many in covered]
 
 
 RULE = ClusterBalance()

@@ -7,7 +7,9 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
+import numpy as np
 
+from scoring.columnar import Stage
 from scoring.fixedpoint import format_points, to_milli
 from scoring.rules.base import TeamContext, TeamPoints, TeamRule, decimal_param
 
@@ -80,6 +82,14 @@ class ConsistencyBonus(TeamRule):
             for index, count in sorted(counts.items())
             if count >= minimum
         ]
+
+    def kernel(self, params: Any, stage: Stage) -> list[int]:
+        periods = len(stage.calendar.period_index(params.period)[1])
+        teams = stage.team_count
+        sizes = np.bincount(stage.period_key(params.period, None), minlength=teams * periods)
+        qualifying: list[int] = (sizes >= params.min_activities).reshape(teams, periods).sum(axis=1).tolist()
+        milli = to_milli(params.points)
+        return [many * milli for many in qualifying]
 
 
 RULE = ConsistencyBonus()

@@ -7,6 +7,7 @@ from typing import Any, ClassVar
 
 import msgspec
 
+from scoring.columnar import Stage
 from scoring.fixedpoint import div_round, format_points, from_milli, to_milli
 from scoring.rules.base import TeamContext, TeamPoints, TeamRule, decimal_param
 
@@ -83,6 +84,10 @@ class Coverage(TeamRule):
                 f"{count} of {total} desa/kelurahan reached: {format_points(points, 'en')} points",
             )
         ]
+
+    def kernel(self, params: Any, stage: Stage) -> list[int]:
+        milli = to_milli(params.points)
+        return [div_round(milli * found, total) if found else 0 for found, total in stage.reached()]
 
 
 RULE = Coverage()

@@ -6,6 +6,7 @@ from typing import Annotated, Any, ClassVar
 
 import msgspec
 
+from scoring.columnar import Stage
 from scoring.facts import Activity
 from scoring.rules.base import EligibilityRule, TeamContext
 
@@ -70,6 +71,12 @@ class JointOnly(EligibilityRule):
             if a.senkom_count >= min_senkom and a.officer_count >= min_officers
         ]
         return None if len(kept) == count else kept
+
+    def kernel(self, params: Any, stage: Stage) -> Stage | None:
+        mask = (stage.ints("senkom_count") >= params.min_senkom) & (
+            stage.ints("officer_count") >= params.min_officers
+        )
+        return None if mask.all() else stage.keep(mask)
 
     def explain_removed(self, params: Any, ctx: TeamContext, activity: Activity) -> tuple[str, str]:
         id_parts, en_parts = [], []

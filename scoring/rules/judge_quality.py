@@ -6,8 +6,11 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
 import msgspec
+import numpy as np
 
 from scoring.aggregate import MICRO, Rubric, method_name, rubric_for
+from scoring.arrays import Ints, check_product, div_round_array
+from scoring.columnar import NO_Q, Stage
 from scoring.facts import Activity
 from scoring.fixedpoint import MILLI, div_round, format_points, from_milli, to_milli
 from scoring.rules.base import ActivityRule, TeamContext, decimal_param
@@ -103,6 +106,22 @@ class JudgeQuality(ActivityRule):
             if q is not None and running[i]:
                 factor = floor + div_round((MICRO - floor) * q, MICRO)
                 result[i] = div_round(running[i] * factor, MICRO) - running[i]
+        return result
+
+    def kernel(self, params: Any, stage: Stage, running: Ints | None) -> Ints:
+        result = np.zeros(len(stage), dtype=np.int64)
+        if running is None:
+            return result
+        floor = to_milli(params.floor) * (MICRO // MILLI)
+        scored = np.flatnonzero(stage.flags("judge_scores")).astype(np.int64)
+        scored = scored[running[scored] != 0]
+        q = stage.qualities(scored, params.method, params.trim)
+        known = q != NO_Q
+        scored, q = scored[known], q[known]
+        before = running[scored]
+        check_product(before, MICRO)
+        factor = floor + div_round_array((MICRO - floor) * q, MICRO)
+        result[scored] = div_round_array(before * factor, MICRO) - before
         return result
 
     def explain(

@@ -7,7 +7,10 @@ from itertools import repeat
 from typing import Annotated, Any, ClassVar
 
 import msgspec
+import numpy as np
 
+from scoring.arrays import Ints
+from scoring.columnar import Stage
 from scoring.facts import Activity
 from scoring.fixedpoint import format_points, from_milli, to_milli
 from scoring.rules.base import ActivityRule, TeamContext, decimal_param
@@ -76,6 +79,14 @@ class PointsPerActivity(ActivityRule):
         default = to_milli(params.default)
         types = ctx.column("type")
         return list(map(table.get, types, repeat(default, len(types))))
+
+    def kernel(self, params: Any, stage: Stage, running: Ints | None) -> Ints:
+        table = {code: to_milli(value) for code, value in params.points.items()}
+        default = to_milli(params.default)
+        kinds = stage.kinds("type")
+        values = np.array([table.get(kind, default) for kind in kinds] + [default], dtype=np.int64)
+        result: Ints = values[stage.codes("type")]  # (code -1, no type at all, reads the last entry)
+        return result
 
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int

@@ -7,7 +7,10 @@ from itertools import compress
 from typing import Any, ClassVar
 
 import msgspec
+import numpy as np
 
+from scoring.arrays import Ints, check_product, div_round_array
+from scoring.columnar import Stage
 from scoring.facts import Activity
 from scoring.fixedpoint import MILLI, div_round, format_points, from_milli, to_milli
 from scoring.rules.base import ActivityRule, TeamContext, decimal_param
@@ -69,6 +72,15 @@ class PreemptiveMultiplier(ActivityRule):
             before = running[i]
             if before:
                 result[i] = div_round(before * factor, MILLI) - before
+        return result
+
+    def kernel(self, params: Any, stage: Stage, running: Ints | None) -> Ints:
+        if running is None:
+            return np.zeros(len(stage), dtype=np.int64)
+        factor = to_milli(params.factor)
+        check_product(running, factor)
+        scaled = div_round_array(running * factor, MILLI) - running
+        result: Ints = np.where(stage.flags("preemptive"), scaled, 0)
         return result
 
     def explain(

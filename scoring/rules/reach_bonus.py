@@ -6,7 +6,10 @@ from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
 import msgspec
+import numpy as np
 
+from scoring.arrays import Ints
+from scoring.columnar import Stage
 from scoring.facts import Activity
 from scoring.fixedpoint import format_points, from_milli, to_milli
 from scoring.rules.base import ActivityRule, TeamContext, decimal_param
@@ -77,6 +80,19 @@ class ReachBonus(ActivityRule):
             0 if r < step else cap if r >= saturation else min((r // step) * per, cap)
             for r in ctx.column("residents_reached")
         ]
+
+    def kernel(self, params: Any, stage: Stage, running: Ints | None) -> Ints:
+        step: int = params.step
+        per = to_milli(params.per)
+        cap = to_milli(params.max)
+        residents = stage.ints("residents_reached")
+        if not per or not cap:
+            return np.zeros(len(residents), dtype=np.int64)
+        # From this many residents on the bonus is capped; clipping there keeps the product small.
+        saturation = step * -(-cap // per)
+        steps = np.minimum(residents, saturation) // step
+        result: Ints = np.where(residents < step, 0, np.minimum(steps * per, cap))
+        return result
 
     def explain(
         self, params: Any, ctx: TeamContext, activity: Activity, before: int, milli: int

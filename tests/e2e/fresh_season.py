@@ -15,7 +15,7 @@ from app import db
 from app.accounts.services import create_account
 from app.competitions.services import create_competition
 from app.db import write_transaction
-from app.judging.jury import ensure_assignments
+from app.judging.assignment import ensure_assignments
 from app.leaderboard.services import recompute
 from app.leaderboard.views import week_start
 from app.settings import Settings

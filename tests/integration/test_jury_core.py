@@ -12,8 +12,9 @@ from app.accounts.auth import CurrentUser
 from app.accounts.services import set_active
 from app.competitions.services import competition_by_id
 from app.db import write_transaction
-from app.judging import jury
-from app.judging.services import DecisionError, decide
+from app.errors import Conflict, Forbidden
+from app.judging import assignment, corrections, reviews
+from app.judging.reviews import decide
 from app.security import hash_password_sync
 from app.tables import (
     Account,
@@ -74,7 +75,7 @@ async def new_activity(season: Season, team: str = "35.78", n: int = 0) -> int:
     )
     await activity.save()
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await jury.assign_activity(competition, activity.id, team)
+        await assignment.assign_activity(competition, activity.id, team)
     return int(activity.id)
 
 
@@ -183,19 +184,17 @@ async def test_scores_within_the_tolerance_decide(season: Season) -> None:
 async def test_own_region_and_declared_conflict_are_refused(season: Season) -> None:
     activity_id = await new_activity(season)
     sby = await existing("juri.sby")
-    with pytest.raises(DecisionError) as refused:
+    with pytest.raises(Forbidden):
         await decide(season.competition, sby, activity_id, "verified", "")
-    assert refused.value.status == 403
     mlg = await existing("juri.mlg")
     other = await judge("juri.x", "35.10")
     assert await open_judges(activity_id) in ([mlg.id], [other.id])
     holder = mlg if await open_judges(activity_id) == [mlg.id] else other
-    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
+    await corrections.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
     # Their open assignment moved to the other eligible judge, and a decision by them is refused.
     assert await open_judges(activity_id) == [({mlg.id, other.id} - {holder.id}).pop()]
-    with pytest.raises(DecisionError) as conflict:
+    with pytest.raises(Forbidden):
         await decide(season.competition, holder, activity_id, "verified", "")
-    assert conflict.value.status == 403
 
 
 async def test_disabled_judge_hands_over(season: Season) -> None:
@@ -215,10 +214,10 @@ async def test_revision_keeps_versions_and_changes_the_status(season: Season) ->
     holder = user(await Account.select().where(Account.id == holder_id).first())
     assert await decide(season.competition, holder, activity_id, "verified", "") == "verified"
     assert (
-        await jury.revise(season.competition, holder, activity_id, "rejected", "Petugas tidak hadir")
+        await reviews.revise(season.competition, holder, activity_id, "rejected", "Petugas tidak hadir")
         == "rejected"
     )
-    history = await jury.review_history(activity_id)
+    history = await reviews.review_history(activity_id)
     assert [(r["version"], r["decision"], r["is_current"]) for r in history] == [
         (1, "verified", False),
         (2, "rejected", True),
@@ -227,9 +226,8 @@ async def test_revision_keeps_versions_and_changes_the_status(season: Season) ->
     await Stage.update({Stage.status: "closed"}).where(
         (Stage.competition == season.competition.id) & (Stage.kind == "activity")
     )
-    with pytest.raises(DecisionError) as closed:
-        await jury.revise(season.competition, holder, activity_id, "verified", "")
-    assert closed.value.status == 409
+    with pytest.raises(Conflict):
+        await reviews.revise(season.competition, holder, activity_id, "verified", "")
 
 
 async def test_annulment_asks_another_judge(season: Season) -> None:
@@ -241,16 +239,17 @@ async def test_annulment_asks_another_judge(season: Season) -> None:
     review = await Review.select(Review.id).where(Review.activity == activity_id).first()
     organiser = await existing("panitia")
     assert (
-        await jury.annul_review(season.competition, organiser, review["id"], "Juri tidak memeriksa foto")
+        await corrections.annul_review(
+            season.competition, organiser, review["id"], "Juri tidak memeriksa foto"
+        )
         == "submitted"
     )
     replacement = ({other.id, season.accounts["juri.mlg"]} - {holder.id}).pop()
     assert await open_judges(activity_id) == [replacement]
-    history = await jury.review_history(activity_id)
+    history = await reviews.review_history(activity_id)
     assert history[0]["annulled_at"] is not None and history[0]["annul_reason"] == "Juri tidak memeriksa foto"
-    with pytest.raises(DecisionError) as twice:
-        await jury.annul_review(season.competition, organiser, review["id"], "lagi")
-    assert twice.value.status == 409
+    with pytest.raises(Conflict):
+        await corrections.annul_review(season.competition, organiser, review["id"], "lagi")
 
 
 async def test_a_conflict_declared_after_reviewing_annuls_those_reviews(season: Season) -> None:
@@ -259,13 +258,15 @@ async def test_a_conflict_declared_after_reviewing_annuls_those_reviews(season: 
     (holder_id,) = await open_judges(first)
     holder = user(await Account.select().where(Account.id == holder_id).first())
     assert await decide(season.competition, holder, first, "verified", "") == "verified"
-    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Sepupu ketua tim")
+    await corrections.declare_conflict(
+        season.competition, holder, season.team_ids["35.78"], "Sepupu ketua tim"
+    )
     # The verification no longer counts: the activity waits for the other judge, who is asked now.
     assert (await status_of(first))[0] == "submitted"
     replacement = ({other.id, season.accounts["juri.mlg"]} - {holder.id}).pop()
     assert await open_judges(first) == [replacement]
     assert holder.id not in await open_judges(second)
-    (annulled,) = [r for r in await jury.review_history(first) if r["judge"] == holder.id]
+    (annulled,) = [r for r in await reviews.review_history(first) if r["judge"] == holder.id]
     assert annulled["annulled_at"] is not None
     assert annulled["annul_reason"] == "Juri menyatakan konflik kepentingan: Sepupu ketua tim"
     events = await AuditEvent.select(AuditEvent.action).where(
@@ -282,9 +283,9 @@ async def test_a_conflict_after_verification_closed_leaves_the_frozen_reviews(se
     await Stage.update({Stage.status: "closed"}).where(
         (Stage.competition == season.competition.id) & (Stage.kind == "activity")
     )
-    await jury.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
+    await corrections.declare_conflict(season.competition, holder, season.team_ids["35.78"], "Keluarga")
     assert (await status_of(activity_id))[0] == "verified"
-    assert all(r["annulled_at"] is None for r in await jury.review_history(activity_id))
+    assert all(r["annulled_at"] is None for r in await reviews.review_history(activity_id))
 
 
 async def test_takeover_by_an_eligible_unassigned_judge(season: Season) -> None:
@@ -302,14 +303,14 @@ async def test_takeover_by_an_eligible_unassigned_judge(season: Season) -> None:
 async def test_queue_order_skip_and_progress(season: Season) -> None:
     ids = [await new_activity(season, "35.78", i) for i in range(3)]
     mlg = await existing("juri.mlg")
-    first = await jury.next_assignment(season.competition.id, mlg)
+    first = await assignment.next_assignment(season.competition.id, mlg)
     assert first is not None and first["activity_id"] == ids[0]
-    await jury.skip(season.competition.id, mlg, first["id"])
-    assert (await jury.next_assignment(season.competition.id, mlg))["activity_id"] == ids[1]
-    assert await jury.progress(season.competition.id, mlg) == (0, 3)
+    await assignment.skip(season.competition.id, mlg, first["id"])
+    assert (await assignment.next_assignment(season.competition.id, mlg))["activity_id"] == ids[1]
+    assert await assignment.progress(season.competition.id, mlg) == (0, 3)
     await decide(season.competition, mlg, ids[1], "verified", "")
-    assert await jury.progress(season.competition.id, mlg) == (1, 3)
-    assert (await jury.next_assignment(season.competition.id, mlg))["activity_id"] == ids[2]
+    assert await assignment.progress(season.competition.id, mlg) == (1, 3)
+    assert (await assignment.next_assignment(season.competition.id, mlg))["activity_id"] == ids[2]
 
 
 async def test_team_stage_scoring_versions(season: Season) -> None:
@@ -322,7 +323,7 @@ async def test_team_stage_scoring_versions(season: Season) -> None:
     team_id = season.team_ids["35.10"]
     mlg = await existing("juri.mlg")
     async with write_transaction(lock=f"competition:{season.competition.id}"):
-        chosen = await jury.assign(
+        chosen = await assignment.assign(
             season.competition,
             team_code="35.10",
             stage_id=stage["id"],
@@ -332,8 +333,8 @@ async def test_team_stage_scoring_versions(season: Season) -> None:
         )
     assert chosen
     holder = user(await Account.select().where(Account.id == chosen[0]).first())
-    await jury.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "4"}, "Baik")
-    await jury.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "5"}, "Sangat baik")
+    await reviews.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "4"}, "Baik")
+    await reviews.score_team(season.competition, holder, stage["id"], team_id, {"dampak": "5"}, "Sangat baik")
     from app.tables import TeamReview
 
     rows = await TeamReview.select(TeamReview.version, TeamReview.is_current, TeamReview.scores).order_by(
@@ -344,9 +345,8 @@ async def test_team_stage_scoring_versions(season: Season) -> None:
         (2, True, {"dampak": "5"}),
     ]
     if holder.id != mlg.id:
-        with pytest.raises(DecisionError) as not_assigned:
-            await jury.score_team(season.competition, mlg, stage["id"], team_id, {"dampak": "1"}, "")
-        assert not_assigned.value.status == 403
+        with pytest.raises(Forbidden):
+            await reviews.score_team(season.competition, mlg, stage["id"], team_id, {"dampak": "1"}, "")
 
 
 async def test_no_new_activity_once_verification_closed(season: Season, browser_factory) -> None:
@@ -392,7 +392,7 @@ async def test_revising_scores_of_a_verified_activity_updates_the_standings(seas
     )
     high = await score()
     assert (
-        await jury.revise(season.competition, holder, activity_id, "verified", "", {"dampak": "1"})
+        await reviews.revise(season.competition, holder, activity_id, "verified", "", {"dampak": "1"})
         == "verified"
     )
     low = await score()
@@ -425,7 +425,7 @@ async def test_stage_page_is_live_and_its_fragment_follows_team_scores(
     assert page.status_code == 200 and 'sse-connect="/papan/sse"' in page.text
     assert 'hx-get="/papan/tahap/lapangan/baris"' in page.text and 'data-testid="stage-empty"' in page.text
     async with write_transaction(lock=f"competition:{season.competition.id}"):
-        (judge_id,) = await jury.assign(
+        (judge_id,) = await assignment.assign(
             season.competition,
             team_code="35.10",
             stage_id=stage["id"],
@@ -434,7 +434,7 @@ async def test_stage_page_is_live_and_its_fragment_follows_team_scores(
             origin="auto",
         )
     holder = user(await Account.select().where(Account.id == judge_id).first())
-    await jury.score_team(
+    await reviews.score_team(
         season.competition, holder, stage["id"], season.team_ids["35.10"], {"kemitraan": "4"}, ""
     )
     fragment = await anonymous.get("/papan/tahap/lapangan/baris")

@@ -16,7 +16,7 @@ from app.audit import services as audit
 from app.competitions.services import competition_by_id, publish_ruleset
 from app.db import write_transaction
 from app.i18n import set_locale
-from app.judging import jury
+from app.judging import assignment
 from app.leaderboard.services import load_facts, recompute
 from app.organiser.jury import fraction_text, percent_text, q_text
 from app.security import hash_password_sync
@@ -80,7 +80,7 @@ async def make_activity(season: Season, team: str = "35.78", n: int = 0, status:
 
 async def assign(season: Season, activity_id: int, team: str = "35.78") -> list[int]:
     async with write_transaction(lock=f"competition:{season.competition.id}"):
-        return await jury.assign_activity(season.competition, activity_id, team)
+        return await assignment.assign_activity(season.competition, activity_id, team)
 
 
 async def add_criterion(season: Season, code: str = "dampak", low: str = "1", high: str = "5") -> None:

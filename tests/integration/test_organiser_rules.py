@@ -115,6 +115,29 @@ async def test_preview_shows_change_of_rank_and_points(app, season, browser_fact
     assert 'data-testid="score-draft">100<' in row.group(1)
 
 
+async def test_preview_says_when_a_rule_costs_the_fast_path(app, season, browser_factory):
+    # The test package's night_patrol_bonus has no columnar kernel: the draft's standings would be
+    # computed team by team. Its senkom_bonus has one, like every built-in rule: no notice.
+    await _verified_activity(season, browser_factory)
+    organiser = await browser_factory("panitia")
+    preview = await organiser.get("/panitia/aturan/pratinjau")
+    assert preview.status_code == 200 and 'data-testid="slow-path"' not in preview.text
+    await organiser.post("/panitia/aturan/tambah", data={"rule": "senkom_bonus"})
+    preview = await organiser.get("/panitia/aturan/pratinjau")
+    assert preview.status_code == 200 and 'data-testid="slow-path"' not in preview.text
+
+    await organiser.post("/panitia/aturan/tambah", data={"rule": "night_patrol_bonus"})
+    preview = await organiser.get("/panitia/aturan/pratinjau")
+    assert preview.status_code == 200
+    notice = re.search(r'data-testid="slow-path">(.*?)</p>', preview.text, re.S)
+    assert notice, preview.text
+    assert notice.group(1) == "Aturan Bonus ronda malam tidak punya jalur cepat; perhitungan lebih lambat."
+    assert len(re.findall(r'data-testid="preview-row"', preview.text)) == len(season.team_ids)
+
+    english = await organiser.get("/panitia/aturan/pratinjau", headers={"Accept-Language": "en"})
+    assert "Rule Night patrol bonus has no fast path; the calculation is slower." in english.text
+
+
 async def test_tie_break_chain_and_errors(app, season, browser_factory):
     organiser = await browser_factory("panitia")
     dup = await organiser.post("/panitia/aturan/urutan-seri", data={"k0": "score", "k1": "score"})

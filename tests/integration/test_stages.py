@@ -17,9 +17,11 @@ from pypdf import PdfReader
 
 from app import i18n
 from app.accounts.auth import CurrentUser
+from app.competitions import stages as stage_state
 from app.competitions.services import add_adjustment, competition_by_id, ruleset_in_force
-from app.judging import jury, stages
-from app.judging.services import DecisionError, decide
+from app.errors import Conflict
+from app.judging import berita_acara, reviews, stages
+from app.judging.reviews import decide
 from app.leaderboard import views
 from app.tables import Account, Assignment, AuditEvent, BeritaAcara, Competition, RubricCriterion, Stage, Team
 from tests.integration.conftest import activity_form, form_key
@@ -74,7 +76,7 @@ async def _stage(season, code: str) -> dict:
 async def staged(season, browser_factory):
     """The season with its three default stages, two verified activities (one per judge), one still
     submitted, and seven teams ahead by bonuses."""
-    await jury.ensure_default_stages(season.competition.id)
+    await stage_state.ensure_default_stages(season.competition.id)
     competition = season.competition
     sby = await browser_factory("peserta.sby")
     mlg = await browser_factory("peserta.mlg")
@@ -238,13 +240,15 @@ async def test_berita_acara_pdf_and_hash(app, season, staged, browser_factory):
     record = await BeritaAcara.select().where(BeritaAcara.stage == verifikasi["id"]).first()
     assert bytes(record["content"]) == pdf
     ranking = await stages.stage_ranking(season.competition, verifikasi)
-    again = stages.render_pdf(
+    again = berita_acara.render_pdf(
         competition_name="Lomba Uji",
         place="Mapolda Jawa Timur",
         timezone="Asia/Jakarta",
         stage=await _stage(season, "verifikasi"),
         ranking=ranking,
-        panel=await stages.panel(season.competition.id, verifikasi, await jury.stages(season.competition.id)),
+        panel=await stages.panel(
+            season.competition.id, verifikasi, await stage_state.stages(season.competition.id)
+        ),
         head_judge="Juri.Sby",
         closed_by="Panitia",
         closed_at=closed_at,
@@ -257,14 +261,12 @@ async def test_reviews_after_the_close_are_refused(app, season, staged, browser_
     organiser = await browser_factory("panitia")
     assert (await _close(organiser, verifikasi["id"])).status_code in (302, 303)
     competition = season.competition
-    with pytest.raises(DecisionError) as refused:
+    with pytest.raises(Conflict):
         await decide(competition, staged["judge_mlg"], staged["waiting"], "verified", "")
-    assert refused.value.status == 409
-    with pytest.raises(DecisionError) as revised:
-        await jury.revise(
+    with pytest.raises(Conflict):
+        await reviews.revise(
             competition, staged["judge_mlg"], staged["reviewed"], "rejected", "Foto tidak jelas"
         )
-    assert revised.value.status == 409
 
 
 async def test_final_ranking_combines_the_stage_weights(app, season, staged, browser_factory):
@@ -303,7 +305,7 @@ async def test_final_ranking_combines_the_stage_weights(app, season, staged, bro
     ):
         judge = await _user("juri.sby" if a["judge"] == season.accounts["juri.sby"] else "juri.mlg")
         scores = {"dampak": str(1 + i % 5), "mitra": str(5 - i % 3)}
-        await jury.score_team(competition, judge, lapangan["id"], a["team"], scores, "")
+        await reviews.score_team(competition, judge, lapangan["id"], a["team"], scores, "")
         scored[a["team.code"]] = scores
     team_ranking = await stages.stage_ranking(competition, lapangan)
     assert {r["team_code"] for r in team_ranking} == set(scored)

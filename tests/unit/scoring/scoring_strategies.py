@@ -9,7 +9,7 @@ from typing import Any
 from hypothesis import strategies as st
 from scoring_factories import COMPETITION, WIB
 
-from scoring import Activity, Adjustment, Facts, JudgeScore, Ruleset, Team, parse_ruleset
+from scoring import Activity, Adjustment, Facts, JudgeScore, Ruleset, Team, get_rule, parse_ruleset
 from scoring.ruleset import TIE_BREAK_KEYS
 
 TYPES = ("DDS", "BINLUH", "FKPM", "BENCANA")
@@ -95,6 +95,8 @@ def facts(draw: st.DrawFn, max_activities: int = 30) -> Facts:
     return Facts(COMPETITION, TEAMS, numbered(fields), numbered_adjustments)
 
 
+#: Parameters tuned to the facts above for the built-in rules (small caps and steps, so that they bite);
+#: any other rule's are drawn from its schema (:func:`params_for`).
 PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
     "joint_only": st.fixed_dictionaries({"min_senkom": st.integers(0, 3), "min_officers": st.integers(0, 2)}),
     "cap_per_period": st.fixed_dictionaries(
@@ -145,12 +147,46 @@ tie_breaks = st.permutations(TIE_BREAK_KEYS).flatmap(
 )
 
 
+def _from_schema(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
+    """Values of one parameter within its schema's bounds, the smallest few most often."""
+    if "enum" in prop:
+        return st.sampled_from(prop["enum"])
+    if prop.get("type") == "object":
+        return st.dictionaries(st.sampled_from(TYPES), _from_schema(prop["additionalProperties"]), max_size=4)
+    if prop.get("type") == "integer":
+        low, high = int(prop.get("minimum", 0)), int(prop.get("maximum", 1000))
+        return st.integers(low, min(high, low + 5)) | st.integers(low, high)
+    if prop.get("format") == "decimal":
+        low = Decimal(str(prop.get("minimum", 0)))
+        high = Decimal(str(prop.get("maximum", 1000)))
+        small = min(high, low + 10)
+        thousandth = st.integers(int(low * 1000), int(small * 1000)).map(lambda n: Decimal(n).scaleb(-3))
+        return st.integers(int(low), int(small)).map(Decimal) | thousandth
+    raise TypeError(f"no strategy for the parameter schema {prop!r}")
+
+
+def params_for(rule_id: str) -> st.SearchStrategy[dict[str, Any]]:
+    """Valid parameters of a registered rule: the tuned ones of a built-in, else from its schema."""
+    if rule_id in PARAMS:
+        return PARAMS[rule_id]
+    properties: dict[str, Any] = get_rule(rule_id).params_schema().get("properties", {})
+    return st.fixed_dictionaries({name: _from_schema(prop) for name, prop in properties.items()})
+
+
 @st.composite
-def rulesets(draw: st.DrawFn, rule_ids: tuple[str, ...] = tuple(PARAMS), max_rules: int = 7) -> Ruleset:
+def rulesets(
+    draw: st.DrawFn,
+    rule_ids: tuple[str, ...] = tuple(PARAMS),
+    max_rules: int = 7,
+    including: str | None = None,
+) -> Ruleset:
+    """A valid ruleset of rules drawn from ``rule_ids`` (with ``including`` somewhere among them)."""
     chosen = draw(st.lists(st.sampled_from(rule_ids), max_size=max_rules))
+    if including is not None:
+        chosen.insert(draw(st.integers(0, len(chosen))), including)
     return parse_ruleset(
         {
-            "rules": [{"rule": rule_id, "params": draw(PARAMS[rule_id])} for rule_id in chosen],
+            "rules": [{"rule": rule_id, "params": draw(params_for(rule_id))} for rule_id in chosen],
             "tie_break": list(draw(tie_breaks)),
         }
     )

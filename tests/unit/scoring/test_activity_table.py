@@ -14,11 +14,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scoring_factories import COMPETITION, RUBRIC, act, at
 from scoring_factories import facts as build_facts
-from scoring_strategies import facts, periods, rulesets, views
-from test_columnar import PROPERTY, assert_same, crowded_facts, fast, reference
+from scoring_strategies import facts, periods, views
+from test_columnar import PROPERTY, assert_same, crowded_facts, fast, kernel_rulesets, reference
 
 from scoring import Competition, Criterion, Facts, JudgeScore, default_ruleset, evaluate, evaluate_team
-from scoring.columnar import Columns, _in_order
+from scoring.arrays import in_order, radix_order
+from scoring.columnar import Columns
 from scoring.engine import evaluate_reference
 from scoring.facts import ActivityTable, encode, microseconds
 
@@ -53,7 +54,7 @@ def test_a_table_reads_back_as_the_same_activities(data: Facts, rnd: Any) -> Non
 
 
 @PROPERTY
-@given(facts() | crowded_facts(), rulesets(max_rules=9), periods, views)
+@given(facts() | crowded_facts(), kernel_rulesets(), periods, views)
 def test_the_kernels_read_a_table_like_the_structs(data: Facts, ruleset: Any, period: str, view: str) -> None:
     expected = reference(ruleset, data, period, view)
     table = as_table(data)
@@ -62,7 +63,7 @@ def test_the_kernels_read_a_table_like_the_structs(data: Facts, ruleset: Any, pe
 
 
 @PROPERTY
-@given(crowded_facts(), rulesets(max_rules=9), st.randoms(use_true_random=False))
+@given(crowded_facts(), kernel_rulesets(), st.randoms(use_true_random=False))
 def test_a_table_in_any_row_order_gives_the_same_standings(data: Facts, ruleset: Any, rnd: Any) -> None:
     table = ActivityTable.from_activities(data.activities)
     rows = list(range(len(table)))
@@ -72,7 +73,7 @@ def test_a_table_in_any_row_order_gives_the_same_standings(data: Facts, ruleset:
 
 
 @PROPERTY
-@given(crowded_facts(), rulesets(max_rules=9), periods)
+@given(crowded_facts(), kernel_rulesets(), periods)
 def test_a_table_in_a_zone_whose_days_change_length(data: Facts, ruleset: Any, period: str) -> None:
     # Europe/Amsterdam moves its clocks on 31 March 2024: not every local day lasts 24 hours, so days
     # are found by bisecting the local midnights.
@@ -139,10 +140,10 @@ def test_evaluate_and_evaluate_team_accept_a_table() -> None:
 
 def test_rows_in_loader_order_are_recognised_and_others_sorted() -> None:
     owner = np.array([0, 0, 0, 1, 1], dtype=np.int64)
-    assert _in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 3, 4, 1, 2]))
-    assert not _in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 4, 3, 1, 2]))  # tie, ids down
-    assert not _in_order(owner, np.array([3, 2, 2, 0, 5]), np.array([1, 3, 4, 1, 2]))
-    assert not _in_order(owner[::-1].copy(), np.arange(5), np.arange(5))
+    assert in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 3, 4, 1, 2]))
+    assert not in_order(owner, np.array([1, 2, 2, 0, 5]), np.array([9, 4, 3, 1, 2]))  # tie, ids down
+    assert not in_order(owner, np.array([3, 2, 2, 0, 5]), np.array([1, 3, 4, 1, 2]))
+    assert not in_order(owner[::-1].copy(), np.arange(5), np.arange(5))
 
 
 def test_a_table_refuses_inconsistent_columns() -> None:
@@ -224,13 +225,11 @@ def test_encode_codes_in_order_of_first_appearance() -> None:
     st.booleans(),
 )
 def test_the_radix_order_is_lexsort(keys: list[tuple[int, int, int]], ascending_ids: bool) -> None:
-    from scoring.columnar import _radix_order
-
     owner, instant, ids = (np.array([key[k] for key in keys], dtype=np.int64) for k in range(3))
     if ascending_ids:
         ids = np.arange(len(owner), dtype=np.int64) * 3 - 7
-    assert _in_order(owner, instant, ids) == (
-        _radix_order(owner, instant, ids).tolist() == list(range(len(owner)))
+    assert in_order(owner, instant, ids) == (
+        radix_order(owner, instant, ids).tolist() == list(range(len(owner)))
         and len(set(zip(owner.tolist(), instant.tolist(), ids.tolist(), strict=True))) == len(owner)
     )
-    assert _radix_order(owner, instant, ids).tolist() == np.lexsort((ids, instant, owner)).tolist()
+    assert radix_order(owner, instant, ids).tolist() == np.lexsort((ids, instant, owner)).tolist()

@@ -1,0 +1,153 @@
+"""Leaderboards through the API: every team for a view and a period, and a team's explanation."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from litestar import Controller, Request, get
+from litestar.di import NamedDependency
+from litestar.exceptions import (
+    NotFoundException,
+)
+from litestar.params import FromPath, QueryParameter
+
+from app import i18n
+from app.accounts.auth import CurrentUser, public
+from app.api import schemas as s
+from app.api import services as reads
+from app.api.common import (
+    Invalid,
+    decimal_text,
+    responses,
+    visible_competition,
+)
+from app.competitions import services as competitions
+from app.leaderboard import views as leaderboard_views
+from app.tables import CLUSTERS
+from scoring.periods import parse_period
+
+
+async def _frozen_for(competition_id: int, viewer: CurrentUser | None) -> bool:
+    """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not."""
+    state = await leaderboard_views.competition_state(competition_id)
+    return bool(state and state.frozen_for(leaderboard_views.audience_of(viewer)))
+
+
+class LeaderboardController(Controller):
+    path = "/competitions/{slug:str}"
+    tags = ["leaderboard"]
+
+    async def _board(self, competition: Any, view: str, period: str, lines_for: str | None = None) -> Any:
+        errors: dict[str, str] = {}
+        try:
+            parsed = parse_period(period)
+        except ValueError:
+            errors["period"] = i18n._("Use season, week:YYYY-Www or month:YYYY-MM.")
+        kind, _, value = view.partition(":")
+        if view != "overall":
+            if (kind == "cluster" and value in CLUSTERS) or (
+                kind == "type"
+                and value in {t["code"] for t in await competitions.activity_types(competition.id)}
+            ):
+                pass
+            else:
+                errors["view"] = i18n._("Use overall, cluster:<cluster> or type:<activity type code>.")
+        if errors:
+            raise Invalid(errors)
+        return await reads.board(competition, view, parsed, lines_for)
+
+    @get(
+        "/leaderboard",
+        guards=[public],
+        operation_id="getLeaderboard",
+        summary="Every team, best first, for a view and a period (no token needed unless private)",
+        responses=responses(401, 404),
+    )
+    async def leaderboard(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+        view: Annotated[
+            str, QueryParameter(max_length=48, description="overall, cluster:<cluster> or type:<CODE>")
+        ] = "overall",
+        period: Annotated[
+            str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
+        ] = "season",
+    ) -> s.LeaderboardOut:
+        competition = await visible_competition(slug, viewer)
+        board = await self._board(competition, view, period)
+        frozen = await _frozen_for(competition.id, viewer)
+        if frozen:
+            # The public sees the snapshot of the freeze: the overall season only.
+            board = await leaderboard_views.frozen_api_board(competition.id)
+            if view != "overall" or period != "season":
+                board.rows.clear()
+        return s.LeaderboardOut(
+            competition=competition.slug,
+            view=view,
+            period=period,
+            ruleset_version=board.ruleset_version or competition.ruleset_version,
+            frozen=frozen,
+            generated_at=datetime.now(UTC).isoformat(),
+            rows=[
+                s.LeaderboardRow(
+                    rank=r.rank,
+                    team_code=r.team_code,
+                    team_name=r.team_name,
+                    score=decimal_text(r.score),
+                    counted_activities=r.counted,
+                    breakdown={k: decimal_text(v) for k, v in r.breakdown.items()},
+                )
+                for r in board.rows
+            ],
+        )
+
+    @get(
+        "/teams/{code:str}/explanation",
+        guards=[public],
+        operation_id="getExplanation",
+        summary="Why a team has its score: every line (rule, activity or period, points, reason)",
+        responses=responses(401, 404),
+    )
+    async def explanation(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: NamedDependency[CurrentUser | None],
+        slug: FromPath[str],
+        code: FromPath[str],
+        period: Annotated[
+            str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
+        ] = "season",
+    ) -> s.ExplanationOut:
+        competition = await visible_competition(slug, viewer)
+        team = await competitions.team_by_code(competition.id, code)
+        if team is None:
+            raise NotFoundException(detail=i18n._("Team not found."))
+        board = await self._board(competition, "overall", period, lines_for=code)
+        if await _frozen_for(competition.id, viewer):
+            board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
+            if period != "season":
+                board.rows.clear()
+        row = next((r for r in board.rows if r.team_code == code), None)
+        english = i18n.get_locale() == "en"
+        return s.ExplanationOut(
+            competition=competition.slug,
+            team_code=code,
+            team_name=team["name"],
+            period=period,
+            ruleset_version=board.ruleset_version or competition.ruleset_version,
+            rank=row.rank if row else 0,
+            score=decimal_text(row.score) if row else "0",
+            lines=[
+                s.LineOut(
+                    rule=line["rule"],
+                    activity_id=line.get("activity_id"),
+                    period=line.get("period"),
+                    points=decimal_text(line["points"]),
+                    reason=line["reason_en"] if english else line["reason_id"],
+                )
+                for line in (row.lines if row else [])
+            ],
+        )

@@ -1,0 +1,77 @@
+"""API tokens: a username and password exchanged for a bearer token, and its revocation."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, delete, post
+from litestar.di import NamedDependency
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+)
+from litestar.params import JSONBody
+from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
+
+from app import i18n
+from app.accounts import services as accounts
+from app.accounts.auth import CurrentUser, public, signed_in
+from app.api import schemas as s
+from app.api.common import (
+    BEARER,
+    iso,
+    responses,
+)
+from app.ratelimit import Limiter
+from app.settings import Settings
+
+
+class TokenController(Controller):
+    path = "/auth"
+    tags = ["auth"]
+
+    @post(
+        "/token",
+        guards=[public],
+        status_code=HTTP_200_OK,
+        operation_id="createToken",
+        summary="Exchange a username and password for an API token",
+        responses=responses(401, 429),
+    )
+    async def create_token(
+        self,
+        request: Request[Any, Any, Any],
+        data: JSONBody[s.TokenIn],
+        settings: NamedDependency[Settings],
+        login_limiter: NamedDependency[Limiter],
+    ) -> s.TokenOut:
+        username = data.username.strip().lower()
+        client = request.client.host if request.client else "?"
+        key = f"{client}:{username}"
+        if await login_limiter.blocked(key):
+            raise HTTPException(
+                status_code=429,
+                detail=i18n._("Too many failed attempts. Please wait a few minutes and try again."),
+            )
+        account = await accounts.authenticate(username, data.password) if username and data.password else None
+        if account is None:
+            await login_limiter.hit(key)
+            raise NotAuthorizedException(
+                detail=i18n._("Wrong username or password, or the account is disabled.")
+            )
+        await login_limiter.reset(key)
+        token, expires_at = await accounts.open_session(account["id"], "api", settings.session_days)
+        return s.TokenOut(token=token, role=account["role"], expires_at=iso(expires_at) or "")
+
+    @delete(
+        "/token",
+        guards=[signed_in],
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="revokeToken",
+        summary="Revoke the token this request carries",
+        security=BEARER,
+        responses=responses(401),
+    )
+    async def revoke_token(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> None:
+        authorization = request.headers.get("authorization", "")
+        await accounts.close_session(authorization[7:].strip())
