@@ -441,7 +441,7 @@ async def test_stage_page_is_live_and_its_fragment_follows_team_scores(
     assert fragment.status_code == 200 and "<html" not in fragment.text
     assert (
         'data-testid="stage-row" data-team="35.10"' in fragment.text
-        and '<td class="num">75</td>' in fragment.text
+        and '<td class="num"><strong>75,00</strong></td>' in fragment.text
     )
     assert (await anonymous.get("/papan/tahap/tidak-ada/baris")).status_code == 404
 
