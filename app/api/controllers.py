@@ -180,23 +180,17 @@ class TokenController(Controller):
         settings: NamedDependency[Settings],
         login_limiter: NamedDependency[Limiter],
     ) -> s.TokenOut:
-        username = data.username.strip().lower()
-        client = request.client.host if request.client else "?"
-        key = f"{client}:{username}"
-        if await login_limiter.blocked(key):
-            raise HTTPException(
-                status_code=429,
-                detail=i18n._("Too many failed attempts. Please wait a few minutes and try again."),
-            )
-        account = await accounts.authenticate(username, data.password) if username and data.password else None
-        if account is None:
-            await login_limiter.hit(key)
-            raise NotAuthorizedException(
-                detail=i18n._("Wrong username or password, or the account is disabled.")
-            )
-        await login_limiter.reset(key)
-        token, expires_at = await accounts.open_session(account["id"], "api", settings.session_days)
-        return s.TokenOut(token=token, role=account["role"], expires_at=iso(expires_at) or "")
+        signed_in = await accounts.sign_in(
+            data.username,
+            data.password,
+            client=request.client.host if request.client else "?",
+            limiter=login_limiter,
+            kind="api",
+            days=settings.session_days,
+        )
+        return s.TokenOut(
+            token=signed_in.token, role=signed_in.account["role"], expires_at=iso(signed_in.expires_at) or ""
+        )
 
     @delete(
         "/token",
