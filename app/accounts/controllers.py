@@ -69,7 +69,7 @@ class SessionController(Controller):
                 "accounts/login.html",
                 status_code=status_of(exc),
                 next=target,
-                username=username.strip().lower()[: services.MAX_USERNAME],
+                username=services.normalise_username(username),
                 error=exc.message,
             )
         response = Redirect(target if target != "/" else home_for(signed_in.account["role"]))

@@ -92,6 +92,10 @@ MAX_USERNAME = 64
 MAX_PASSWORD = 256
 
 
+def normalise_username(value: str) -> str:
+    return value.strip().lower()[:MAX_USERNAME]
+
+
 @dataclass(frozen=True, slots=True)
 class SignedIn:
     account: dict[str, Any]
@@ -108,7 +112,7 @@ async def sign_in(
     concurrent guesses can never be checked more often than the limit allows; an attempt beyond the
     limit is refused (`TooManyAttempts`), even with the right password, until the window has passed.
     A success clears the count. Unknown usernames are counted and answered like wrong passwords."""
-    username = username.strip().lower()[:MAX_USERNAME]
+    username = normalise_username(username)
     password = password[:MAX_PASSWORD]
     given = {"username": username, "password": password}
     missing = {field: _("This field is required.") for field, value in given.items() if not value}
