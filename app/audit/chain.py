@@ -159,8 +159,11 @@ def write_copy(settings: Settings, head: Head, key: bytes, *, force: bool = Fals
     with open(path.with_name(HEAD_COPY + ".lock"), "a") as lock:
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         if not force:
-            current, valid = head_from(read_copy(settings), key)
-            if current is not None and valid and current.count >= head.count:
+            stored = read_copy(settings)
+            current, valid = head_from(stored, key)
+            # A copy that is ahead stays; one that is not validly signed is evidence, left for
+            # `audit verify` to report (a restore, with `force`, is the one way to replace it).
+            if stored is not None and (not valid or (current is not None and current.count >= head.count)):
                 return
         body = json.dumps({**asdict(head), "mac": head.mac(key)}, sort_keys=True)
         handle, temporary = tempfile.mkstemp(prefix=".audit-head-", dir=path.parent)
@@ -206,10 +209,6 @@ class ChainReport:
     @property
     def ok(self) -> bool:
         return not self.problem
-
-    @property
-    def truncated(self) -> bool:
-        return self.problem in (HEAD_MISSING, HEAD_FORGED, TRUNCATED, COPY_AHEAD, COPY_FORGED)
 
 
 class ChainCheck:

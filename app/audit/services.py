@@ -59,7 +59,11 @@ async def _store_head(head: Head, key: bytes, *, exists: bool) -> None:
     settings = current_settings()
 
     async def save_copy() -> None:
-        chain.write_copy(settings, head, key)
+        try:
+            chain.write_copy(settings, head, key)
+        except OSError:
+            # The change is committed; only the copy lags (a lower bound, still checked as such).
+            log.exception("could not write the copy of the audit chain's head")
 
     await after_commit(save_copy)
 

@@ -200,6 +200,9 @@ async def test_a_copy_that_is_not_signed_is_reported(app, season):
     copy["count"] += 5
     path.write_text(json.dumps(copy))
     assert (await audit.verify()).problem == chain.COPY_FORGED
+    # Later commits leave it as it is: it is evidence, not a cache.
+    await _some_events(season)
+    assert (await audit.verify()).problem == chain.COPY_FORGED
 
 
 async def test_a_chain_from_before_the_key_is_sealed_once_and_keeps_verifying(app, season):
