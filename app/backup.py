@@ -1,16 +1,22 @@
-"""`sinergi backup` and `sinergi restore`: the database and the uploaded photos in one checked archive.
+"""`sinergi backup` and `sinergi restore`: the database and the uploaded photos in one signed archive.
 
 An archive is a gzipped tar holding `manifest.json` (format version, database kind, creation time, the
-size and SHA-256 of every other member), the database (`database.sqlite3`, copied through SQLite's online
-backup API while the server keeps running, or `database.pgdump`, PostgreSQL's custom format from
-`pg_dump -Fc`) and `uploads/…` (the photos under the var dir). Restore reads and checks the whole archive
-before it changes anything: a member missing, added, altered or with an unsafe name, or a dump of the
-other database kind, is refused with a message saying which.
+size and SHA-256 of every other member, and an HMAC-SHA256 signature of all that under a key derived from
+SINERGI_AUDIT_KEY or SECRET_KEY, never stored in the archive), the database (`database.sqlite3`, copied
+through SQLite's online backup API while the server keeps running, or `database.pgdump`, PostgreSQL's
+custom format from `pg_dump -Fc`) and `uploads/…` (the photos under the var dir).
+
+Restore checks everything before it asks or changes anything: the signature (an archive altered and its
+manifest recomputed, or made by another installation, is refused), every member's size and SHA-256, no
+member missing, added or with an unsafe name, the database kind, and the database itself (SQLite: its
+integrity check and its audit chain, opened read-only; PostgreSQL: `pg_restore --list` reads the dump).
+Every refusal is a `BackupError` whose message says why, in the operator's language.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import io
 import json
 import os
@@ -26,10 +32,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
+from app import db
+from app.audit import chain
+from app.audit import services as audit
+from app.i18n import _
+from app.security import BACKUP_MANIFEST_KEY, derive_key, sign
 from app.settings import Settings
+from app.tables import AuditHead
 
 FORMAT = "sinergi-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+UNSIGNED_VERSION = 1  # archives of versions before the signature
 MANIFEST = "manifest.json"
 SQLITE_MEMBER = "database.sqlite3"
 PG_MEMBER = "database.pgdump"
@@ -66,10 +79,26 @@ class BackupResult:
 class RestoreResult:
     manifest: Manifest
     seconds: float
+    # Whether the restored database has the keyed audit chain (else it predates it: `sinergi migrate`).
+    keyed_chain: bool
 
 
 def database_kind(settings: Settings) -> str:
     return "sqlite" if settings.is_sqlite else "postgresql"
+
+
+def manifest_key(settings: Settings) -> bytes:
+    return derive_key(settings.signing_secret, BACKUP_MANIFEST_KEY)
+
+
+def _signed_part(raw: dict[str, object]) -> bytes:
+    """What the signature covers: the whole manifest but the signature, in one canonical form."""
+    unsigned = {k: v for k, v in raw.items() if k != "signature"}
+    return json.dumps(unsigned, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def sign_manifest(key: bytes, raw: dict[str, object]) -> str:
+    return sign(key, _signed_part(raw))
 
 
 def _sha256(path: Path) -> str:
@@ -95,7 +124,9 @@ def pg_binary(name: str) -> str:
     )
     if versions:
         return str(versions[0])
-    raise BackupError(f"{name} was not found: install the PostgreSQL client tools or set SINERGI_PG_BIN")
+    raise BackupError(
+        _("%(name)s was not found: install the PostgreSQL client tools or set SINERGI_PG_BIN", name=name)
+    )
 
 
 def _pg_url(settings: Settings) -> str:
@@ -105,14 +136,21 @@ def _pg_url(settings: Settings) -> str:
 def _run(command: list[str], what: str) -> None:
     result = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603 - our own argv
     if result.returncode != 0:
-        raise BackupError(f"{what} failed (exit {result.returncode}): {result.stderr.strip()[-2000:]}")
+        raise BackupError(
+            _(
+                "%(command)s failed (exit %(code)s): %(error)s",
+                command=what,
+                code=result.returncode,
+                error=result.stderr.strip()[-2000:],
+            )
+        )
 
 
 def _dump_database(settings: Settings, folder: Path) -> str:
     if settings.is_sqlite:
         source_path = settings.sqlite_path
         if not source_path.exists():
-            raise BackupError(f"the SQLite database {source_path} does not exist")
+            raise BackupError(_("the SQLite database %(path)s does not exist", path=source_path))
         target = folder / SQLITE_MEMBER
         # The online backup API copies a consistent snapshot while other connections keep writing.
         source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=30)
@@ -162,17 +200,15 @@ def backup(settings: Settings, output: Path | None = None) -> BackupResult:
             created_at=datetime.now(UTC).isoformat(timespec="seconds"),
             members=members,
         )
-        body = json.dumps(
-            {
-                "format": FORMAT,
-                "version": manifest.version,
-                "database": manifest.database,
-                "created_at": manifest.created_at,
-                "members": manifest.members,
-            },
-            indent=1,
-            sort_keys=True,
-        ).encode()
+        raw: dict[str, object] = {
+            "format": FORMAT,
+            "version": manifest.version,
+            "database": manifest.database,
+            "created_at": manifest.created_at,
+            "members": manifest.members,
+        }
+        raw["signature"] = sign_manifest(manifest_key(settings), raw)
+        body = json.dumps(raw, indent=1, sort_keys=True).encode()
         partial = folder / "archive.tar.gz"
         with tarfile.open(partial, "w:gz", compresslevel=6) as tar:
             info = tarfile.TarInfo(MANIFEST)
@@ -197,7 +233,7 @@ def _safe_name(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
 
 
-def _read_manifest(tar: tarfile.TarFile) -> Manifest:
+def _read_manifest(tar: tarfile.TarFile, key: bytes, accept_unsigned: bool) -> Manifest:
     try:
         member = tar.getmember(MANIFEST)
         handle = tar.extractfile(member)
@@ -205,20 +241,42 @@ def _read_manifest(tar: tarfile.TarFile) -> Manifest:
             raise KeyError(MANIFEST)
         raw = json.loads(handle.read(4 * CHUNK))
     except KeyError:
-        raise BackupError("not a Sinergi backup: the archive has no manifest.json") from None
+        raise BackupError(_("not a Sinergi backup: the archive has no manifest.json")) from None
     except (ValueError, UnicodeDecodeError):
-        raise BackupError("the archive's manifest.json is not valid JSON") from None
+        raise BackupError(_("the archive's manifest.json is not valid JSON")) from None
     if not isinstance(raw, dict) or raw.get("format") != FORMAT:
-        raise BackupError("not a Sinergi backup: manifest.json does not describe one")
-    if raw.get("version") != FORMAT_VERSION:
+        raise BackupError(_("not a Sinergi backup: manifest.json does not describe one"))
+    version = raw.get("version")
+    if version == UNSIGNED_VERSION:
+        if not accept_unsigned:
+            raise BackupError(
+                _(
+                    "this archive was made by an earlier version of Sinergi and carries no signature, so "
+                    "nothing shows it was not altered: restore it with --accept-unsigned only if you know "
+                    "where it has been"
+                )
+            )
+    elif version == FORMAT_VERSION:
+        signature = raw.get("signature")
+        if not isinstance(signature, str) or not hmac.compare_digest(signature, sign_manifest(key, raw)):
+            raise BackupError(
+                _(
+                    "the archive's signature does not match: it was altered after it was made, or it was "
+                    "made by another installation (another SINERGI_AUDIT_KEY or SECRET_KEY)"
+                )
+            )
+    else:
         raise BackupError(
-            f"backup format version {raw.get('version')!r} is not supported (this Sinergi reads version "
-            f"{FORMAT_VERSION})"
+            _(
+                "backup format version %(version)s is not supported (this Sinergi reads version %(ours)s)",
+                version=repr(version),
+                ours=FORMAT_VERSION,
+            )
         )
     database = raw.get("database")
     members = raw.get("members")
     if database not in KIND_NAMES or not isinstance(members, dict):
-        raise BackupError("the archive's manifest.json is incomplete (database kind or member list)")
+        raise BackupError(_("the archive's manifest.json is incomplete (database kind or member list)"))
     for name, entry in members.items():
         if (
             not isinstance(name, str)
@@ -227,32 +285,38 @@ def _read_manifest(tar: tarfile.TarFile) -> Manifest:
             or not isinstance(entry.get("sha256"), str)
             or not isinstance(entry.get("size"), int)
         ):
-            raise BackupError(f"the archive's manifest.json lists an invalid member {name!r}")
+            raise BackupError(
+                _("the archive's manifest.json lists an invalid member %(name)s", name=repr(name))
+            )
     db_member = SQLITE_MEMBER if database == "sqlite" else PG_MEMBER
     if db_member not in members:
-        raise BackupError(f"the archive's manifest.json does not list the database ({db_member})")
+        raise BackupError(
+            _("the archive's manifest.json does not list the database (%(name)s)", name=db_member)
+        )
     return Manifest(
-        version=FORMAT_VERSION, database=database, created_at=str(raw.get("created_at")), members=members
+        version=version, database=database, created_at=str(raw.get("created_at")), members=members
     )
 
 
-def verify(archive: Path, into: Path) -> Manifest:
-    """Reads the manifest, extracts every member into `into` and checks its size and SHA-256; raises
-    BackupError on the first problem. Nothing outside `into` is written."""
+def verify(archive: Path, into: Path, key: bytes, *, accept_unsigned: bool = False) -> Manifest:
+    """Reads the manifest and checks its signature, extracts every member into `into` and checks its size
+    and SHA-256; raises BackupError on the first problem. Nothing outside `into` is written."""
     if not archive.is_file():
-        raise BackupError(f"{archive} is not a file")
+        raise BackupError(_("%(path)s is not a file", path=archive))
     try:
         with tarfile.open(archive, "r:gz") as tar:
-            manifest = _read_manifest(tar)
+            manifest = _read_manifest(tar, key, accept_unsigned)
             seen: set[str] = set()
             for member in tar:
                 name = member.name
                 if name == MANIFEST:
                     continue
                 if name not in manifest.members or not member.isfile() or not _safe_name(name):
-                    raise BackupError(f"the archive holds {name!r}, which its manifest does not list")
+                    raise BackupError(
+                        _("the archive holds %(name)s, which its manifest does not list", name=repr(name))
+                    )
                 if name in seen:
-                    raise BackupError(f"the archive holds {name!r} twice")
+                    raise BackupError(_("the archive holds %(name)s twice", name=repr(name)))
                 seen.add(name)
                 expected = manifest.members[name]
                 handle = tar.extractfile(member)
@@ -267,21 +331,78 @@ def verify(archive: Path, into: Path) -> Manifest:
                         size += len(chunk)
                         out.write(chunk)
                 if size != expected["size"] or digest.hexdigest() != expected["sha256"]:
-                    raise BackupError(f"checksum mismatch for {name}: the archive is damaged or was altered")
+                    raise BackupError(
+                        _("checksum mismatch for %(name)s: the archive is damaged or was altered", name=name)
+                    )
             missing = sorted(set(manifest.members) - seen)
             if missing:
-                raise BackupError(f"the archive lacks {missing[0]}, which its manifest lists")
+                raise BackupError(_("the archive lacks %(name)s, which its manifest lists", name=missing[0]))
     except (tarfile.TarError, EOFError, OSError, zlib.error) as exc:
-        raise BackupError(f"the archive cannot be read (damaged or not a .tar.gz): {exc}") from None
+        raise BackupError(
+            _("the archive cannot be read (damaged or not a .tar.gz): %(error)s", error=exc)
+        ) from None
     return manifest
+
+
+def check_sqlite(path: Path, chain_key: bytes) -> bool:
+    """The archived SQLite file, opened read-only: SQLite's own integrity check, then the audit chain it
+    holds (against its own signed head; a file from before the keyed chain has none to check: False)."""
+    try:
+        conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise BackupError(_("the archived SQLite database cannot be opened: %(error)s", error=exc)) from None
+    try:
+        conn.row_factory = sqlite3.Row
+        problems = [row[0] for row in conn.execute("PRAGMA integrity_check")]
+        if problems != ["ok"]:
+            raise BackupError(
+                _(
+                    "the archived SQLite database fails its integrity check: %(problems)s",
+                    problems="; ".join(problems[:5]),
+                )
+            )
+        tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if AuditHead._meta.tablename not in tables:
+            return False
+        head = conn.execute("SELECT * FROM audit_head WHERE id = 1").fetchone()
+        check = chain.ChainCheck(chain_key, dict(head) if head is not None else None)
+        rows = conn.execute("SELECT * FROM audit_event ORDER BY id")
+        while (batch := rows.fetchmany(2000)) and check.feed(dict(row) for row in batch):
+            pass
+        report = check.report()
+        if not report.ok:
+            raise BackupError(
+                _(
+                    "the archived database's audit chain does not verify: %(verdict)s",
+                    verdict=chain.describe(report),
+                )
+            )
+        return True
+    except sqlite3.DatabaseError as exc:
+        raise BackupError(_("the archived SQLite database is damaged: %(error)s", error=exc)) from None
+    finally:
+        conn.close()
+
+
+def check_pgdump(path: Path) -> bool:
+    """pg_restore reads the dump's table of contents; a damaged or foreign file fails here. True when the
+    dump holds the keyed audit chain's head."""
+    result = subprocess.run(  # noqa: S603 - our own argv
+        [pg_binary("pg_restore"), "--list", str(path)], capture_output=True, text=True, check=False
+    )
+    if result.returncode != 0:
+        raise BackupError(
+            _(
+                "the archived PostgreSQL dump cannot be read by pg_restore: %(error)s",
+                error=result.stderr.strip()[-2000:],
+            )
+        )
+    return f" TABLE public {AuditHead._meta.tablename} " in result.stdout
 
 
 def _restore_sqlite(settings: Settings, source_path: Path) -> None:
     source = sqlite3.connect(source_path)
     try:
-        check = source.execute("PRAGMA integrity_check").fetchone()[0]
-        if check != "ok":
-            raise BackupError(f"the archived SQLite database fails its integrity check: {check}")
         target_path = settings.sqlite_path
         target_path.parent.mkdir(parents=True, exist_ok=True)
         dest = sqlite3.connect(target_path, timeout=30)
@@ -332,22 +453,34 @@ def _restore_uploads(settings: Settings, extracted: Path) -> None:
 
 
 def restore(
-    settings: Settings, archive: Path, confirm: Callable[[Manifest], bool] | None = None
+    settings: Settings,
+    archive: Path,
+    confirm: Callable[[Manifest], bool] | None = None,
+    *,
+    accept_unsigned: bool = False,
 ) -> RestoreResult | None:
-    """Checks the whole archive, asks `confirm` (None: no question), then replaces the database and the
-    uploads. Returns None when the operator said no."""
+    """Checks the whole archive and the database in it, then asks `confirm` (None: no question), then
+    replaces the database and the uploads. Returns None when the operator said no."""
     started = time.monotonic()
     scratch_parent = settings.var_dir if settings.var_dir.is_dir() else None
     with tempfile.TemporaryDirectory(prefix=".sinergi-restore-", dir=scratch_parent) as tmp:
         folder = Path(tmp)
-        manifest = verify(archive, folder)
+        manifest = verify(archive, folder, manifest_key(settings), accept_unsigned=accept_unsigned)
         kind = database_kind(settings)
         if manifest.database != kind:
             raise BackupError(
-                f"this archive holds a {KIND_NAMES[manifest.database]} database, but DATABASE_URL names a "
-                f"{KIND_NAMES[kind]} one: restore it into a {KIND_NAMES[manifest.database]} database "
-                "(or move the data with an export, not with restore)"
+                _(
+                    "this archive holds a %(archived)s database, but DATABASE_URL names a %(ours)s one: "
+                    "restore it into a %(archived)s database (or move the data with an export, not with "
+                    "restore)",
+                    archived=KIND_NAMES[manifest.database],
+                    ours=KIND_NAMES[kind],
+                )
             )
+        if kind == "sqlite":
+            keyed_chain = check_sqlite(folder / SQLITE_MEMBER, chain.chain_key(settings))
+        else:
+            keyed_chain = check_pgdump(folder / PG_MEMBER)
         if confirm is not None and not confirm(manifest):
             return None
         if kind == "sqlite":
@@ -355,4 +488,35 @@ def restore(
         else:
             _restore_postgres(settings, folder / PG_MEMBER)
         _restore_uploads(settings, folder)
-    return RestoreResult(manifest, time.monotonic() - started)
+    return RestoreResult(manifest, time.monotonic() - started, keyed_chain)
+
+
+async def record_restore(settings: Settings, archive: Path, result: RestoreResult) -> bool:
+    """After a restore: the copy of the audit chain's head follows the restored database (the replaced
+    one's copy would call it truncated), and the restore is recorded in the chain. False when the restored
+    database predates the keyed chain (`sinergi migrate` then seals it) or its head does not verify."""
+    await db.start(settings)
+    try:
+        if not result.keyed_chain:
+            # pg_restore --clean drops only what the dump holds: a head left by the replaced database would
+            # stand for a chain that is gone, and keep the migration from sealing the restored one.
+            await AuditHead.raw(f'DROP TABLE IF EXISTS "{AuditHead._meta.tablename}"')
+            chain.forget_copy(settings)
+            return False
+        adopted = await audit.adopt_head()
+        async with db.write_transaction():
+            await audit.record(
+                actor_id=None,
+                actor_name="system",
+                action="backup.restore",
+                object_type="backup",
+                object_id=archive.name[:64],
+                after={
+                    "created_at": result.manifest.created_at,
+                    "database": result.manifest.database,
+                    "photos": result.manifest.photos,
+                },
+            )
+        return adopted
+    finally:
+        await db.stop()

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 import zlib
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
+from app import i18n
 from app.settings import Settings, SettingsError
 
 
@@ -122,18 +124,34 @@ async def _seed_demo(settings: Settings) -> bool:
 
 async def _audit_verify(settings: Settings) -> int:
     from app import db
+    from app.audit.chain import describe
     from app.audit.services import verify
+    from app.tables import AuditHead
 
     await db.start(settings)
     try:
+        if not await AuditHead.table_exists():
+            print(
+                i18n._("sinergi: the database is not up to date: run `sinergi migrate` first"),
+                file=sys.stderr,
+            )
+            return 2
         report = await verify()
     finally:
         await db.stop()
-    if report.ok:
-        print(f"OK {report.count} events")
-        return 0
-    print(f"BROKEN at audit event id {report.broken_id}: {report.reason}")
-    return 1
+    print(describe(report))
+    return 0 if report.ok else 1
+
+
+def cli_locale(env: dict[str, str] | None = None) -> str:
+    """The language of the command's messages: the first of LANGUAGE, LC_ALL, LC_MESSAGES and LANG that
+    names Indonesian or English, else Indonesian (C, POSIX or nothing set), the site's default too."""
+    env = dict(os.environ if env is None else env)
+    for name in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LANG"):
+        for tag in env.get(name, "").split(":"):
+            if tag[:2].lower() in i18n.LOCALES:
+                return tag[:2].lower()
+    return i18n.DEFAULT_LOCALE
 
 
 def serve(
@@ -189,45 +207,81 @@ def _backup(settings: Settings, output: str | None) -> int:
     try:
         result = backup(settings, Path(output) if output else None)
     except BackupError as exc:
-        print(f"sinergi: backup failed: {exc}", file=sys.stderr)
+        print(i18n._("sinergi: backup failed: %(reason)s", reason=exc), file=sys.stderr)
         return 1
     m = result.manifest
     print(
-        f"backup written to {result.path} ({result.size:,} bytes, {m.database} database, {m.photos} upload "
-        f"files, {result.seconds:.1f} s)"
+        i18n._(
+            "backup written to %(path)s (%(size)s bytes, %(kind)s database, %(photos)s upload files, "
+            "%(seconds)s s)",
+            path=result.path,
+            size=i18n.format_number(result.size),
+            kind=m.database,
+            photos=m.photos,
+            seconds=i18n.format_number(result.seconds, 1),
+        )
     )
     return 0
 
 
-def _restore(settings: Settings, archive: str, yes: bool) -> int:
+def _restore(settings: Settings, archive: str, yes: bool, accept_unsigned: bool) -> int:
     from pathlib import Path
 
-    from app.backup import KIND_NAMES, BackupError, Manifest, restore
+    from app.backup import KIND_NAMES, BackupError, Manifest, record_restore, restore
 
     def ask(m: Manifest) -> bool:
         print(
-            f"{archive}: {KIND_NAMES[m.database]} database and {m.photos} upload files, made {m.created_at}; "
-            "checksums OK."
+            i18n._(
+                "%(archive)s: %(kind)s database and %(photos)s upload files, made %(made)s; signature, "
+                "checksums and database checked.",
+                archive=archive,
+                kind=KIND_NAMES[m.database],
+                photos=m.photos,
+                made=m.created_at,
+            )
         )
-        print(f"This REPLACES the database {settings.database_url} and the uploads in {settings.var_dir}.")
+        print(
+            i18n._(
+                "This REPLACES the database %(database)s and the uploads in %(var)s.",
+                database=settings.database_url,
+                var=settings.var_dir,
+            )
+        )
         if not sys.stdin.isatty():
-            print("sinergi: not a terminal: pass --yes to restore without the question", file=sys.stderr)
+            print(
+                i18n._("sinergi: not a terminal: pass --yes to restore without the question"), file=sys.stderr
+            )
             return False
-        return input("Type 'yes' to restore: ").strip().lower() == "yes"
+        answer = input(i18n._("Type 'yes' to restore: ")).strip().lower()
+        return answer in {"yes", i18n._("yes")}
 
     try:
-        result = restore(settings, Path(archive), None if yes else ask)
+        result = restore(settings, Path(archive), None if yes else ask, accept_unsigned=accept_unsigned)
     except BackupError as exc:
-        print(f"sinergi: restore refused: {exc}", file=sys.stderr)
+        print(i18n._("sinergi: restore refused: %(reason)s", reason=exc), file=sys.stderr)
         return 1
     if result is None:
-        print("nothing restored")
+        print(i18n._("nothing restored"))
         return 1
     print(
-        f"restored {result.manifest.database} database and {result.manifest.photos} upload files from "
-        f"{archive} (made {result.manifest.created_at}) in {result.seconds:.1f} s; run `sinergi migrate` "
-        "if this Sinergi is newer than the backup, then start the server"
+        i18n._(
+            "restored %(kind)s database and %(photos)s upload files from %(archive)s (made %(made)s) in "
+            "%(seconds)s s; run `sinergi migrate` if this Sinergi is newer than the backup, then start the "
+            "server",
+            kind=result.manifest.database,
+            photos=result.manifest.photos,
+            archive=archive,
+            made=result.manifest.created_at,
+            seconds=i18n.format_number(result.seconds, 1),
+        )
     )
+    if not asyncio.run(record_restore(settings, Path(archive), result)):
+        print(
+            i18n._(
+                "the restored database has no verified audit chain head yet: run `sinergi migrate`, then "
+                "`sinergi audit verify`"
+            )
+        )
     return 0
 
 
@@ -266,7 +320,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub.add_parser("seed-demo", help="seed the demo season (once)")
     au = sub.add_parser("audit", help="the audit trail")
     au_sub = au.add_subparsers(dest="audit_command", required=True)
-    au_sub.add_parser("verify", help="recompute the hash chain; exit 1 at the first broken link")
+    au_sub.add_parser("verify", help="check the keyed chain and its signed head; exit 1 if broken or cut")
     sv = sub.add_parser("serve", help="serve the database the settings name, seeding nothing")
     sv.add_argument("--host")
     sv.add_argument("--port", type=int)
@@ -291,12 +345,19 @@ def main(argv: Sequence[str] | None = None) -> int:
     dm = sub.add_parser("demo", help="migrate, seed the demo season once, and serve it")
     dm.add_argument("--host")
     dm.add_argument("--port", type=int)
-    bk = sub.add_parser("backup", help="write the database and the uploads into one checked archive")
+    bk = sub.add_parser("backup", help="write the database and the uploads into one signed archive")
     bk.add_argument("--output", help="archive path (default: <var>/backups/sinergi-<kind>-<time>.tar.gz)")
     rs = sub.add_parser("restore", help="replace the database and the uploads with a backup archive")
     rs.add_argument("archive", help="a .tar.gz written by `sinergi backup`")
     rs.add_argument("--yes", action="store_true", help="do not ask for confirmation")
+    rs.add_argument(
+        "--accept-unsigned",
+        dest="accept_unsigned",
+        action="store_true",
+        help="also restore an archive of an earlier version, made before archives were signed",
+    )
     args = parser.parse_args(argv)
+    i18n.set_locale(cli_locale())
     settings = _settings()
 
     if args.command == "migrate":
@@ -315,7 +376,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "backup":
         return _backup(settings, args.output)
     if args.command == "restore":
-        return _restore(settings, args.archive, args.yes)
+        return _restore(settings, args.archive, args.yes, args.accept_unsigned)
     if args.command == "serve":
         serve(
             settings,

@@ -37,11 +37,13 @@ def make_engine(settings: Settings) -> Engine:
 
 
 _current: Engine | None = None
+_settings: Settings | None = None
 
 
 def configure_engine(settings: Settings) -> Engine:
     """Bind every table (and Piccolo's migration machinery) to the engine the settings name."""
-    global _current
+    global _current, _settings
+    _settings = settings
     from app import piccolo_conf
     from app.tables import ALL_TABLES
 
@@ -54,6 +56,12 @@ def configure_engine(settings: Settings) -> Engine:
     if settings.is_sqlite:
         _enable_wal(settings)
     return _current
+
+
+def current_settings() -> Settings:
+    """The settings the database was bound with (those of the environment before that): what code far from
+    any request needs of them, such as the audit chain's key and where its head's copy is kept."""
+    return _settings or Settings.from_env()
 
 
 def current_engine() -> Engine:

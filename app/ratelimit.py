@@ -1,9 +1,14 @@
-"""A fixed-window counter of failed sign-ins, kept in Redis when several processes share the load."""
+"""A fixed-window counter of sign-in attempts that counts before it answers: shared through Redis when
+several processes serve, kept in the process (bounded) otherwise or while Redis is unreachable.
+
+An attempt is counted first, atomically, and only then allowed or refused: a burst of concurrent guesses
+can never be checked more often than the limit, whichever process or door each one reaches."""
 
 from __future__ import annotations
 
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -12,18 +17,30 @@ T = TypeVar("T")
 # While Redis is unreachable it is asked again at most this often; the in-process limiter answers between.
 REDIS_RETRY_SECONDS = 2.0
 REDIS_TIMEOUT_S = 1.0
+# Keys the in-process limiter keeps at most: an address and username each, about 200 bytes; 100,000
+# of them is some 20 MB. When full, the keys whose window started first go, never the recent ones.
+MEMORY_MAX_KEYS = 100_000
+REDIS_PREFIX = "sinergi:login:"
+
+# INCR and the window's expiry in one step: the first attempt of a window sets the expiry; a key left
+# without one (an expiry lost to an earlier crash between two commands) gets it back.
+_COUNT_SCRIPT = """
+local n = redis.call('INCR', KEYS[1])
+if n == 1 or redis.call('TTL', KEYS[1]) < 0 then
+  redis.call('EXPIRE', KEYS[1], ARGV[1])
+end
+return n
+"""
 
 
 class Limiter:
-    """Counts failures per key; a key is blocked once it reaches the limit within the window."""
+    """Counts attempts per key within a fixed window; an attempt beyond `limit` is refused."""
 
     limit: int
     window: int
 
-    async def blocked(self, key: str) -> bool:
-        raise NotImplementedError
-
-    async def hit(self, key: str) -> None:
+    async def attempt(self, key: str) -> bool:
+        """Counts one attempt for `key` and says whether it may go ahead (the count is within the limit)."""
         raise NotImplementedError
 
     async def reset(self, key: str) -> None:
@@ -31,37 +48,58 @@ class Limiter:
 
 
 class MemoryLimiter(Limiter):
-    """One process only: the embedded deployment."""
+    """One process only: the embedded deployment, and the fallback while Redis is unreachable.
 
-    def __init__(self, limit: int, window: int) -> None:
+    Keys are kept in the order their window started; expired ones are dropped from the front as they are
+    met, and when `max_keys` is reached the oldest windows are dropped to make room (so a flood of new
+    keys costs the oldest counters, never every counter at once)."""
+
+    def __init__(
+        self,
+        limit: int,
+        window: int,
+        max_keys: int = MEMORY_MAX_KEYS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.limit = limit
         self.window = window
-        self._hits: dict[str, tuple[float, int]] = {}
+        self.max_keys = max_keys
+        self._clock = clock
+        self._counts: OrderedDict[str, tuple[float, int]] = OrderedDict()
 
-    def _current(self, key: str) -> int:
-        started, count = self._hits.get(key, (0.0, 0))
-        if time.monotonic() - started > self.window:
-            self._hits.pop(key, None)
-            return 0
-        return count
+    def __len__(self) -> int:
+        """How many keys are kept (expired ones included until they are met)."""
+        return len(self._counts)
 
-    async def blocked(self, key: str) -> bool:
-        return self._current(key) >= self.limit
+    def _forget_expired(self, now: float) -> None:
+        while self._counts:
+            started, _count = next(iter(self._counts.values()))
+            if now - started < self.window:
+                return
+            self._counts.popitem(last=False)
 
-    async def hit(self, key: str) -> None:
-        count = self._current(key)
-        started = self._hits.get(key, (time.monotonic(), 0))[0]
-        self._hits[key] = (started, count + 1)
-        if len(self._hits) > 100_000:
-            self._hits.clear()
+    async def attempt(self, key: str) -> bool:
+        # No await between reading and writing: within one event loop this is atomic.
+        now = self._clock()
+        self._forget_expired(now)
+        entry = self._counts.get(key)
+        if entry is None or now - entry[0] >= self.window:
+            self._counts.pop(key, None)
+            while len(self._counts) >= self.max_keys:
+                self._counts.popitem(last=False)
+            entry = (now, 0)
+        count = entry[1] + 1
+        self._counts[key] = (entry[0], count)
+        return count <= self.limit
 
     async def reset(self, key: str) -> None:
-        self._hits.pop(key, None)
+        self._counts.pop(key, None)
 
 
 class RedisLimiter(Limiter):
-    """Shared by every process. When Redis cannot be reached, sign-ins are not refused: this process
-    counts on its own (a warning is logged) until Redis answers again."""
+    """Shared by every process: one Lua script increments the key and sets its expiry atomically. When
+    Redis cannot be reached, sign-ins are not refused for that: this process counts on its own (a warning
+    is logged) until Redis answers again."""
 
     def __init__(self, url: str, limit: int, window: int) -> None:
         from redis.asyncio import Redis
@@ -75,6 +113,7 @@ class RedisLimiter(Limiter):
             socket_timeout=REDIS_TIMEOUT_S,
             retry=Retry(NoBackoff(), 0),
         )
+        self._count = self.redis.register_script(_COUNT_SCRIPT)
         self.limit = limit
         self.window = window
         self.fallback = MemoryLimiter(limit, window)
@@ -96,6 +135,7 @@ class RedisLimiter(Limiter):
                 result = await action()
             except self._errors:
                 # A pooled connection from before a Redis restart fails once and is dropped: try again.
+                # The script either ran or did not (a lost answer may count one attempt twice: the safe side).
                 result = await action()
         except self._errors as exc:
             if self._down_since is None:
@@ -109,25 +149,17 @@ class RedisLimiter(Limiter):
             log.warning("Redis is reachable again: the login rate limit is shared again")
         return result
 
-    async def blocked(self, key: str) -> bool:
+    async def attempt(self, key: str) -> bool:
         async def shared() -> bool:
-            value = await self.redis.get(f"sinergi:login:{key}")
-            return value is not None and int(value) >= self.limit
+            count = await self._count(keys=[REDIS_PREFIX + key], args=[self.window])
+            return int(count) <= self.limit
 
-        return await self._shared(shared, lambda: self.fallback.blocked(key))
-
-    async def hit(self, key: str) -> None:
-        async def shared() -> None:
-            full = f"sinergi:login:{key}"
-            async with self.redis.pipeline(transaction=True) as pipe:
-                pipe.incr(full)
-                pipe.expire(full, self.window, nx=True)
-                await pipe.execute()
-
-        await self._shared(shared, lambda: self.fallback.hit(key))
+        return await self._shared(shared, lambda: self.fallback.attempt(key))
 
     async def reset(self, key: str) -> None:
         await self.fallback.reset(key)
-        await self._shared(
-            lambda: self.redis.delete(f"sinergi:login:{key}"), lambda: self.fallback.reset(key)
-        )
+
+        async def shared() -> None:
+            await self.redis.delete(REDIS_PREFIX + key)
+
+        await self._shared(shared, lambda: self.fallback.reset(key))

@@ -1,8 +1,10 @@
-"""Password hashing (argon2id, off the event loop) and opaque session tokens."""
+"""Password hashing (argon2id, off the event loop), opaque session tokens, and the keys that sign the
+audit chain and backups."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
 import anyio.to_thread
@@ -39,3 +41,19 @@ def new_token() -> str:
 def token_digest(token: str) -> str:
     """Only the digest of a token is stored, so a leaked database cannot be replayed as sessions."""
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+AUDIT_CHAIN_KEY = "sinergi audit chain v1"
+BACKUP_MANIFEST_KEY = "sinergi backup manifest v1"
+
+
+def derive_key(secret: str, label: str) -> bytes:
+    """A 32-byte key for one purpose, named by `label`, from a configured secret: HKDF-SHA256 (RFC 5869,
+    one output block) with a fixed salt. One secret gives unrelated keys for unrelated uses, and none of
+    them reveals the secret or another key."""
+    pseudo_random = hmac.new(b"sinergi-kdf", secret.encode(), hashlib.sha256).digest()
+    return hmac.new(pseudo_random, label.encode() + b"\x01", hashlib.sha256).digest()
+
+
+def sign(key: bytes, message: bytes) -> str:
+    return hmac.new(key, message, hashlib.sha256).hexdigest()

@@ -47,7 +47,15 @@ class Settings:
     graceful_timeout: float = 10.0
     forwarded_allow_ips: str | None = None
     log_format: str = ""
+    # The secret the audit chain's links and head, and backup manifests, are signed with (through a
+    # labelled key derivation, app.security.derive_key); SECRET_KEY when unset. Setting it to the old
+    # SECRET_KEY lets SECRET_KEY be changed without the chain and the backups failing their checks.
+    audit_secret: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def signing_secret(self) -> str:
+        return self.audit_secret or self.secret_key
 
     @property
     def is_sqlite(self) -> bool:
@@ -74,6 +82,9 @@ class Settings:
             secret_key = _demo_secret(var_dir)
         if len(secret_key) < 32:
             raise SettingsError("SECRET_KEY must be at least 32 characters long")
+        audit_secret = env.get("SINERGI_AUDIT_KEY", "")
+        if audit_secret and len(audit_secret) < 32:
+            raise SettingsError("SINERGI_AUDIT_KEY must be at least 32 characters long")
         return cls(
             database_url=database_url,
             secret_key=secret_key,
@@ -91,6 +102,7 @@ class Settings:
             ),
             forwarded_allow_ips=env.get("SINERGI_FORWARDED_ALLOW_IPS") or None,
             log_format=_log_format(env.get("SINERGI_LOG_FORMAT")),
+            audit_secret=audit_secret,
         )
 
 

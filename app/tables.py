@@ -179,6 +179,17 @@ class AuditEvent(Table, tablename="audit_event"):
     hash = Varchar(length=64, default="")
 
 
+class AuditHead(Table, tablename="audit_head"):
+    """The audit chain's signed head (one row, id 1): how many events, the last one's id and link, and up
+    to which id the events carry the plain links of versions before the key (app.audit.chain)."""
+
+    count = Integer(default=0)
+    last_id = Integer(default=0)
+    last_link = Varchar(length=64, default="")
+    legacy_through = Integer(default=0)
+    mac = Varchar(length=64, default="")
+
+
 class RubricCriterion(Table, tablename="rubric_criterion"):
     """One weighted criterion of a competition's rubric; decimals are kept as exact text."""
 
@@ -347,6 +358,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     Adjustment,
     Standing,
     AuditEvent,
+    AuditHead,
     RubricCriterion,
     Photo,
     ActivityDraft,

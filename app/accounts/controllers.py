@@ -14,10 +14,11 @@ from app import i18n, regions
 from app.accounts import services
 from app.accounts.auth import LANG_COOKIE, SESSION_COOKIE, CurrentUser, organiser_only, public, signed_in
 from app.competitions.services import current_competition, teams
+from app.errors import Invalid, NotSignedIn, TooManyAttempts
 from app.ratelimit import Limiter
 from app.settings import Settings
 from app.tables import ROLES, Activity
-from app.web import Pager, page, page_number
+from app.web import Pager, page, page_number, status_of
 
 PAGE_SIZE = 50
 
@@ -51,46 +52,30 @@ class SessionController(Controller):
         login_limiter: NamedDependency[Limiter],
     ) -> Template | Redirect:
         form = await request.form()
-        username = str(form.get("username") or "").strip().lower()[:64]
-        password = str(form.get("password") or "")[:256]
+        username = str(form.get("username") or "")
         target = safe_next(str(form.get("next") or ""))
-        client = request.client.host if request.client else "?"
-        key = f"{client}:{username}"
-        if await login_limiter.blocked(key):
+        try:
+            signed_in = await services.sign_in(
+                username,
+                str(form.get("password") or ""),
+                client=request.client.host if request.client else "?",
+                limiter=login_limiter,
+                kind="web",
+                days=settings.session_days,
+            )
+        except (Invalid, NotSignedIn, TooManyAttempts) as exc:
             return page(
                 request,
                 "accounts/login.html",
-                status_code=429,
+                status_code=status_of(exc),
                 next=target,
-                username=username,
-                error=i18n._("Too many failed attempts. Please wait a few minutes and try again."),
+                username=services.normalise_username(username),
+                error=exc.message,
             )
-        if not username or not password:
-            return page(
-                request,
-                "accounts/login.html",
-                status_code=422,
-                next=target,
-                username=username,
-                error=i18n._("Fill in your username and password."),
-            )
-        account = await services.authenticate(username, password)
-        if account is None:
-            await login_limiter.hit(key)
-            return page(
-                request,
-                "accounts/login.html",
-                status_code=401,
-                next=target,
-                username=username,
-                error=i18n._("Wrong username or password, or the account is disabled."),
-            )
-        await login_limiter.reset(key)
-        token, _expires = await services.open_session(account["id"], "web", settings.session_days)
-        response = Redirect(target if target != "/" else home_for(account["role"]))
+        response = Redirect(target if target != "/" else home_for(signed_in.account["role"]))
         response.set_cookie(
             SESSION_COOKIE,
-            token,
+            signed_in.token,
             max_age=settings.session_days * 86400,
             httponly=True,
             samesite="lax",

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import regions
 from app.audit import services as audit
 from app.db import write_transaction
+from app.errors import Invalid, NotSignedIn, TooManyAttempts
 from app.i18n import _
+from app.ratelimit import Limiter
 from app.security import hash_password, new_token, token_digest, verify_password
 from app.tables import ROLES, Account, AuthSession, Team
 
@@ -85,12 +88,46 @@ async def create_account(
     return int(account.id)
 
 
-async def authenticate(username: str, password: str) -> dict[str, Any] | None:
-    row = await Account.select().where(Account.username == username.strip().lower()).first()
+MAX_USERNAME = 64
+MAX_PASSWORD = 256
+
+
+def normalise_username(value: str) -> str:
+    return value.strip().lower()[:MAX_USERNAME]
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    account: dict[str, Any]
+    token: str
+    expires_at: datetime
+
+
+async def sign_in(
+    username: str, password: str, *, client: str, limiter: Limiter, kind: str, days: int
+) -> SignedIn:
+    """The one way in, for the sign-in page (`kind="web"`) and the API's token (`kind="api"`) alike.
+
+    The attempt is counted before any password is checked, per client address and username, so that
+    concurrent guesses can never be checked more often than the limit allows; an attempt beyond the
+    limit is refused (`TooManyAttempts`), even with the right password, until the window has passed.
+    A success clears the count. Unknown usernames are counted and answered like wrong passwords."""
+    username = normalise_username(username)
+    password = password[:MAX_PASSWORD]
+    given = {"username": username, "password": password}
+    missing = {field: _("This field is required.") for field, value in given.items() if not value}
+    if missing:
+        raise Invalid(missing, _("Fill in your username and password."))
+    key = f"{client}:{username}"
+    if not await limiter.attempt(key):
+        raise TooManyAttempts(_("Too many failed attempts. Please wait a few minutes and try again."))
+    row = await Account.select().where(Account.username == username).first()
     ok = await verify_password(row["password_hash"] if row else None, password)
     if not ok or row is None or not row["is_active"]:
-        return None
-    return row
+        raise NotSignedIn(_("Wrong username or password, or the account is disabled."))
+    await limiter.reset(key)
+    token, expires_at = await open_session(row["id"], kind, days)
+    return SignedIn(row, token, expires_at)
 
 
 async def open_session(account_id: int, kind: str, days: int) -> tuple[str, datetime]:

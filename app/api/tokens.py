@@ -6,14 +6,9 @@ from typing import Any
 
 from litestar import Controller, Request, delete, post
 from litestar.di import NamedDependency
-from litestar.exceptions import (
-    HTTPException,
-    NotAuthorizedException,
-)
 from litestar.params import JSONBody
 from litestar.status_codes import HTTP_200_OK, HTTP_204_NO_CONTENT
 
-from app import i18n
 from app.accounts import services as accounts
 from app.accounts.auth import CurrentUser, public, signed_in
 from app.api import schemas as s
@@ -45,23 +40,17 @@ class TokenController(Controller):
         settings: NamedDependency[Settings],
         login_limiter: NamedDependency[Limiter],
     ) -> s.TokenOut:
-        username = data.username.strip().lower()
-        client = request.client.host if request.client else "?"
-        key = f"{client}:{username}"
-        if await login_limiter.blocked(key):
-            raise HTTPException(
-                status_code=429,
-                detail=i18n._("Too many failed attempts. Please wait a few minutes and try again."),
-            )
-        account = await accounts.authenticate(username, data.password) if username and data.password else None
-        if account is None:
-            await login_limiter.hit(key)
-            raise NotAuthorizedException(
-                detail=i18n._("Wrong username or password, or the account is disabled.")
-            )
-        await login_limiter.reset(key)
-        token, expires_at = await accounts.open_session(account["id"], "api", settings.session_days)
-        return s.TokenOut(token=token, role=account["role"], expires_at=iso(expires_at) or "")
+        session = await accounts.sign_in(
+            data.username,
+            data.password,
+            client=request.client.host if request.client else "?",
+            limiter=login_limiter,
+            kind="api",
+            days=settings.session_days,
+        )
+        return s.TokenOut(
+            token=session.token, role=session.account["role"], expires_at=iso(session.expires_at) or ""
+        )
 
     @delete(
         "/token",

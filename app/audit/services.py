@@ -1,51 +1,71 @@
-"""The append-only, hash-chained audit trail; every audited write calls `record` inside its transaction."""
+"""The append-only audit trail, chained by keyed links under a signed head; every audited write calls
+`record` inside its transaction. `verify` checks the chain, `seal_legacy_chain` keys a chain recorded by
+versions before the key (once, by its migration), `adopt_head` follows a restore. The cryptography and the
+walk are in `app.audit.chain`."""
 
 from __future__ import annotations
 
-import hashlib
-import json
+import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from app.db import is_postgres
-from app.tables import AuditEvent, Competition
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
-GENESIS = "0" * 64
+from app.audit import chain
+from app.audit.chain import GENESIS, ChainReport, Head, canonical, loaded
+from app.db import after_commit, current_engine, current_settings, is_postgres, write_transaction
+from app.tables import AuditEvent, AuditHead, Competition
 
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str)
-
-
-def canonical_fields(
-    *,
-    competition_id: int | None,
-    actor_id: int | None,
-    actor_name: str,
-    action: str,
-    object_type: str,
-    object_id: str | int,
-    before: Any,
-    after: Any,
-    at: datetime,
-) -> dict[str, Any]:
-    """The fields an event's hash covers: `record` and `verify` both build them here, so they cannot drift."""
-    return {
-        "competition_id": competition_id,
-        "actor": actor_id,
-        "actor_name": actor_name,
-        "action": action,
-        "object_type": object_type,
-        "object_id": str(object_id),
-        "before": before,
-        "after": after,
-        "at": at.astimezone(UTC).isoformat(),
-    }
+log = logging.getLogger("sinergi.audit")
+HEAD_ID = 1
+VERIFY_BATCH = 2000
+SEAL_ACTION = "audit.seal"
 
 
-def event_hash(prev_hash: str, fields: dict[str, Any]) -> str:
-    return hashlib.sha256((prev_hash + _canonical(fields)).encode()).hexdigest()
+async def _lock_chain() -> None:
+    if is_postgres():
+        # One chain: concurrent writers must not both extend the same last link.
+        await Competition.raw("SELECT pg_advisory_xact_lock(727001)")
+
+
+async def _head_row() -> dict[str, Any] | None:
+    return await AuditHead.select().where(AuditHead.id == HEAD_ID).first()
+
+
+async def _store_head(head: Head, key: bytes, *, exists: bool) -> None:
+    mac = head.mac(key)
+    if exists:
+        await AuditHead.update(
+            {
+                AuditHead.count: head.count,
+                AuditHead.last_id: head.last_id,
+                AuditHead.last_link: head.last_link,
+                AuditHead.legacy_through: head.legacy_through,
+                AuditHead.mac: mac,
+            }
+        ).where(AuditHead.id == HEAD_ID)
+    else:
+        await AuditHead.insert(
+            AuditHead(
+                id=HEAD_ID,
+                count=head.count,
+                last_id=head.last_id,
+                last_link=head.last_link,
+                legacy_through=head.legacy_through,
+                mac=mac,
+            )
+        )
+    settings = current_settings()
+
+    async def save_copy() -> None:
+        try:
+            chain.write_copy(settings, head, key)
+        except OSError:
+            # The change is committed; only the copy lags (a lower bound, still checked as such).
+            log.exception("could not write the copy of the audit chain's head")
+
+    await after_commit(save_copy)
 
 
 async def record(
@@ -59,24 +79,8 @@ async def record(
     after: Any = None,
     competition_id: int | None = None,
 ) -> None:
-    if is_postgres():
-        # One chain: concurrent writers must not both extend the same last link.
-        await Competition.raw("SELECT pg_advisory_xact_lock(727001)")
-    last = await AuditEvent.select(AuditEvent.hash).order_by(AuditEvent.id, ascending=False).first()
-    prev_hash = last["hash"] if last else GENESIS
-    at = datetime.now(UTC)
-    fields = canonical_fields(
-        competition_id=competition_id,
-        actor_id=actor_id,
-        actor_name=actor_name,
-        action=action,
-        object_type=object_type,
-        object_id=object_id,
-        before=None if before is None else json.loads(_canonical(before)),
-        after=None if after is None else json.loads(_canonical(after)),
-        at=at,
-    )
-    await AuditEvent.insert(
+    await _lock_chain()
+    await _append(
         AuditEvent(
             competition_id=competition_id,
             actor=actor_id,
@@ -84,71 +88,105 @@ async def record(
             action=action,
             object_type=object_type,
             object_id=str(object_id),
-            before=_canonical(before) if before is not None else None,
-            after=_canonical(after) if after is not None else None,
-            at=at,
-            prev_hash=prev_hash,
-            hash=event_hash(prev_hash, fields),
+            before=canonical(before) if before is not None else None,
+            after=canonical(after) if after is not None else None,
+            at=datetime.now(UTC),
         )
     )
 
 
-def _loaded(value: Any) -> Any:
-    """A stored before/after value as the data it was (JSON text on SQLite and PostgreSQL alike)."""
-    if value is None:
-        return None
-    if isinstance(value, str | bytes):
-        return json.loads(value)
-    return value
+async def _append(row: AuditEvent, start: Head | None = None) -> None:
+    """Links `row` to the last event, saves it and moves the signed head on. `start` is the head to
+    extend when there is none yet (the seal of a chain recorded before the key); without it a head is
+    only begun for an empty chain. Called with the chain lock held."""
+    key = chain.chain_key(current_settings())
+    last = (
+        await AuditEvent.select(AuditEvent.id, AuditEvent.hash)
+        .order_by(AuditEvent.id, ascending=False)
+        .first()
+    )
+    row.prev_hash = last["hash"] if last else GENESIS
+    row.hash = chain.keyed_link(key, row.prev_hash, chain.fields_of(row.to_dict()))
+    await row.save()
+    head_row = await _head_row()
+    head, valid = chain.head_from(head_row, key)
+    # A head that is missing, forged or behind is the evidence of a truncation: it is never begun again
+    # or signed again here (`audit verify` reports it); a count that disagrees keeps disagreeing.
+    if head_row is None:
+        if last is not None and start is None:
+            log.error("the audit chain has events but no signed head: run `sinergi audit verify`")
+            return
+        head = start or Head(0, 0, "")
+    elif head is None or not valid:
+        log.error("the audit chain's head is not validly signed: run `sinergi audit verify`")
+        return
+    elif last is None or (head.last_id, head.last_link) != (last["id"], last["hash"]):
+        log.error("the audit chain's head does not name its last event: run `sinergi audit verify`")
+    await _store_head(
+        Head(head.count + 1, int(row.id), row.hash, head.legacy_through), key, exists=head_row is not None
+    )
 
 
-@dataclass(frozen=True, slots=True)
-class ChainReport:
-    """The result of checking the chain: how many events, and the first broken link (None when intact)."""
-
-    count: int
-    broken_id: int | None = None
-    reason: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.broken_id is None
-
-
-VERIFY_BATCH = 2000
+async def seal_legacy_chain() -> int:
+    """Keys a chain recorded before the key existed, once (its migration calls this): the events kept so
+    far keep their plain links and are checked with them; a keyed `audit.seal` event links to the last of
+    them, and the signed head names it as the end of the plain part, so none of them can be changed,
+    recomputed or cut off afterwards without the key. Returns how many events were sealed (0: nothing to
+    seal, or already sealed)."""
+    async with write_transaction():
+        await _lock_chain()
+        last = await AuditEvent.select(AuditEvent.id).order_by(AuditEvent.id, ascending=False).first()
+        if last is None or await _head_row() is not None:
+            return 0
+        legacy = await AuditEvent.count()
+        seal = AuditEvent(
+            actor_name="system",
+            action=SEAL_ACTION,
+            object_type="audit",
+            object_id="chain",
+            after=canonical({"legacy_events": legacy}),
+            at=datetime.now(UTC),
+        )
+        await _append(seal, start=Head(legacy, 0, "", legacy_through=int(last["id"])))
+    return int(legacy)
 
 
 async def verify() -> ChainReport:
-    """Recomputes every event's hash in id order; the first row whose link or hash does not match is
-    where the trail was altered (or a row before it deleted)."""
-    expected_prev = GENESIS
-    count = 0
-    last_id = 0
-    while True:
-        rows = await (
-            AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(VERIFY_BATCH)
-        )
-        if not rows:
-            return ChainReport(count)
-        for row in rows:
-            count += 1
-            last_id = row["id"]
-            if row["prev_hash"] != expected_prev:
-                return ChainReport(count, row["id"], "prev_hash does not match the previous event's hash")
-            fields = canonical_fields(
-                competition_id=row["competition_id"],
-                actor_id=row["actor"],
-                actor_name=row["actor_name"],
-                action=row["action"],
-                object_type=row["object_type"],
-                object_id=row["object_id"],
-                before=_loaded(row["before"]),
-                after=_loaded(row["after"]),
-                at=row["at"],
+    """Walks every event in id order against the head and its copy, in one snapshot of the database."""
+    settings = current_settings()
+    # The copy is read before the snapshot: whatever it says was committed before the snapshot began.
+    copy_row = chain.read_copy(settings)
+    engine = current_engine()
+    if isinstance(engine, SQLiteEngine):
+        snapshot = engine.transaction(transaction_type=TransactionType.deferred)
+    else:
+        snapshot = engine.transaction()
+    async with snapshot:
+        if is_postgres():
+            await Competition.raw("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        check = chain.ChainCheck(chain.chain_key(settings), await _head_row(), copy_row)
+        last_id = 0
+        while True:
+            rows = await (
+                AuditEvent.select().where(AuditEvent.id > last_id).order_by(AuditEvent.id).limit(VERIFY_BATCH)
             )
-            if event_hash(row["prev_hash"], fields) != row["hash"]:
-                return ChainReport(count, row["id"], "the stored fields do not match the event's hash")
-            expected_prev = row["hash"]
+            if not rows or not check.feed(rows):
+                break
+            last_id = rows[-1]["id"]
+    return check.report()
+
+
+async def adopt_head() -> bool:
+    """After a restore: the head's copy becomes the restored database's head (the copy of the replaced
+    database would report the older chain as truncated). False when the database has no head."""
+    settings = current_settings()
+    key = chain.chain_key(settings)
+    head, valid = chain.head_from(await _head_row(), key)
+    if head is None or not valid:
+        chain.forget_copy(settings)
+        return False
+    chain.write_copy(settings, head, key, force=True)
+    return True
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +229,8 @@ async def events(f: EventFilter, offset: int, limit: int) -> tuple[list[dict[str
         count = count.where(where)
     rows = await query
     for row in rows:
-        row["before"] = _loaded(row["before"])
-        row["after"] = _loaded(row["after"])
+        row["before"] = loaded(row["before"])
+        row["after"] = loaded(row["after"])
     return rows, await count
 
 

@@ -21,6 +21,7 @@ from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, public
 from app.accounts.services import account_by_id
 from app.audit import services as audit
+from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
@@ -395,7 +396,8 @@ class AuditController(Controller):
 
     @get("/verifikasi")
     async def verify(self, request: Request[Any, Any, Any]) -> Template:
-        return page(request, "organiser/audit_verify.html", report=await audit.verify())
+        report = await audit.verify()
+        return page(request, "organiser/audit_verify.html", report=report, verdict=describe(report))
 
 
 class RulesReferenceController(Controller):

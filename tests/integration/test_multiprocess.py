@@ -283,3 +283,36 @@ async def test_the_login_rate_limit_counts_attempts_on_a_and_b_together(cluster:
         )
         assert api.status_code == 429, api.text
     _forget_login_failures(username)
+
+
+async def test_a_concurrent_burst_on_a_and_b_is_checked_at_most_limit_times(cluster: Cluster) -> None:
+    """30 wrong passwords at once, spread over A and B and over the page and the API: the shared counter
+    lets exactly the limit (5) reach a password check; the rest, and then the right password, get 429."""
+    username = "peserta.malang"
+    _forget_login_failures(username)
+    async with httpx.AsyncClient(timeout=30) as client:
+        token = await _csrf(client, cluster.a)  # B accepts A's CSRF token (one SECRET_KEY)
+
+        async def attempt(i: int, password: str) -> int:
+            base = (cluster.a, cluster.b)[i % 2]
+            if i % 4 < 2:
+                response = await client.post(
+                    f"{base}/masuk",
+                    data={"username": username, "password": password},
+                    headers={"x-csrftoken": token},
+                    follow_redirects=False,
+                )
+            else:
+                response = await client.post(
+                    f"{base}/api/v1/auth/token", json={"username": username, "password": password}
+                )
+            return response.status_code
+
+        codes = await asyncio.gather(*(attempt(i, f"salah-{i}") for i in range(30)))
+        counted = {code: codes.count(code) for code in set(codes)}
+        assert counted == {401: 5, 429: 25}, counted
+        assert [await attempt(i, DEMO_PASSWORD) for i in range(4)] == [429] * 4
+    import redis
+
+    assert int(redis.Redis.from_url(REDIS_URL).get(f"sinergi:login:127.0.0.1:{username}") or 0) == 34
+    _forget_login_failures(username)
