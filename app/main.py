@@ -25,6 +25,7 @@ from app.accounts.controllers import OrganiserController, SessionController
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
+from app.inputs import refuse_malformed
 from app.judging.controllers import JudgeController
 from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
 from app.leaderboard import live
@@ -138,6 +139,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         middleware=[auth_middleware],
+        # NUL characters, ids beyond the database's range, JSON nested too deep: refused before any handler.
+        before_request=refuse_malformed,
         # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key="skip_compression"

@@ -5,30 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router
-from litestar.exceptions import ClientException, HTTPException
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from markupsafe import escape
 
-from app import i18n
 from app.accounts.auth import public
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.controllers import CONTROLLERS
 from app.errors import DomainError
+from app.inputs import refuse_malformed
 
 API_PATH = "/api/v1"
 SCHEMA_PATH = "/schema"
-
-
-async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """NUL characters are malformed input: PostgreSQL refuses them in text, so they never get that far."""
-    if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
-        raise ClientException(detail=i18n._("The request could not be read."))
-    if not request.headers.get("content-type", "").startswith("multipart/"):
-        body = await request.body()
-        if b"\x00" in body or b"\\u0000" in body.lower():
-            raise ClientException(detail=i18n._("The request could not be read."))
 
 
 def api_router() -> Router:
@@ -36,7 +26,8 @@ def api_router() -> Router:
         API_PATH,
         route_handlers=list(CONTROLLERS),
         exception_handlers={HTTPException: api_exception_handler, DomainError: api_domain_error_handler},
-        before_request=refuse_nul,
+        # The router's hook replaces the application's (the closest layer wins): the same one.
+        before_request=refuse_malformed,
         include_in_schema=True,
     )
 

@@ -19,6 +19,7 @@ from app import i18n, regions
 from app.accounts.auth import CurrentUser, judge_only
 from app.activities import photos as photo_service
 from app.competitions.services import CompetitionInfo, current_competition
+from app.inputs import parse_id
 from app.judging import jury, queue_views, services
 from app.web import Pager, current_user, page, page_number
 
@@ -37,13 +38,6 @@ async def _competition() -> CompetitionInfo:
     if competition is None:
         raise NotFoundException()
     return competition
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _berita_acara_url(request: Request[Any, Any, Any]) -> str | None:
@@ -301,7 +295,7 @@ class JudgeController(Controller):
         user = _user(request)
         competition = await _competition()
         form = await request.form()
-        assignment_id = _int(form.get("assignment"))
+        assignment_id = parse_id(form.get("assignment"))
         if assignment_id is None:
             raise HTTPException(status_code=422, detail=i18n._("Choose what to skip."))
         try:
@@ -443,7 +437,7 @@ class JudgeController(Controller):
         """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
         user = _user(request)
         competition = await _competition()
-        _row, assignment = await _team_assignment(competition, user, _int(tugas))
+        _row, assignment = await _team_assignment(competition, user, parse_id(tugas))
         context = await _base_context(request, competition)
         context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
         context.update(await _team_context(competition, user, assignment))
@@ -455,7 +449,7 @@ class JudgeController(Controller):
         user = _user(request)
         competition = await _competition()
         form = await request.form()
-        row, assignment = await _team_assignment(competition, user, _int(form.get("assignment")))
+        row, assignment = await _team_assignment(competition, user, parse_id(form.get("assignment")))
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
@@ -495,7 +489,7 @@ class JudgeController(Controller):
         user = _user(request)
         competition = await _competition()
         form = await request.form()
-        team_id = _int(form.get("team"))
+        team_id = parse_id(form.get("team"))
         reason = str(form.get("reason") or "")[:REASON_MAX]
         confirmed = form.get("confirm") == "1"
         values = {"team": team_id, "reason": reason, "confirm": confirmed}

@@ -27,6 +27,7 @@ from app.activities import services as activity_service
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, current_competition, teams
 from app.db import write_transaction
+from app.inputs import parse_id
 from app.judging import jury
 from app.judging.services import DecisionError
 from app.tables import (
@@ -54,13 +55,6 @@ async def _competition() -> CompetitionInfo:
     if competition is None:
         raise NotFoundException(detail=i18n._("There is no competition yet."))
     return competition
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 # --- Numbers as the organisers read them ----------------------------------------------------------
@@ -478,7 +472,7 @@ class JuryController(Controller):
         halaman: str | None,
     ) -> Template:
         competition = await _competition()
-        judge_id = _int(juri) if juri else None
+        judge_id = parse_id(juri) if juri else None
         team_code = (tim or "").strip()[:16]
         flag = (tanda or "").strip()
         number = page_number(halaman)
@@ -579,7 +573,7 @@ class JuryController(Controller):
         self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
     ) -> Template:
         competition = await _competition()
-        return await self._override_page(request, competition, _int(tugas))
+        return await self._override_page(request, competition, parse_id(tugas))
 
     @post("/alihkan")
     async def override(self, request: Request[Any, Any, Any]) -> Template | Redirect:
@@ -587,8 +581,8 @@ class JuryController(Controller):
         assert user is not None
         competition = await _competition()
         form = await request.form()
-        assignment_id = _int(form.get("tugas"))
-        judge_id = _int(form.get("judge"))
+        assignment_id = parse_id(form.get("tugas"))
+        judge_id = parse_id(form.get("judge"))
         confirmed = form.get("confirm") == "1"
         values = {"judge": judge_id, "confirm": confirmed}
         errors: dict[str, str] = {}
@@ -681,7 +675,7 @@ class JuryActivityController(Controller):
         assert user is not None
         competition = await _competition()
         form = await request.form()
-        review_id = _int(form.get("review"))
+        review_id = parse_id(form.get("review"))
         reason = str(form.get("reason") or "")[:REASON_MAX]
         confirmed = form.get("confirm") == "1"
         values = {"review": review_id, "reason": reason, "confirm": confirmed}
