@@ -22,6 +22,7 @@ from litestar.template.config import TemplateConfig
 from app import db, i18n, observability
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
 from app.accounts.controllers import OrganiserController, SessionController
+from app.activities import photos
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
@@ -168,7 +169,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             Exception: internal_error_handler,
         },
-        lifespan=[lifespan],
+        # Kept photos of refused forms are swept at start and every hour (no cron needed).
+        lifespan=[lifespan, lambda _app: photos.sweeping_pending(settings.var_dir)],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,

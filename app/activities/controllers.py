@@ -52,7 +52,7 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
         try:
             photos.check_filename(upload.filename)
             raw = await upload.read(photos.MAX_BYTES + 1)
-            checked.append(await anyio.to_thread.run_sync(photos.clean_image, raw))
+            checked.append(await photos.check_upload(raw))
         except photos.PhotoError as exc:
             errors["photos"] = f"{upload.filename[:80]}: {exc.message}"
             return []
