@@ -115,6 +115,11 @@ async def test_ids_beyond_the_database_range_are_not_found_on_every_html_route(s
     assert (await judge.post("/juri/lewati", data={"assignment": HUGE})).status_code < 500
     assert (await organiser.get(f"/panitia/juri/alihkan?tugas={HUGE}")).status_code < 500
     assert (await organiser.get(f"/panitia/juri/tugas?juri={HUGE}&tim={HUGE}")).status_code == 200
+    # A number with more digits than any score is refused as points, not taken to the database.
+    answer = await organiser.post(
+        "/panitia/penyesuaian", data={"team": "35.78", "points": "-" + "9" * 40, "reason": "uji"}
+    )
+    assert answer.status_code == 422 and 'data-testid="error-points"' in answer.text
 
 
 async def test_a_nul_character_is_refused_everywhere_before_anything_is_saved(
