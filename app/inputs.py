@@ -70,17 +70,17 @@ def json_depth(body: bytes) -> int:
 async def refuse_malformed(request: Request[Any, Any, Any]) -> None:
     """The `before_request` hook of the whole application (the API router uses it too)."""
     scope = request.scope
-    if "\x00" in scope["path"] or b"%00" in scope["query_string"] or b"\x00" in scope["query_string"]:
+    path, query = scope["path"], scope["query_string"]
+    if "\x00" in path or b"%00" in query or b"\x00" in query:
         raise ClientException(detail=nul_message())
-    path = scope["path"]
     if len(path) > MAX_SEGMENT_BYTES and any(
         len(segment.encode()) > MAX_SEGMENT_BYTES for segment in path.split("/")
     ):
         raise NotFoundException()
-    for value in request.path_params.values():
+    for value in scope["path_params"].values():
         if isinstance(value, int) and not valid_id(value):
             raise NotFoundException()
-    if request.method not in _BODY_METHODS:
+    if scope["method"] not in _BODY_METHODS:
         return
     content_type, _options = request.content_type
     if content_type == "multipart/form-data":

@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -177,7 +177,7 @@ def _thumbnail(image: Image.Image) -> bytes:
 
 def _load_malloc_trim() -> Callable[[int], int] | None:
     try:
-        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim  # type: ignore[no-any-return]
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
     except (OSError, AttributeError):
         return None  # not glibc: its allocator keeps its own counsel
 
@@ -185,11 +185,19 @@ def _load_malloc_trim() -> Callable[[int], int] | None:
 _malloc_trim = _load_malloc_trim()
 
 
-def _release_freed_memory() -> None:
-    """A decode frees hundreds of megabytes in blocks that glibc keeps in its heaps for reuse: hand them
-    back to the system, or one busy minute of uploads keeps the process at its peak for good."""
-    if _malloc_trim is not None:
-        _malloc_trim(0)
+# Below this a decode's memory is small enough to leave to the allocator (trimming costs a few ms).
+TRIM_AFTER_PIXELS = 4_000_000
+
+
+@contextlib.contextmanager
+def _releasing_memory(pixels: int) -> Iterator[None]:
+    """A large decode frees hundreds of megabytes in blocks that glibc keeps in its heaps for reuse: they
+    go back to the system afterwards, or one busy minute of uploads keeps the process at its peak."""
+    try:
+        yield
+    finally:
+        if _malloc_trim is not None and pixels > TRIM_AFTER_PIXELS:
+            _malloc_trim(0)
 
 
 def _decoded_for_storage(opened: Image.Image) -> Image.Image:
@@ -225,10 +233,7 @@ def clean_image(raw: bytes) -> CleanPhoto:
     if len(raw) > MAX_BYTES:
         raise PhotoError(413, _("The photo is too large: at most %(n)s MB.", n=MAX_BYTES // (1024 * 1024)))
     with _decode_threads:
-        try:
-            return _clean(raw)
-        finally:
-            _release_freed_memory()
+        return _clean(raw)
 
 
 def _clean(raw: bytes) -> CleanPhoto:
@@ -241,11 +246,12 @@ def _clean(raw: bytes) -> CleanPhoto:
                     422,
                     _("Only JPEG, PNG, WebP or HEIC/HEIF photos are accepted, not %(kind)s.", kind=kind),
                 )
-            if probe.width * probe.height > MAX_PIXELS:
+            pixels = probe.width * probe.height
+            if pixels > MAX_PIXELS:
                 raise PhotoError(422, _("The photo has too many pixels."))
             probe.verify()
         stored = STORED_AS[kind]
-        with Image.open(io.BytesIO(raw)) as opened:
+        with Image.open(io.BytesIO(raw)) as opened, _releasing_memory(pixels):
             taken_at, gps_lat, gps_lon = _exif_facts(opened)
             resized = _decoded_for_storage(opened)
             # Phones record the orientation in EXIF, which is about to go: turn the pixels instead.
