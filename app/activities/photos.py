@@ -18,7 +18,7 @@ import shutil
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -189,15 +189,11 @@ _malloc_trim = _load_malloc_trim()
 TRIM_AFTER_PIXELS = 4_000_000
 
 
-@contextlib.contextmanager
-def _releasing_memory(pixels: int) -> Iterator[None]:
+def _release_freed_memory() -> None:
     """A large decode frees hundreds of megabytes in blocks that glibc keeps in its heaps for reuse: they
-    go back to the system afterwards, or one busy minute of uploads keeps the process at its peak."""
-    try:
-        yield
-    finally:
-        if _malloc_trim is not None and pixels > TRIM_AFTER_PIXELS:
-            _malloc_trim(0)
+    go back to the system, or one busy minute of uploads keeps the process at its peak for good."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
 
 
 def _decoded_for_storage(opened: Image.Image) -> Image.Image:
@@ -233,10 +229,15 @@ def clean_image(raw: bytes) -> CleanPhoto:
     if len(raw) > MAX_BYTES:
         raise PhotoError(413, _("The photo is too large: at most %(n)s MB.", n=MAX_BYTES // (1024 * 1024)))
     with _decode_threads:
-        return _clean(raw)
+        photo, pixels = _clean(raw)
+    # After _clean returned, its pictures are freed: a large decode's memory can go back to the system.
+    if pixels > TRIM_AFTER_PIXELS:
+        _release_freed_memory()
+    return photo
 
 
-def _clean(raw: bytes) -> CleanPhoto:
+def _clean(raw: bytes) -> tuple[CleanPhoto, int]:
+    """The cleaned photo and the original's pixel count."""
     unreadable = _("That file is not a readable JPEG, PNG, WebP or HEIC photo.")
     try:
         with Image.open(io.BytesIO(raw)) as probe:
@@ -251,7 +252,7 @@ def _clean(raw: bytes) -> CleanPhoto:
                 raise PhotoError(422, _("The photo has too many pixels."))
             probe.verify()
         stored = STORED_AS[kind]
-        with Image.open(io.BytesIO(raw)) as opened, _releasing_memory(pixels):
+        with Image.open(io.BytesIO(raw)) as opened:
             taken_at, gps_lat, gps_lon = _exif_facts(opened)
             resized = _decoded_for_storage(opened)
             # Phones record the orientation in EXIF, which is about to go: turn the pixels instead.
@@ -279,7 +280,7 @@ def _clean(raw: bytes) -> CleanPhoto:
         raise PhotoError(422, unreadable) from None
     content = out.getvalue()
     content_type, extension = FORMATS[stored]
-    return CleanPhoto(
+    photo = CleanPhoto(
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         content_type=content_type,
@@ -292,6 +293,7 @@ def _clean(raw: bytes) -> CleanPhoto:
         gps_lat=gps_lat,
         gps_lon=gps_lon,
     )
+    return photo, pixels
 
 
 async def check_upload(raw: bytes) -> CleanPhoto:
@@ -539,11 +541,11 @@ def _forms_of(account_folder: Path) -> list[tuple[float, int, Path]]:
     return sorted(forms, key=lambda form: form[0], reverse=True)
 
 
-def _prune_account(account_folder: Path, keep: Path | None = None, now: float | None = None) -> int:
+def _prune_account(account_folder: Path, keep: Path | None = None) -> int:
     """Removes an account's kept photos of forms older than PENDING_HOURS, then the oldest forms' beyond
-    PENDING_MAX_FORMS forms or PENDING_MAX_BYTES (`keep`, the form being saved, goes last); returns how
-    many forms went."""
-    limit = (now if now is not None else time.time()) - PENDING_HOURS * 3600
+    PENDING_MAX_FORMS forms or PENDING_MAX_BYTES (`keep`, the form being saved, always stays); returns
+    how many forms went."""
+    limit = time.time() - PENDING_HOURS * 3600
     forms = _forms_of(account_folder)
     if keep is not None:
         forms.sort(key=lambda form: form[2] != keep)
@@ -569,11 +571,11 @@ def _safe_iter(folder: Path) -> list[Path]:
         return []
 
 
-def sweep_pending(var_dir: Path, now: float | None = None) -> int:
+def sweep_pending(var_dir: Path) -> int:
     """Every account's kept photos older than PENDING_HOURS (or beyond the caps) removed; returns how many
     forms' photos went."""
     root = var_dir / "uploads" / PENDING
-    return sum(_prune_account(folder, now=now) for folder in _safe_iter(root) if folder.is_dir())
+    return sum(_prune_account(folder) for folder in _safe_iter(root) if folder.is_dir())
 
 
 @asynccontextmanager
