@@ -45,6 +45,7 @@ from app.api.common import (
 )
 from app.competitions import services as competitions
 from app.db import write_transaction
+from app.inputs import MAX_ID
 from app.judging import services as judging
 from app.leaderboard import views as leaderboard_views
 from app.leaderboard.services import load_facts
@@ -65,7 +66,7 @@ MAX_WEIGHT = Decimal(1000)
 MAX_SCORE = Decimal(1_000_000)
 
 # Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
-ActivityId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+ActivityId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 Limit = Annotated[int | None, QueryParameter(ge=1, le=200, description="Page size (default 50).")]
 Cursor = Annotated[
     str | None, QueryParameter(max_length=64, description="`next_cursor` of the previous page.")
