@@ -33,6 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from app import db
+from app.activities.photos import PENDING
 from app.audit import chain
 from app.audit import services as audit
 from app.i18n import _
@@ -189,8 +190,13 @@ def backup(settings: Settings, output: Path | None = None) -> BackupResult:
         uploads = settings.var_dir / UPLOADS
         if uploads.is_dir():
             for path in sorted(uploads.rglob("*")):
+                relative = path.relative_to(uploads).parts
+                # Photos kept for a refused form (a day at most) and a copy still being written are no
+                # evidence: they stay out.
+                if relative[0] == PENDING or path.name.endswith(".part"):
+                    continue
                 if path.is_file() and not path.is_symlink():
-                    files[PurePosixPath(UPLOADS, *path.relative_to(uploads).parts).as_posix()] = path
+                    files[PurePosixPath(UPLOADS, *relative).as_posix()] = path
         members: dict[str, dict[str, int | str]] = {}
         for name, path in files.items():
             members[name] = {"sha256": _sha256(path), "size": path.stat().st_size}

@@ -22,9 +22,11 @@ from litestar.template.config import TemplateConfig
 from app import db, i18n, observability
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
 from app.accounts.controllers import OrganiserController, SessionController
+from app.activities import photos
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
+from app.inputs import refuse_malformed
 from app.judging.controllers import JudgeController
 from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
 from app.leaderboard import live
@@ -142,6 +144,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "viewer": Provide(provide_viewer),
         },
         middleware=[auth_middleware],
+        # NUL characters, ids beyond the database's range, JSON nested too deep: refused before any handler.
+        before_request=refuse_malformed,
         # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
         compression_config=CompressionConfig(
             backend="gzip", minimum_size=1024, gzip_compress_level=6, exclude_opt_key="skip_compression"
@@ -178,7 +182,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DomainError: domain_error_handler,
             Exception: internal_error_handler,
         },
-        lifespan=[lifespan],
+        # Kept photos of refused forms are swept at start and every hour (no cron needed).
+        lifespan=[lifespan, lambda _app: photos.sweeping_pending(settings.var_dir)],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,

@@ -10,10 +10,15 @@ from itertools import repeat
 from operator import attrgetter, sub
 from zoneinfo import ZoneInfo
 
-__all__ = ["Calendar", "Period", "calendar_for", "parse_period"]
+__all__ = ["FIRST_YEAR", "LAST_YEAR", "Calendar", "Period", "calendar_for", "parse_period"]
 
-_WEEK = re.compile(r"week:(\d{4})-W(\d{2})")
-_MONTH = re.compile(r"month:(\d{4})-(\d{2})")
+# The years a period may name: wider than any season Sinergi will run, narrow enough that every date
+# step (a week's end, a month's end, a local midnight in UTC) stays inside Python's calendar.
+FIRST_YEAR = 2000
+LAST_YEAR = 2100
+
+_WEEK = re.compile(r"week:([0-9]{4})-W([0-9]{2})")
+_MONTH = re.compile(r"month:([0-9]{4})-([0-9]{2})")
 _days = attrgetter("days")
 
 
@@ -70,14 +75,17 @@ class Period:
 
 
 def parse_period(text: str) -> Period:
-    """``"season"``, ``"week:2024-W07"`` or ``"month:2024-02"``; raises ValueError otherwise."""
+    """``"season"``, ``"week:2024-W07"`` or ``"month:2024-02"`` of a year FIRST_YEAR..LAST_YEAR; raises
+    ValueError otherwise. Every door reads a period through this function."""
     if text == "season":
         return Period("season")
-    if match := _WEEK.fullmatch(text):
-        return Period("week", int(match[1]), int(match[2]))
-    if match := _MONTH.fullmatch(text):
-        return Period("month", int(match[1]), int(match[2]))
-    raise ValueError(f"invalid period {text!r}: expected season, week:YYYY-Www or month:YYYY-MM")
+    match = _WEEK.fullmatch(text) or _MONTH.fullmatch(text)
+    if match is None:
+        raise ValueError(f"invalid period {text!r}: expected season, week:YYYY-Www or month:YYYY-MM")
+    year = int(match[1])
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise ValueError(f"invalid period {text!r}: the year must lie in {FIRST_YEAR}..{LAST_YEAR}")
+    return Period("week" if text.startswith("week") else "month", year, int(match[2]))
 
 
 def week_label(day: date) -> str:

@@ -81,6 +81,10 @@ def parse_ruleset(data: bytes | str | Mapping[str, Any]) -> Ruleset:
             raise RulesetInvalid(
                 [FieldError("", f"JSON tidak valid: {exc}", f"Invalid JSON: {exc}")]
             ) from None
+        except RecursionError:
+            raise RulesetInvalid(
+                [FieldError("", "JSON bersarang terlalu dalam.", "The JSON is nested too deeply.")]
+            ) from None
     if not isinstance(data, Mapping):
         raise RulesetInvalid([FieldError("", "Harus berupa objek.", "Must be an object.")])
     errors: list[FieldError] = []

@@ -52,7 +52,7 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
         try:
             photos.check_filename(upload.filename)
             raw = await upload.read(photos.MAX_BYTES + 1)
-            checked.append(await anyio.to_thread.run_sync(photos.clean_image, raw))
+            checked.append(await photos.check_upload(raw))
         except photos.PhotoError as exc:
             errors["photos"] = f"{upload.filename[:80]}: {exc.message}"
             return []
@@ -201,7 +201,7 @@ class ActivityController(Controller):
         except ValueError:
             return Response({"saved": False, "errors": {}}, status_code=422)
         assert user.team_id is not None
-        saved = await services.save_draft(user.id, user.team_id, key, forms.to_draft(data))
+        # Checked before it is kept: a time the checks refuse never goes into the draft (forms.to_draft).
         forms.validate(
             data,
             errors=errors,
@@ -212,6 +212,7 @@ class ActivityController(Controller):
             timezone=competition.timezone,
         )
         errors.pop("form", None)
+        saved = await services.save_draft(user.id, user.team_id, key, forms.to_draft(data))
         return Response({"saved": saved, "errors": errors})
 
     @post("/draf/buang")

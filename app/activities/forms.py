@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from app import regions
 from app.i18n import _
+from scoring.periods import FIRST_YEAR, LAST_YEAR
 
 MAX_TITLE = 200
 MAX_DESCRIPTION = 5000
@@ -108,6 +109,21 @@ def from_form(form: Any) -> tuple[ActivityInput, dict[str, str]]:
     return data, errors
 
 
+def parse_time(text: str, tz: ZoneInfo) -> datetime | None:
+    """An activity time as typed (local to `tz` unless it names its offset); None when unreadable."""
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=tz)
+
+
+def within_years(moment: datetime) -> bool:
+    """Year 1 or 9999 with an offset would leave Python's calendar when converted, and no season lies
+    there: a time is only ever compared or stored when its year is FIRST_YEAR..LAST_YEAR."""
+    return FIRST_YEAR <= moment.year <= LAST_YEAR
+
+
 def validate(
     data: ActivityInput,
     *,
@@ -132,25 +148,21 @@ def validate(
     if not data.occurred_at_local:
         errors.setdefault("occurred_at", _("Fill in when the activity took place."))
     else:
-        try:
-            occurred_at = datetime.fromisoformat(data.occurred_at_local)
-        except ValueError:
+        occurred_at = parse_time(data.occurred_at_local, tz)
+        if occurred_at is None:
             errors.setdefault("occurred_at", _("Write the time as date and hour, e.g. 2024-02-14 07:30."))
-        else:
-            if occurred_at.tzinfo is None:
-                occurred_at = occurred_at.replace(tzinfo=tz)
-            local_day = occurred_at.astimezone(tz).date()
-            if not starts_on <= local_day <= ends_on:
-                errors.setdefault(
-                    "occurred_at",
-                    _(
-                        "The date must fall within the season (%(start)s – %(end)s).",
-                        start=starts_on.strftime("%d-%m-%Y"),
-                        end=ends_on.strftime("%d-%m-%Y"),
-                    ),
-                )
-            elif occurred_at > now + timedelta(minutes=10):
-                errors.setdefault("occurred_at", _("The activity cannot take place in the future."))
+        elif not within_years(occurred_at) or not starts_on <= occurred_at.astimezone(tz).date() <= ends_on:
+            occurred_at = None
+            errors.setdefault(
+                "occurred_at",
+                _(
+                    "The date must fall within the season (%(start)s – %(end)s).",
+                    start=starts_on.strftime("%d-%m-%Y"),
+                    end=ends_on.strftime("%d-%m-%Y"),
+                ),
+            )
+        elif occurred_at > now + timedelta(minutes=10):
+            errors.setdefault("occurred_at", _("The activity cannot take place in the future."))
     district_code: str | None = None
     village_code: str | None = None
     if data.village_code:
@@ -214,9 +226,19 @@ def new_key() -> str:
     return str(uuid.uuid4())
 
 
+def _storable_time(text: str) -> bool:
+    moment = parse_time(text, ZoneInfo("UTC"))
+    return moment is not None and within_years(moment)
+
+
 def to_draft(data: ActivityInput) -> str:
-    """The typed fields as JSON for the server-side draft."""
-    return json.dumps(asdict(data), ensure_ascii=False)
+    """The typed fields as JSON for the server-side draft. A time that is no time of a year
+    FIRST_YEAR..LAST_YEAR is refused to the participant and never kept: the draft comes back into the
+    form of every later visit, and must not carry what the checks refuse."""
+    fields = asdict(data)
+    if not _storable_time(data.occurred_at_local):
+        fields["occurred_at_local"] = ""
+    return json.dumps(fields, ensure_ascii=False)
 
 
 def from_draft(text: str) -> ActivityInput | None:
@@ -238,6 +260,9 @@ def from_draft(text: str) -> ActivityInput | None:
             data.preemptive = bool(value)
         elif hasattr(data, name) and isinstance(value, str):
             setattr(data, name, value[:MAX_DESCRIPTION])
+    if not _storable_time(data.occurred_at_local):
+        # A draft kept before the bound existed: its time is dropped, the rest of the form comes back.
+        data.occurred_at_local = ""
     return data
 
 

@@ -1,15 +1,25 @@
-"""Photo evidence of an activity: checked by content, re-encoded without EXIF, stored under the var dir."""
+"""Photo evidence of an activity: checked by content, scaled to a stored size and re-encoded without EXIF,
+stored under the var dir; photos of a refused form kept for a while."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import ctypes
+import ctypes.util
 import hashlib
 import io
 import json
+import logging
 import math
+import os
 import re
 import shutil
+import threading
 import time
 import uuid
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
@@ -18,7 +28,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import anyio
 import anyio.to_thread
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app import regions
@@ -28,13 +40,32 @@ from app.db import write_transaction
 from app.i18n import _
 from app.tables import Activity, Photo
 
+log = logging.getLogger("sinergi")
+
 MAX_BYTES = 8 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+# 50 MP: the full-resolution mode of common Android sensors and the iPhone's 48 MP "HEIF Max". A JPEG that
+# large is decoded at a fraction of its size (see STORED_LONG_SIDE); other formats are decoded whole, one
+# at a time, which bounds what the largest allowed picture can cost.
+MAX_PIXELS = 50_000_000
 MAX_PHOTOS = 10
+# The stored copy's longest side. Judges read photos as evidence (faces, banners, a village sign):
+# 2560 px keeps them sharp on any screen and when zoomed in, at about a sixth of a 40 MP camera's pixels.
+STORED_LONG_SIDE = 2560
+# Decodes running at once in one process. A decode holds the upload's pixels (a 40 MP JPEG drafted to
+# 10 MP: 30 MB; a 50 MP PNG, which has no draft mode: 200 MB), so the bound is on how many run together;
+# the others wait without holding a worker thread (see check_upload).
+DECODE_SLOTS = 1
 FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"), "WEBP": ("image/webp", "webp")}
+# What each accepted container is stored as: a multi-picture JPEG (MPO, as many phone cameras write)
+# keeps its first picture; HEIC/HEIF from iPhones becomes a JPEG, which every browser shows.
+STORED_AS = {"JPEG": "JPEG", "MPO": "JPEG", "PNG": "PNG", "WEBP": "WEBP", "HEIF": "JPEG"}
 
 # A decompression bomb (a tiny file that unpacks to gigapixels) is refused before it is decoded.
 Image.MAX_IMAGE_PIXELS = MAX_PIXELS
+# HEIC/HEIF support (pillow-heif): registered once, when this module is first imported.
+pillow_heif.register_heif_opener()
+_decode_threads = threading.BoundedSemaphore(DECODE_SLOTS)
+_decode_waiting = anyio.CapacityLimiter(DECODE_SLOTS)
 
 
 class PhotoError(Exception):
@@ -144,24 +175,88 @@ def _thumbnail(image: Image.Image) -> bytes:
     return out.getvalue()
 
 
+def _load_malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None  # not glibc: its allocator keeps its own counsel
+
+
+_malloc_trim = _load_malloc_trim()
+
+
+# Below this a decode's memory is small enough to leave to the allocator (trimming costs a few ms).
+TRIM_AFTER_PIXELS = 4_000_000
+
+
+def _release_freed_memory() -> None:
+    """A large decode frees hundreds of megabytes in blocks that glibc keeps in its heaps for reuse: they
+    go back to the system, or one busy minute of uploads keeps the process at its peak for good."""
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _decoded_for_storage(opened: Image.Image) -> Image.Image:
+    """The picture at its stored size, decoding no more than that needs: a JPEG is read at 1/2, 1/4 or
+    1/8 scale (libjpeg's draft mode: a 40 MP photo becomes 10 MP before any pixel is in memory), the
+    rest is reduced by whole factors before the final resampling."""
+    width, height = opened.size
+    scale = min(1.0, STORED_LONG_SIDE / max(width, height))
+    target = (max(1, round(width * scale)), max(1, round(height * scale)))
+    if opened.format in ("JPEG", "MPO"):
+        # Pillow picks the smallest DCT scale that still covers the target.
+        opened.draft(None, target)
+    opened.load()
+    if opened.size == target:
+        return opened
+    if opened.mode in ("RGBA", "LA"):
+        # Pillow resizes these through a premultiplied copy of the whole picture; band by band costs a
+        # quarter of that (a photo's alpha, if any, is flat: nothing to premultiply for).
+        bands = [
+            opened.getchannel(band).resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+            for band in opened.getbands()
+        ]
+        return Image.merge(opened.mode, bands)
+    return opened.resize(target, Image.Resampling.LANCZOS, reducing_gap=2.0)
+
+
 def clean_image(raw: bytes) -> CleanPhoto:
-    """The public copy of an uploaded image: JPEG, PNG or WebP only, re-encoded so no metadata survives."""
+    """The public copy of an uploaded image: JPEG (multi-picture too), PNG, WebP or HEIC/HEIF, at most
+    STORED_LONG_SIDE px, re-encoded so no metadata survives. At most DECODE_SLOTS run at once per
+    process, whoever calls."""
     if not raw:
         raise PhotoError(422, _("The photo is empty."))
     if len(raw) > MAX_BYTES:
         raise PhotoError(413, _("The photo is too large: at most %(n)s MB.", n=MAX_BYTES // (1024 * 1024)))
+    with _decode_threads:
+        photo, pixels = _clean(raw)
+    # After _clean returned, its pictures are freed: a large decode's memory can go back to the system.
+    if pixels > TRIM_AFTER_PIXELS:
+        _release_freed_memory()
+    return photo
+
+
+def _clean(raw: bytes) -> tuple[CleanPhoto, int]:
+    """The cleaned photo and the original's pixel count."""
+    unreadable = _("That file is not a readable JPEG, PNG, WebP or HEIC photo.")
     try:
         with Image.open(io.BytesIO(raw)) as probe:
             kind = probe.format or ""
-            if kind not in FORMATS:
-                raise PhotoError(422, _("Only JPEG, PNG or WebP photos are accepted."))
-            if probe.width * probe.height > MAX_PIXELS:
+            if kind not in STORED_AS:
+                raise PhotoError(
+                    422,
+                    _("Only JPEG, PNG, WebP or HEIC/HEIF photos are accepted, not %(kind)s.", kind=kind),
+                )
+            pixels = probe.width * probe.height
+            if pixels > MAX_PIXELS:
                 raise PhotoError(422, _("The photo has too many pixels."))
             probe.verify()
+        stored = STORED_AS[kind]
         with Image.open(io.BytesIO(raw)) as opened:
             taken_at, gps_lat, gps_lon = _exif_facts(opened)
+            resized = _decoded_for_storage(opened)
             # Phones record the orientation in EXIF, which is about to go: turn the pixels instead.
-            image = ImageOps.exif_transpose(opened) or opened
+            image = ImageOps.exif_transpose(resized) or resized
             if image.mode not in ("RGB", "RGBA", "L", "LA"):
                 image = image.convert(
                     "RGBA" if "transparency" in image.info or "A" in image.getbands() else "RGB"
@@ -169,8 +264,8 @@ def clean_image(raw: bytes) -> CleanPhoto:
             # A new image from the pixels alone: EXIF (GPS, device), XMP and text chunks stay behind.
             clean = Image.frombytes(image.mode, image.size, image.tobytes())
             out = io.BytesIO()
-            save: dict[str, Any] = {"format": kind}
-            if kind == "JPEG":
+            save: dict[str, Any] = {"format": stored}
+            if stored == "JPEG":
                 if clean.mode not in ("RGB", "L"):
                     clean = clean.convert("RGB")
                 save["quality"] = 88
@@ -181,13 +276,11 @@ def clean_image(raw: bytes) -> CleanPhoto:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise PhotoError(422, _("The photo has too many pixels.")) from None
-    except UnidentifiedImageError:
-        raise PhotoError(422, _("That file is not a readable JPEG, PNG or WebP photo.")) from None
-    except (OSError, ValueError, SyntaxError):
-        raise PhotoError(422, _("That file is not a readable JPEG, PNG or WebP photo.")) from None
+    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
+        raise PhotoError(422, unreadable) from None
     content = out.getvalue()
-    content_type, extension = FORMATS[kind]
-    return CleanPhoto(
+    content_type, extension = FORMATS[stored]
+    photo = CleanPhoto(
         content=content,
         sha256=hashlib.sha256(content).hexdigest(),
         content_type=content_type,
@@ -200,6 +293,13 @@ def clean_image(raw: bytes) -> CleanPhoto:
         gps_lat=gps_lat,
         gps_lon=gps_lon,
     )
+    return photo, pixels
+
+
+async def check_upload(raw: bytes) -> CleanPhoto:
+    """clean_image in a worker thread, never on the event loop. Uploads beyond DECODE_SLOTS wait here,
+    holding no thread, so a burst of photos does not starve the other work that needs one."""
+    return await anyio.to_thread.run_sync(clean_image, raw, limiter=_decode_waiting)
 
 
 async def add_photo(
@@ -207,7 +307,7 @@ async def add_photo(
 ) -> tuple[dict[str, Any], bool]:
     """Stores the photo of the participant's own, still undecided activity; (photo row, created)."""
     await _own_open_activity(activity_id, user)
-    photo = await anyio.to_thread.run_sync(clean_image, raw)
+    photo = await check_upload(raw)
     return await store_photo(var_dir, activity_id, user, photo)
 
 
@@ -408,8 +508,14 @@ async def photos_with_flags(activity_id: int, occurred_at: datetime | None) -> l
 
 
 # Photos of a form that came back with errors (no JavaScript: the browser forgets chosen files) wait here,
-# per account and form key, until the corrected form is sent.
+# per account and form key, until the corrected form is sent. They are a convenience, not evidence: kept
+# for a day at most, a few forms per account, and never backed up (app/backup.py leaves PENDING out).
 PENDING = "pending"
+PENDING_HOURS = 24
+PENDING_MAX_FORMS = 3
+PENDING_MAX_BYTES = 30 * 1024 * 1024
+# How often the running app sweeps every account's kept photos (sweeping_pending, in its lifespan).
+SWEEP_SECONDS = 3600
 
 
 def _pending_dir(var_dir: Path, account_id: int, form_key: str) -> Path | None:
@@ -420,28 +526,87 @@ def _pending_dir(var_dir: Path, account_id: int, form_key: str) -> Path | None:
     return var_dir / "uploads" / PENDING / str(int(account_id)) / key
 
 
-PENDING_DAYS = 2
+def _forms_of(account_folder: Path) -> list[tuple[float, int, Path]]:
+    """(last written, bytes, folder) of each form an account has photos kept for, newest first."""
+    forms = []
+    with contextlib.suppress(OSError):
+        for folder in account_folder.iterdir():
+            try:
+                if not folder.is_dir():
+                    continue
+                size = sum(f.stat().st_size for f in folder.iterdir())
+                forms.append((folder.stat().st_mtime, size, folder))
+            except OSError:
+                continue
+    return sorted(forms, key=lambda form: form[0], reverse=True)
 
 
-def _forget_old_pending(account_folder: Path) -> None:
-    """Photos of forms abandoned for days are not kept forever."""
-    if not account_folder.is_dir():
-        return
-    limit = time.time() - PENDING_DAYS * 86400
-    for old in account_folder.iterdir():
-        try:
-            if old.is_dir() and old.stat().st_mtime < limit:
-                shutil.rmtree(old, ignore_errors=True)
-        except OSError:
+def _prune_account(account_folder: Path, keep: Path | None = None) -> int:
+    """Removes an account's kept photos of forms older than PENDING_HOURS, then the oldest forms' beyond
+    PENDING_MAX_FORMS forms or PENDING_MAX_BYTES (`keep`, the form being saved, always stays); returns
+    how many forms went."""
+    limit = time.time() - PENDING_HOURS * 3600
+    forms = _forms_of(account_folder)
+    if keep is not None:
+        forms.sort(key=lambda form: form[2] != keep)
+    removed = kept_forms = kept_bytes = 0
+    for written, size, folder in forms:
+        fits = kept_forms < PENDING_MAX_FORMS and kept_bytes + size <= PENDING_MAX_BYTES
+        if folder == keep or (written >= limit and fits):
+            kept_forms += 1
+            kept_bytes += size
             continue
+        shutil.rmtree(folder, ignore_errors=True)
+        removed += 1
+    if not _safe_iter(account_folder):
+        with contextlib.suppress(OSError):
+            account_folder.rmdir()
+    return removed
+
+
+def _safe_iter(folder: Path) -> list[Path]:
+    try:
+        return list(folder.iterdir())
+    except OSError:
+        return []
+
+
+def sweep_pending(var_dir: Path) -> int:
+    """Every account's kept photos older than PENDING_HOURS (or beyond the caps) removed; returns how many
+    forms' photos went."""
+    root = var_dir / "uploads" / PENDING
+    return sum(_prune_account(folder) for folder in _safe_iter(root) if folder.is_dir())
+
+
+@asynccontextmanager
+async def sweeping_pending(var_dir: Path, every: float = SWEEP_SECONDS) -> AsyncIterator[None]:
+    """While the app runs (one of its lifespan managers): a sweep at start and one every `every`
+    seconds, in a worker thread, so kept photos last a day at most even for accounts that never send
+    another form."""
+
+    async def sweep() -> None:
+        while True:
+            try:
+                await anyio.to_thread.run_sync(sweep_pending, var_dir)
+            except OSError:
+                log.exception("sweeping kept photos of refused forms failed")
+            await anyio.sleep(every)
+
+    task = asyncio.create_task(sweep())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 def save_pending(var_dir: Path, account_id: int, form_key: str, photos: list[CleanPhoto]) -> list[str]:
-    """Keeps checked photos of a refused form; returns their content hashes (sent back as hidden fields)."""
+    """Keeps checked photos of a refused form; returns their content hashes (sent back as hidden fields).
+    The account's older forms make room first (see _prune_account)."""
     folder = _pending_dir(var_dir, account_id, form_key)
     if folder is None or not photos:
         return []
-    _forget_old_pending(folder.parent)
     folder.mkdir(parents=True, exist_ok=True)
     kept = []
     for photo in photos:
@@ -459,6 +624,9 @@ def save_pending(var_dir: Path, account_id: int, form_key: str, photos: list[Cle
         (folder / f"{photo.sha256}.thumb").write_bytes(photo.thumbnail)
         (folder / f"{photo.sha256}.json").write_text(json.dumps(meta))
         kept.append(photo.sha256)
+    # The folder's time is the form's: the last time it was refused (rewriting a file does not move it).
+    os.utime(folder)
+    _prune_account(folder.parent, keep=folder)
     return kept
 
 

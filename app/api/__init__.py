@@ -5,13 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Router
-from litestar.exceptions import ClientException, HTTPException
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, OpenAPIRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme, Tag
 from markupsafe import escape
 
-from app import i18n
 from app.accounts.auth import public
 from app.api.activities import ActivityController
 from app.api.catalogue import CompetitionPartsController
@@ -22,6 +21,7 @@ from app.api.scoring import ScoringController
 from app.api.tokens import TokenController
 from app.api.users import UserController
 from app.errors import DomainError
+from app.inputs import refuse_malformed
 
 API_PATH = "/api/v1"
 CONTROLLERS = (
@@ -36,22 +36,13 @@ CONTROLLERS = (
 SCHEMA_PATH = "/schema"
 
 
-async def refuse_nul(request: Request[Any, Any, Any]) -> None:
-    """NUL characters are malformed input: PostgreSQL refuses them in text, so they never get that far."""
-    if "\x00" in request.url.path or "%00" in request.url.query or "\x00" in request.url.query:
-        raise ClientException(detail=i18n._("The request could not be read."))
-    if not request.headers.get("content-type", "").startswith("multipart/"):
-        body = await request.body()
-        if b"\x00" in body or b"\\u0000" in body.lower():
-            raise ClientException(detail=i18n._("The request could not be read."))
-
-
 def api_router() -> Router:
     return Router(
         API_PATH,
         route_handlers=list(CONTROLLERS),
         exception_handlers={HTTPException: api_exception_handler, DomainError: api_domain_error_handler},
-        before_request=refuse_nul,
+        # The router's hook replaces the application's (the closest layer wins): the same one.
+        before_request=refuse_malformed,
         include_in_schema=True,
     )
 

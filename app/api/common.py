@@ -20,13 +20,14 @@ from app.accounts.auth import CurrentUser
 from app.competitions.services import CompetitionInfo, competition_by_slug
 from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
+from app.inputs import MAX_ID
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 BEARER = [{"bearer": []}]
 
 # Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
-ActivityId = Annotated[int, PathParameter(ge=1, le=2**31 - 1)]
+ActivityId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 Limit = Annotated[int | None, QueryParameter(ge=1, le=200, description="Page size (default 50).")]
 Cursor = Annotated[
     str | None, QueryParameter(max_length=64, description="`next_cursor` of the previous page.")

@@ -17,15 +17,12 @@ from app.accounts.auth import CurrentUser, public
 from app.api import schemas as s
 from app.api import services as reads
 from app.api.common import (
-    Invalid,
     decimal_text,
     responses,
     visible_competition,
 )
 from app.competitions import services as competitions
 from app.leaderboard import views as leaderboard_views
-from app.tables import CLUSTERS
-from scoring.periods import parse_period
 
 
 async def _frozen_for(competition_id: int, viewer: CurrentUser | None) -> bool:
@@ -39,23 +36,13 @@ class LeaderboardController(Controller):
     tags = ["leaderboard"]
 
     async def _board(self, competition: Any, view: str, period: str, lines_for: str | None = None) -> Any:
-        errors: dict[str, str] = {}
-        try:
-            parsed = parse_period(period)
-        except ValueError:
-            errors["period"] = i18n._("Use season, week:YYYY-Www or month:YYYY-MM.")
-        kind, _, value = view.partition(":")
-        if view != "overall":
-            if (kind == "cluster" and value in CLUSTERS) or (
-                kind == "type"
-                and value in {t["code"] for t in await competitions.activity_types(competition.id)}
-            ):
-                pass
-            else:
-                errors["view"] = i18n._("Use overall, cluster:<cluster> or type:<activity type code>.")
-        if errors:
-            raise Invalid(errors)
-        return await reads.board(competition, view, parsed, lines_for)
+        types = (
+            {t["code"] for t in await competitions.activity_types(competition.id)}
+            if view.startswith("type:")
+            else set()
+        )
+        choice = leaderboard_views.choose(view, period, types)
+        return await reads.board(competition, choice.view, choice.period, lines_for)
 
     @get(
         "/leaderboard",

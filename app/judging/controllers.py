@@ -22,6 +22,7 @@ from app.activities import photos as photo_service
 from app.competitions.services import CompetitionInfo, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.errors import Conflict, Invalid, NotFound
+from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, queue_views, reviews, scores
 from app.web import Pager, page, page_number
@@ -35,13 +36,6 @@ async def _competition() -> CompetitionInfo:
     if competition is None:
         raise NotFoundException()
     return competition
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 def _berita_acara_url(request: Request[Any, Any, Any]) -> str | None:
@@ -294,7 +288,7 @@ class JudgeController(Controller):
         """ "Lewati": the assignment goes to the end of the judge's queue."""
         competition = await _competition()
         form = await request.form()
-        assignment_id = _int(form.get("assignment"))
+        assignment_id = parse_id(form.get("assignment"))
         if assignment_id is None:
             raise HTTPException(status_code=422, detail=i18n._("Choose what to skip."))
         await assignments.skip(competition.id, user, assignment_id)
@@ -438,7 +432,7 @@ class JudgeController(Controller):
     ) -> Template:
         """A team the judge scored (or is to score) in a team-level stage: the team rubric, prefilled."""
         competition = await _competition()
-        _row, assignment = await _team_assignment(competition, user, _int(tugas))
+        _row, assignment = await _team_assignment(competition, user, parse_id(tugas))
         context = await _base_context(request, user, competition)
         context.update(assignment=assignment, done=None, skipped=None, errors={}, error_summary="")
         context.update(await _team_context(competition, user, assignment))
@@ -451,7 +445,7 @@ class JudgeController(Controller):
         """The team-level rubric of a team assigned to the judge (reviews.score_team)."""
         competition = await _competition()
         form = await request.form()
-        row, assignment = await _team_assignment(competition, user, _int(form.get("assignment")))
+        row, assignment = await _team_assignment(competition, user, parse_id(form.get("assignment")))
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
@@ -494,7 +488,7 @@ class JudgeController(Controller):
     ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
-        team_id = _int(form.get("team"))
+        team_id = parse_id(form.get("team"))
         reason = str(form.get("reason") or "")[:REASON_MAX]
         confirmed = form.get("confirm") == "1"
         values = {"team": team_id, "reason": reason, "confirm": confirmed}

@@ -9,7 +9,7 @@ from typing import Any
 from litestar import Controller, MediaType, Request, Response, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.di import NamedDependency
-from litestar.exceptions import NotFoundException
+from litestar.exceptions import HTTPException, NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, ServerSentEvent, Template
 from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
@@ -17,6 +17,7 @@ from litestar.status_codes import HTTP_204_NO_CONTENT, HTTP_400_BAD_REQUEST
 from app import db, i18n, observability
 from app.accounts.auth import CurrentUser, public, requires
 from app.competitions.services import activity_types, team_by_code, team_count
+from app.errors import Invalid
 from app.leaderboard import cards, live, views
 from app.leaderboard import team as team_view
 from app.settings import Settings
@@ -50,15 +51,11 @@ async def _choice(state: views.State, view: str | None, period: str | None) -> v
     types = (
         {t["code"] for t in await activity_types(state.id)} if view and view.startswith("type:") else set()
     )
-    choice = views.choose(view, period, types)
-    if choice is None:
-        from litestar.exceptions import HTTPException
-
-        raise HTTPException(
-            status_code=HTTP_400_BAD_REQUEST,
-            detail=i18n._("Choose a view and a period from the lists."),
-        )
-    return choice
+    try:
+        return views.choose(view, period, types)
+    except Invalid as exc:
+        # A query parameter, not a form: the page answers 400 with what to choose instead.
+        raise HTTPException(status_code=HTTP_400_BAD_REQUEST, detail=exc.message) from None
 
 
 async def _unchanged(viewer: CurrentUser | None, versi: int | None) -> bool:

@@ -25,12 +25,14 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
+from app import i18n
 from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
+from app.errors import Invalid
 from app.leaderboard.services import stored_season
-from app.tables import Competition, Review, StandingSnapshot, Team
+from app.tables import CLUSTERS, Competition, Review, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
 from scoring.facts import ActivityTable, Facts, occurred_before
-from scoring.periods import Period, parse_period
+from scoring.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
 from scoring.registry import all_rules
 
 PUBLIC = "public"
@@ -175,22 +177,31 @@ class Choice:
         return self.view == "overall" and self.period.kind == "season"
 
 
-def choose(view: str | None, period: str | None, type_codes: set[str]) -> Choice | None:
-    """The requested view and period, or None when either is not one we know."""
+def choose(view: str | None, period: str | None, type_codes: set[str]) -> Choice:
+    """The requested view and period, read the same way by every door (pages, fragments, exports, the
+    API); raises Invalid naming each one we do not know, a period outside FIRST_YEAR..LAST_YEAR included."""
     view = view or "overall"
+    errors: dict[str, str] = {}
     try:
         parsed = parse_period(period or "season")
+    except ValueError:
+        errors["period"] = i18n._(
+            "Use season, week:YYYY-Www or month:YYYY-MM, of a year from %(first)s to %(last)s.",
+            first=FIRST_YEAR,
+            last=LAST_YEAR,
+        )
+    try:
         kind = parse_view(view)
     except ValueError:
-        return None
+        kind = ("", "")
     if kind is not None:
         attribute, value = kind
-        from app.tables import CLUSTERS
-
-        if (attribute == "cluster" and value not in CLUSTERS) or (
-            attribute == "type" and value not in type_codes
+        if not (
+            (attribute == "cluster" and value in CLUSTERS) or (attribute == "type" and value in type_codes)
         ):
-            return None
+            errors["view"] = i18n._("Use overall, cluster:<cluster> or type:<activity type code>.")
+    if errors:
+        raise Invalid(errors)
     return Choice(view, parsed)
 
 

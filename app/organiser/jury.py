@@ -30,6 +30,7 @@ from app.competitions.services import CompetitionInfo, current_competition, rubr
 from app.competitions.stages import stage_closed_for_activity, stage_label, stages
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
+from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, reviews
 from app.judging.scores import judge_q
@@ -56,13 +57,6 @@ async def _competition() -> CompetitionInfo:
     if competition is None:
         raise NotFoundException(detail=i18n._("There is no competition yet."))
     return competition
-
-
-def _int(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
 
 
 # --- Numbers as the organisers read them ----------------------------------------------------------
@@ -440,7 +434,7 @@ class JuryController(Controller):
         halaman: str | None,
     ) -> Template:
         competition = await _competition()
-        judge_id = _int(juri) if juri else None
+        judge_id = parse_id(juri) if juri else None
         team_code = (tim or "").strip()[:16]
         flag = (tanda or "").strip()
         number = page_number(halaman)
@@ -539,7 +533,7 @@ class JuryController(Controller):
         self, request: Request[Any, Any, Any], tugas: FromQuery[str | None] = None
     ) -> Template:
         competition = await _competition()
-        return await self._override_page(request, competition, _int(tugas))
+        return await self._override_page(request, competition, parse_id(tugas))
 
     @post("/alihkan")
     async def override(
@@ -547,8 +541,8 @@ class JuryController(Controller):
     ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
-        assignment_id = _int(form.get("tugas"))
-        judge_id = _int(form.get("judge"))
+        assignment_id = parse_id(form.get("tugas"))
+        judge_id = parse_id(form.get("judge"))
         confirmed = form.get("confirm") == "1"
         values = {"judge": judge_id, "confirm": confirmed}
         errors: dict[str, str] = {}
@@ -641,7 +635,7 @@ class JuryActivityController(Controller):
         """ "Batalkan ulasan": corrections.annul_review with a mandatory reason and a confirmation."""
         competition = await _competition()
         form = await request.form()
-        review_id = _int(form.get("review"))
+        review_id = parse_id(form.get("review"))
         reason = str(form.get("reason") or "")[:REASON_MAX]
         confirmed = form.get("confirm") == "1"
         values = {"review": review_id, "reason": reason, "confirm": confirmed}

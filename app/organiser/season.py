@@ -340,9 +340,10 @@ def parse_points(raw: str) -> Decimal | None:
         cleaned = cleaned.replace(",", ".")
     try:
         number = Decimal(cleaned)
+        # quantize raises for a number with more digits than Decimal's precision: no points are that large.
+        if not number.is_finite() or number != number.quantize(Decimal("0.001")):
+            return None
     except InvalidOperation:
-        return None
-    if not number.is_finite() or number != number.quantize(Decimal("0.001")):
         return None
     return number
 

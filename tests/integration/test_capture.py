@@ -120,9 +120,13 @@ ABUSE = [
     (
         "surat.jpg",
         b"Bukan foto, hanya teks biasa.\n" * 50,
-        "That file is not a readable JPEG, PNG or WebP photo.",
+        "That file is not a readable JPEG, PNG, WebP or HEIC photo.",
     ),
-    ("potong.jpg", picture(4, size=(400, 300))[:900], "That file is not a readable JPEG, PNG or WebP photo."),
+    (
+        "potong.jpg",
+        picture(4, size=(400, 300))[:900],
+        "That file is not a readable JPEG, PNG, WebP or HEIC photo.",
+    ),
     (
         "besar.jpg",
         b"\xff\xd8\xff\xe0" + b"\x00" * (20 * 1024 * 1024),
@@ -130,7 +134,11 @@ ABUSE = [
     ),
     ("bom.png", bomb_png(), "The photo has too many pixels."),
     ("../../etc/passwd.jpg", picture(5), "The file name must not contain a folder path."),
-    ("animasi.jpg", picture(6, fmt="GIF"), "Only JPEG, PNG or WebP photos are accepted."),
+    (
+        "animasi.jpg",
+        picture(6, fmt="GIF"),
+        "Only JPEG, PNG, WebP or HEIC/HEIF photos are accepted, not %(kind)s.",
+    ),
 ]
 
 
@@ -143,11 +151,7 @@ async def test_upload_abuse_is_refused_and_nothing_is_stored(
     good = ("baik.jpg", picture(7), "image/jpeg")
     key, response = await _send(b, [good, (name, content, "image/jpeg")], title="Ronda dengan foto aneh")
     assert response.status_code == 422, response.text[:500]
-    expected = (
-        indonesian(message, n=photo_service.MAX_BYTES // (1024 * 1024))
-        if "%(n)s" in message
-        else indonesian(message)
-    )
+    expected = indonesian(message, n=photo_service.MAX_BYTES // (1024 * 1024), kind="GIF")
     assert 'data-testid="error-photos"' in response.text and expected in response.text
     # Everything typed comes back, under the same key, so the corrected form is still one activity.
     assert 'value="Ronda dengan foto aneh"' in response.text and form_key(response.text) == key
