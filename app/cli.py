@@ -154,6 +154,20 @@ def cli_locale(env: dict[str, str] | None = None) -> str:
     return i18n.DEFAULT_LOCALE
 
 
+def port_is_free(host: str, port: int) -> bool:
+    """Whether the server could listen there (bound the way uvicorn binds, then let go at once)."""
+    import socket
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def serve(
     settings: Settings,
     host: str | None,
@@ -389,10 +403,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         return 0
     if args.command == "demo":
+        host, port = args.host or settings.host, args.port or settings.port
+        # Before anything is migrated or seeded: a busy port would otherwise print the address of
+        # whatever else answers there, and then exit.
+        if not port_is_free(host, port):
+            print(
+                i18n._(
+                    "sinergi: port %(port)s is already in use on %(host)s: stop the program that uses it,"
+                    " or choose another port with --port.",
+                    port=port,
+                    host=host,
+                ),
+                file=sys.stderr,
+            )
+            return 1
         asyncio.run(migrate(settings))
         seeded = asyncio.run(_seed_demo(settings))
         print("demo season seeded" if seeded else "demo season already present; nothing seeded")
-        host, port = args.host or settings.host, args.port or settings.port
         print_demo_banner(settings, host, port)
         serve(settings, host, port, log_format=settings.log_format or "text")
         return 0

@@ -40,6 +40,7 @@ from app.leaderboard.controllers import (
 from app.organiser.controllers import (
     AccountConsoleController,
     AuditController,
+    ConsoleHomeController,
     RulesetController,
     RulesReferenceController,
 )
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditController,
             RulesReferenceController,
             AccountConsoleController,
+            ConsoleHomeController,
             SeasonController,
             AdjustmentController,
             JuryController,

@@ -31,7 +31,7 @@ def safe_next(value: str | None) -> str:
 
 
 def home_for(role: str) -> str:
-    return {"organiser": "/panitia/tim", "judge": "/juri", "participant": "/kegiatan"}.get(role, "/")
+    return {"organiser": "/panitia", "judge": "/juri", "participant": "/kegiatan"}.get(role, "/")
 
 
 class SessionController(Controller):

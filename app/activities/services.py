@@ -16,6 +16,8 @@ from app.db import write_transaction
 from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
 PAGE_SIZE = 25
+# An activity that still counts or may still count; a rejected one is a closed matter.
+LIVE_STATUSES = ("submitted", "verified")
 
 
 def request_hash(clean: CleanActivity) -> str:
@@ -62,9 +64,15 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                         raise IdempotencyConflict(existing["id"])
                     return existing["id"], False
                 # Back-and-send again reloads the form with a new key: the same content is the same activity.
+                # Only a live one (waiting or verified) counts: a rejected activity sent again unchanged
+                # (say with only a new photo) is a new submission, never the rejected original.
                 twin = await (
                     Activity.select(Activity.id)
-                    .where((Activity.team == user.team_id) & (Activity.request_hash == digest))
+                    .where(
+                        (Activity.team == user.team_id)
+                        & (Activity.request_hash == digest)
+                        & Activity.status.is_in(list(LIVE_STATUSES))
+                    )
                     .first()
                 )
                 if twin is not None:
@@ -158,7 +166,12 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
 
 async def team_activities(team_id: int, page: int) -> tuple[list[dict[str, Any]], int]:
     query = Activity.select(*ACTIVITY_COLUMNS).where(Activity.team == team_id)
-    rows = await query.order_by(Activity.id, ascending=False).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
+    rows = await (
+        query.order_by(Activity.occurred_at, ascending=False)
+        .order_by(Activity.id, ascending=False)
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE)
+    )
     total = await Activity.count().where(Activity.team == team_id)
     return [_decode(r) for r in rows], total
 
@@ -425,6 +438,8 @@ async def team_activities_by_status(
     rows = await (
         Activity.select(*ACTIVITY_COLUMNS)
         .where(where)
+        # Newest first by when it happened (what the team remembers), then by when it was sent.
+        .order_by(Activity.occurred_at, ascending=False)
         .order_by(Activity.id, ascending=False)
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE)

@@ -13,20 +13,23 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, public
 from app.accounts.services import account_by_id
+from app.audit import labels
 from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
+from app.errors import Invalid
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
+from app.organiser.overview import season_overview
 from app.organiser.plain import plain, type_names
-from app.organiser.results import ResultsFinal, final_result
+from app.organiser.results import final_lock, final_result
 from app.web import Pager, page, page_number
 from scoring.registry import get_rule
 from scoring.ruleset import TIE_BREAK_KEYS, Ruleset, ruleset_to_json
@@ -97,6 +100,7 @@ class RulesetController(Controller):
             add_error=errors.get("add", {}).get("rule", ""),
             versions=await rulesets.versions(competition.id),
             render=render,
+            locked=await final_lock(competition.id),
         )
 
     @get("/")
@@ -131,9 +135,11 @@ class RulesetController(Controller):
                 request, errors={"add": {"rule": i18n._("Choose a rule to add.")}}, status_code=422
             )
         draft = await rulesets.draft(competition)
-        return await self._store(
-            user, competition, rulesets.with_rule_added(draft.ruleset, rule_id), f"add {rule_id}"
-        )
+        try:
+            ruleset = rulesets.with_rule_added(draft.ruleset, rule_id)
+        except Invalid as exc:
+            return await self._editor(request, errors={"add": exc.fields}, status_code=422)
+        return await self._store(user, competition, ruleset, f"add {rule_id}")
 
     @post("/kosongkan")
     async def clear(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
@@ -231,6 +237,7 @@ class RulesetController(Controller):
             tie_break=rulesets.tie_break_labels(draft.ruleset.tie_break),
             in_force_version=version,
             error=None,
+            locked=await final_lock(competition.id),
         )
 
     @post("/terbitkan")
@@ -256,14 +263,12 @@ class RulesetController(Controller):
                 tie_break=rulesets.tie_break_labels(draft.ruleset.tie_break),
                 in_force_version=version,
                 error=error,
+                locked=await final_lock(competition.id),
             )
         note = str(form.get("note") or "").strip()[:NOTE_MAX]
-        try:
-            published = await rulesets.publish(
-                competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
-            )
-        except ResultsFinal as exc:
-            raise ClientException(detail=str(exc), status_code=409) from None
+        published = await rulesets.publish(
+            competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
+        )
         return Redirect(f"/panitia/aturan?terbit={published}")
 
     @get("/versi/{version:int}")
@@ -308,17 +313,14 @@ class RulesetController(Controller):
                 rows=await rulesets.preview(competition, ruleset),
                 error=i18n._("Tick the box to confirm that the restored rules take effect at once."),
             )
-        try:
-            published = await rulesets.publish(
-                competition,
-                ruleset,
-                actor_id=user.id,
-                actor_name=user.username,
-                note=i18n._("Restored from version %(version)s") % {"version": version},
-                restored_from=version,
-            )
-        except ResultsFinal as exc:
-            raise ClientException(detail=str(exc), status_code=409) from None
+        published = await rulesets.publish(
+            competition,
+            ruleset,
+            actor_id=user.id,
+            actor_name=user.username,
+            note=i18n._("Restored from version %(version)s") % {"version": version},
+            restored_from=version,
+        )
         return Redirect(f"/panitia/aturan?terbit={published}")
 
 
@@ -333,6 +335,19 @@ def _parse_moment(value: str | None, timezone: str, end: bool = False) -> dateti
     if len(value.strip()) <= 10 and end:
         moment += timedelta(days=1)
     return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+
+
+class ConsoleHomeController(Controller):
+    """The organisers' console home: the season at a glance and every section of the console."""
+
+    path = "/panitia"
+    guards = [organiser_only]
+
+    @get("/")
+    async def home(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await current_competition()
+        summary = await season_overview(competition) if competition is not None else None
+        return page(request, "organiser/home.html", competition=competition, overview=summary)
 
 
 class AuditController(Controller):
@@ -392,6 +407,9 @@ class AuditController(Controller):
             actions=await audit.distinct_values("action"),
             object_types=await audit.distinct_values("object_type"),
             timezone=timezone,
+            action_label=labels.action_label,
+            object_label=labels.object_label,
+            difference=labels.difference,
         )
 
     @get("/verifikasi")

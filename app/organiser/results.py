@@ -14,11 +14,35 @@ from app import i18n
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo
 from app.db import write_transaction
-from app.tables import FinalResult
+from app.errors import Conflict
+from app.tables import Activity, FinalResult
 
 
-class ResultsFinal(Exception):
+class ResultsFinal(Conflict):
     """The competition's final results are published: the change is refused."""
+
+
+class ActivitiesWaiting(Conflict):
+    """Activities still wait for the judges: the final results are published only once the organiser has
+    seen how many (their count, as shown, comes back with the confirmation)."""
+
+    def __init__(self, count: int) -> None:
+        self.count = count
+        super().__init__(
+            i18n.ngettext(
+                "%(num)s activity is still waiting for the judges: it will not count in the final results.",
+                "%(num)s activities are still waiting for the judges:"
+                " they will not count in the final results.",
+                count,
+            )
+        )
+
+
+async def waiting_activities(competition_id: int) -> int:
+    """Activities sent and not yet decided: what publishing the final results now would leave out."""
+    return await Activity.count().where(
+        (Activity.competition == competition_id) & (Activity.status == "submitted")
+    )
 
 
 async def final_result(competition_id: int) -> dict[str, Any] | None:
@@ -39,17 +63,32 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
     return row
 
 
+async def final_lock(competition_id: int) -> str | None:
+    """Why nothing in the rules or the points can change any more (the final results are published), or
+    None while it still can: pages show the locked actions as locked before anyone tries them."""
+    if await FinalResult.exists().where(FinalResult.competition == competition_id):
+        return i18n._("The final results are published: this can no longer be changed.")
+    return None
+
+
 async def ensure_open(competition_id: int) -> None:
     if await FinalResult.exists().where(FinalResult.competition == competition_id):
         raise ResultsFinal(i18n._("The final results are published: this can no longer be changed."))
 
 
-async def publish_final(competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str) -> None:
-    """Copies the stored standings as the final results, with their audit event, in one transaction."""
+async def publish_final(
+    competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str, waiting_seen: int = 0
+) -> None:
+    """Copies the stored standings as the final results, with their audit event, in one transaction.
+    While activities still wait for the judges, `waiting_seen` must be the count the organiser was warned
+    of (a different count, say one more sent since, warns again)."""
     from app.leaderboard.services import leaderboard
 
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_open(competition.id)
+        waiting = await waiting_activities(competition.id)
+        if waiting and waiting != waiting_seen:
+            raise ActivitiesWaiting(waiting)
         rows, version = await leaderboard(competition.id)
         standings = [
             {

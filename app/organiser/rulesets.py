@@ -19,6 +19,7 @@ from app import i18n
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset, teams
 from app.db import write_transaction
+from app.errors import Invalid
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
 from scoring.registry import all_rules, get_rule
@@ -236,10 +237,14 @@ async def draft(competition: CompetitionInfo) -> Draft:
 async def save_draft(
     competition: CompetitionInfo, ruleset: Ruleset, *, actor_id: int, actor_name: str, change: str
 ) -> None:
-    """Stores the draft (validated again here) and records the change; nothing is in force yet."""
+    """Stores the draft (validated again here) and records the change; nothing is in force yet. After
+    the final results nothing in the rules changes any more, the draft included."""
+    from app.organiser.results import ensure_open
+
     ruleset = parse_ruleset(ruleset_to_json(ruleset))
     body = ruleset_to_json(ruleset).decode()
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_open(competition.id)
         row = await RulesetDraft.select().where(RulesetDraft.competition == competition.id).first()
         before = json.loads(row["body"]) if row else None
         if row is None:
@@ -291,7 +296,19 @@ async def discard_draft(competition: CompetitionInfo, *, actor_id: int, actor_na
 
 
 def with_rule_added(ruleset: Ruleset, rule_id: str) -> Ruleset:
+    """The draft with one more rule at the end; a rule already in the draft is refused (twice the same
+    rule would count its points twice, or cap twice, which nobody means: change its parameters instead)."""
     rule = get_rule(rule_id)
+    if any(ref.rule == rule.id for ref in ruleset.rules):
+        raise Invalid(
+            {
+                "rule": i18n._(
+                    "“%(rule)s” is already in the draft:"
+                    " change its parameters there instead of adding it again."
+                )
+                % {"rule": text(rule.title)}
+            }
+        )
     params = ruleset_to_dict(parse_ruleset({"rules": [{"rule": rule.id, "params": {}}]}))["rules"][0][
         "params"
     ]

@@ -554,6 +554,7 @@ class SeasonController(Controller):
             rows=rows,
             version=version,
             error=error,
+            waiting=await results.waiting_activities(competition.id),
         )
 
     @get("/hasil-akhir")
@@ -571,9 +572,16 @@ class SeasonController(Controller):
                 request, i18n._("Tick the box to confirm that the results become final."), status_code=422
             )
         note = str(form.get("note") or "").strip()[:200]
+        seen = str(form.get("waiting_seen") or "0")
         try:
-            await results.publish_final(competition, actor_id=user.id, actor_name=user.username, note=note)
-        except results.ResultsFinal as exc:
+            await results.publish_final(
+                competition,
+                actor_id=user.id,
+                actor_name=user.username,
+                note=note,
+                waiting_seen=int(seen) if seen.isdigit() and len(seen) < 10 else 0,
+            )
+        except (results.ResultsFinal, results.ActivitiesWaiting) as exc:
             return await self._final_page(request, str(exc), status_code=409)
         return Redirect("/hasil-akhir")
 

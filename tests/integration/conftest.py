@@ -60,6 +60,8 @@ async def wipe() -> None:
     else:
         for name in names:
             await Account.raw(f"DELETE FROM {name}")
+        # Like RESTART IDENTITY: every test's ids start at 1 (the AUTOINCREMENT counters live here).
+        await Account.raw("DELETE FROM sqlite_sequence")
     # The audit chain starts again, and so does the copy of its head (which otherwise reports the
     # emptied chain as truncated).
     forget_copy(db.current_settings())

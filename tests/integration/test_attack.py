@@ -191,6 +191,7 @@ async def test_organiser_text_fields_come_back_escaped(season, browser_factory, 
         "/panitia/penyesuaian/", data={"team": "35.07", "points": "7", "reason": payload(32)}
     )
     assert adjusted.status_code in (302, 303), adjusted.text[:2000]
+    await organiser.post("/panitia/aturan/kosongkan")
     assert (await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})).status_code in (
         200,
         302,

@@ -87,6 +87,7 @@ async def test_adjustment_needs_a_reason_and_shows_on_the_team_page(app, season,
 
 async def test_audit_page_filters(app, season, browser_factory):
     organiser = await browser_factory("panitia")
+    await organiser.post("/panitia/aturan/kosongkan")
     await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})
     await organiser.post(
         "/panitia/penyesuaian/", data={"team": "35.07", "points": "3", "reason": "Bonus kegiatan bencana"}
@@ -180,6 +181,7 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
         "/panitia/penyesuaian/", data={"team": "35.78", "points": "5", "reason": "Telat"}
     )
     assert late.status_code == 422 and await Adjustment.count() == 1
+    await organiser.post("/panitia/aturan/kosongkan")
     await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})
     publish = await organiser.post("/panitia/aturan/terbitkan", data={"confirm": "1"})
     assert publish.status_code == 409
