@@ -8,7 +8,9 @@ keyboard shortcuts.
 from __future__ import annotations
 
 from collections.abc import Awaitable
+from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -184,6 +186,16 @@ def _summary(errors: dict[str, str]) -> str:
     return i18n._("The decision was not saved: please correct what is marked below.")
 
 
+def _day(moment: datetime | None, competition: CompetitionInfo | None) -> str:
+    """The day the activity took place, in the season's time zone ("5 Des 2026")."""
+    if moment is None:
+        return ""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    local = moment.astimezone(ZoneInfo(competition.timezone if competition else "Asia/Jakarta")).date()
+    return f"{i18n.format_short_date(local)} {local.year}"
+
+
 class JudgeController(Controller):
     path = "/juri"
     guards = [judge_only]
@@ -248,8 +260,7 @@ class JudgeController(Controller):
             blind=blind,
             pager=Pager(number, queue_views.LIST_PAGE_SIZE, total),
             photo_summary=await photo_service.photo_summaries(rows),
-            village=regions.village,
-            district=regions.district,
+            days={r["id"]: _day(r["occurred_at"], competition) for r in rows},
         )
 
     @post("/kegiatan/{activity_id:int}/keputusan")

@@ -27,7 +27,8 @@ from app.tables import (
     TeamReview,
 )
 
-LIST_PAGE_SIZE = 20
+# /juri/daftar is one line per activity: a page holds many.
+LIST_PAGE_SIZE = 50
 # A scale with at most this many whole steps is offered as radio buttons; otherwise a number field.
 MAX_RADIO_STEPS = 11
 TEAM_RECENT_ACTIVITIES = 4

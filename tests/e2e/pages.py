@@ -228,7 +228,7 @@ class JudgeQueuePage:
         return self
 
     def _titled(self, title: str) -> Locator:
-        return self.items.filter(has=self.page.get_by_role("link", name=title, exact=True))
+        return self.items.filter(has_text=title)
 
     def find(self, title: str) -> Locator | None:
         """The queue item with this title, following the pager's next links; None when no page has it."""
@@ -243,7 +243,9 @@ class JudgeQueuePage:
             follow(self.next_link)
 
     def verify(self, item: Locator) -> None:
-        item.get_by_test_id("verify").click()
+        # The list is one line per activity: the decision is taken on its review page (photos, rubric).
+        item.get_by_test_id("open-review").click()
+        self.page.get_by_test_id("verify").click()
         expect(self.decided_notice).to_be_visible()
 
 
