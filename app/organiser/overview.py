@@ -31,10 +31,14 @@ class SeasonOverview:
     ruleset_version: int
 
     @property
-    def judged_share(self) -> int:
-        """Per cent of the judges' assignments done, 0 when none were ever given."""
-        total = self.assignments_done + self.assignments_open
-        return round(100 * self.assignments_done / total) if total else 0
+    def decided(self) -> int:
+        return self.verified + self.rejected
+
+    @property
+    def decided_share(self) -> int:
+        """Per cent of the activities sent that the judges have decided (0 before any is sent)."""
+        total = self.decided + self.waiting
+        return (100 * self.decided) // total if total else 0
 
 
 async def season_overview(competition: CompetitionInfo) -> SeasonOverview:

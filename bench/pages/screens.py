@@ -1,7 +1,7 @@
-"""The screenshots of docs/screens/: the main public pages on a 360×740 phone and a 1366×800 desktop,
-first screen only, from a throwaway demo server, saved as 256-colour PNGs.
+"""The screenshots of docs/screens/: the main pages on a 360×740 phone and a 1366×800 desktop, first
+screen only, from a throwaway demo server, saved as 256-colour PNGs.
 
-    .venv/bin/python bench/pages/screens.py [--out docs/screens]
+    .venv/bin/python bench/pages/screens.py [--out docs/screens] [--only console,judge-list]
 
 Needs Debian's chromium (/usr/bin/chromium, or CHROMIUM=...).
 """
@@ -33,6 +33,8 @@ SHOTS = (
     ("rules", "/aturan", None),
     ("final-results", "/hasil-akhir", None),
     ("reveal", "/panitia/pengumuman?langkah=36", "panitia"),
+    ("console", "/panitia", "panitia"),
+    ("judge-list", "/juri/daftar", "juri3"),
 )
 SIZES = {"360": (360, 740), "1366": (1366, 800)}
 
@@ -64,7 +66,7 @@ def publish_final(env: dict[str, str]) -> None:
     run(env, "-c", code)
 
 
-def main(out: Path) -> None:
+def main(out: Path, only: set[str] | None = None) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="sinergi-screens-"))
     env = {
         **{k: v for k, v in os.environ.items() if k != "REDIS_URL"},
@@ -104,6 +106,8 @@ def main(out: Path) -> None:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=["--headless", "--no-sandbox"])
             for size, (width, height) in SIZES.items():
                 for name, path, login in SHOTS:
+                    if only and name not in only:
+                        continue
                     base = servers["final" if name == "final-results" else "demo"][0]
                     context = browser.new_context(
                         base_url=base,
@@ -138,4 +142,6 @@ def main(out: Path) -> None:
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "screens")
-    main(parser.parse_args().out)
+    parser.add_argument("--only", default="", help="comma-separated shot names (default: every shot)")
+    args = parser.parse_args()
+    main(args.out, {n for n in args.only.split(",") if n} or None)
