@@ -627,6 +627,7 @@ class AdjustmentController(Controller):
             teams=await competitions.teams(competition.id),
             values=values or {},
             errors=errors or {},
+            locked=await results.final_lock(competition.id),
         )
 
     @get("/")

@@ -122,6 +122,9 @@ async def test_final_results_warn_of_the_activities_still_waiting(season, browse
     assert refused.status_code == 409 and message in refused.text
     cleared = await organiser.post("/panitia/aturan/kosongkan")
     assert cleared.status_code == 409 and message in cleared.text
+    adjustments = await organiser.get("/panitia/penyesuaian")
+    assert 'data-testid="adjustments-locked"' in adjustments.text
+    assert '<fieldset class="plain" disabled>' in adjustments.text
 
 
 def test_demo_on_a_busy_port_says_so_and_seeds_nothing(tmp_path):
