@@ -27,4 +27,14 @@
     }
     lastPoll[key] = now;
   });
+
+  // On a phone the organisers' console menu is one row that scrolls sideways: bring the current
+  // section into view (the row itself, not the page, scrolls).
+  document.addEventListener("DOMContentLoaded", function () {
+    var menu = document.querySelector("nav.console");
+    var current = menu && menu.querySelector("[aria-current=page]");
+    if (current && menu.scrollWidth > menu.clientWidth) {
+      menu.scrollLeft = current.offsetLeft - (menu.clientWidth - current.offsetWidth) / 2;
+    }
+  });
 })();
