@@ -23,6 +23,7 @@ from app.accounts.services import account_by_id
 from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
+from app.leaderboard import policy
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
 from app.organiser.plain import plain, type_names
@@ -401,8 +402,12 @@ class RulesReferenceController(Controller):
     guards = [public]
 
     @get("/hasil-akhir")
-    async def final_results(self, request: Request[Any, Any, Any]) -> Template:
+    async def final_results(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
+        if competition is not None:
+            policy.ensure_board_visible(viewer, competition)
         final = await final_result(competition.id) if competition else None
         return page(request, "organiser/final_public.html", competition=competition, final=final)
 
