@@ -693,7 +693,12 @@ async def frozen_activities(
         .limit(limit)
     )
     listed = [
-        {"id": r["activity"], "title": r["title"], "occurred_at": r["occurred_at"], "activity_type.code": r["type_code"]}
+        {
+            "id": r["activity"],
+            "title": r["title"],
+            "occurred_at": r["occurred_at"],
+            "activity_type.code": r["type_code"],
+        }
         for r in rows
     ]
     return listed, await F.count().where(where)
