@@ -412,12 +412,16 @@ class RulesReferenceController(Controller):
         return page(request, "organiser/final_public.html", competition=competition, final=final)
 
     @get("/aturan")
-    async def reference(self, request: Request[Any, Any, Any]) -> Template:
+    async def reference(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
         rules: list[dict[str, Any]] = []
         tie_break: list[str] = []
         version = 0
         if competition is not None:
+            # A private competition's rules are private like its board (as the API's ruleset is).
+            policy.ensure_board_visible(viewer, competition)
             version, ruleset = await ruleset_in_force(competition.id)
             rules = rulesets.describe(ruleset)
             names = type_names(await activity_types(competition.id))
