@@ -385,3 +385,26 @@ async def test_final_results_lock(season, viewers):
                 ), response.text
     assert got == want
     assert await _stored() == stored
+
+
+async def test_final_results_lock_the_season_dates_not_its_name(season, viewers):
+    organiser = viewers["panitia"].browser
+    assert (await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1"})).status_code in (
+        302,
+        303,
+    )
+    c = season.competition
+    form = {
+        "name": "Lomba Uji (selesai)",
+        "starts_on": c.starts_on.isoformat(),
+        "ends_on": c.ends_on.isoformat(),
+        "timezone": c.timezone,
+        "reviews_required": "1",
+    }
+    renamed = await organiser.post("/panitia/musim/", data=form)
+    assert renamed.status_code in (302, 303), renamed.text[:300]
+    later = c.ends_on.replace(day=1) if c.ends_on.day != 1 else c.ends_on.replace(day=2)
+    moved = await organiser.post("/panitia/musim/", data={**form, "ends_on": later.isoformat()})
+    assert moved.status_code == 409 and "Hasil akhir sudah diumumkan" in moved.text
+    stored = await Competition.select(Competition.name, Competition.ends_on).first()
+    assert stored["name"] == "Lomba Uji (selesai)" and stored["ends_on"] == c.ends_on
