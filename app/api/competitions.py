@@ -126,7 +126,7 @@ class CompetitionController(Controller):
         cursor: Cursor = None,
     ) -> s.CompetitionPage:
         size = limit or 50
-        rows = await reads.competitions_page(decode_cursor(cursor), size, viewer is not None)
+        rows = await reads.competitions_page(decode_cursor(cursor), size, policy.sees_private_boards(viewer))
         rows, next_cursor = page_of(rows, size)
         return s.CompetitionPage(
             items=[_competition_out(r, policy.standings_version_of_row(viewer, r)) for r in rows],

@@ -22,9 +22,14 @@ from app.errors import NotFound, NotSignedIn
 from app.leaderboard import views
 
 
+def sees_private_boards(viewer: Any) -> bool:
+    """Who may see a private competition's board: any signed-in account (lists leave the others out)."""
+    return viewer is not None
+
+
 def ensure_board_visible(viewer: Any, competition: CompetitionInfo) -> None:
     """Raises NotSignedIn when the viewer may not see this competition's board."""
-    if competition.is_private and viewer is None:
+    if competition.is_private and not sees_private_boards(viewer):
         raise NotSignedIn(i18n._("Please sign in first."))
 
 
