@@ -60,11 +60,7 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
 
 
 async def _no_change_reason(row: dict[str, Any], *, withdraw: bool) -> str:
-    if row["status"] == "submitted" and await services.verification_closed(row["id"]):
-        return i18n._("Activity verification is closed: this activity can no longer be changed or withdrawn.")
-    if withdraw:
-        return i18n._("A judge has already looked at this activity: it can no longer be withdrawn.")
-    return i18n._("A judge has already looked at this activity: it can no longer be changed.")
+    return await services.why_unchangeable(row, withdraw=withdraw) or ""
 
 
 def closed_message() -> str:
@@ -368,13 +364,8 @@ class ActivityController(Controller):
             return await self._form_page(
                 request, user, competition, data, errors, 422, mode="edit", target=activity_id, kept=kept
             )
-        try:
-            await services.update_activity(competition.id, user, activity_id, clean)
-        except services.NotEditable:
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
-            ) from None
+        # NotFound / NotEditable (a Conflict saying why) reach the page through app.web's translation.
+        await services.update_activity(competition.id, user, activity_id, clean)
         await self._store_photos(settings, activity_id, user, checked)
         await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
         return Redirect(f"/kegiatan/{activity_id}?diubah=1")
@@ -397,13 +388,7 @@ class ActivityController(Controller):
     ) -> Redirect:
         competition = await _competition()
         await self._own(user, activity_id)
-        try:
-            files = await services.withdraw(competition.id, user, activity_id)
-        except services.NotEditable:
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be withdrawn."),
-            ) from None
+        files = await services.withdraw(competition.id, user, activity_id)
         await anyio.to_thread.run_sync(_remove_files, Path(settings.var_dir), files)
         return Redirect("/kegiatan?ditarik=1")
 

@@ -194,9 +194,15 @@ async def conflicted_team_ids(judge_id: int) -> set[int]:
 async def waiting(
     competition_id: int, judge: CurrentUser, page: int
 ) -> tuple[list[dict[str, Any]], int, set[int]]:
-    """Every submitted activity the judge may judge (not their regency, no declared conflict, not reviewed
-    by them yet), oldest first; and which of them are assigned to the judge."""
+    """Every submitted activity assigned to the judge and not reviewed by them yet (never their regency nor a
+    declared conflict), oldest first; and which of them are assigned to the judge (all: only the assigned
+    judges review, app.judging.reviews)."""
     where = (Activity.competition == competition_id) & (Activity.status == "submitted")
+    where &= Activity.id.is_in(
+        Assignment.select(Assignment.activity).where(
+            (Assignment.judge == judge.id) & (Assignment.status == "open") & Assignment.activity.is_not_null()
+        )
+    )
     if judge.region_code:
         where &= Activity.team.code != judge.region_code
     conflicted = await conflicted_team_ids(judge.id)
