@@ -18,11 +18,10 @@ from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
-from app.activities import forms, photos, services
+from app.activities import forms, photos, policy, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
-from app.tables import Team
 from app.web import Pager, page, page_number
 
 # The form carries up to 5 photos of at most 8 MB; a 20 MB photo or a 10 MB title must still reach our
@@ -269,11 +268,8 @@ class ActivityController(Controller):
         )
 
     async def _own(self, user: CurrentUser, activity_id: int) -> dict[str, Any]:
-        row = await services.activity(activity_id)
-        # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
-        if row is None or row["team.id"] != user.team_id:
-            raise NotFoundException()
-        return row
+        # Another team's activity is reported as missing, not forbidden (app.activities.policy).
+        return (await policy.activity_view(user, activity_id)).row
 
     async def _clean(
         self, user: CurrentUser, competition: CompetitionInfo, form: Any, settings: Settings
@@ -495,14 +491,8 @@ class PhotoController(Controller):
     guards = [signed_in]
 
     async def _file(self, user: CurrentUser, settings: Settings, photo_id: int, thumbnail: bool) -> File:
-        row = await photos.photo(photo_id)
-        if row is None or (user.role == "participant" and row["team_id"] != user.team_id):
-            raise NotFoundException()
-        if user.role == "judge" and user.region_code:
-            # A judge never sees their own regency's activities, their photos included.
-            team = await Team.select(Team.code).where(Team.id == row["team_id"]).first()
-            if team is not None and team["code"] == user.region_code:
-                raise NotFoundException()
+        # Whoever may see the activity may see its photos, and nobody else (app.activities.policy).
+        row = await policy.photo_for(user, photo_id)
         relative = row["thumb_path"] if thumbnail and row["thumb_path"] else row["path"]
         target = await anyio.to_thread.run_sync(_locate, Path(settings.var_dir), relative)
         if target is None:

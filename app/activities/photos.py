@@ -415,14 +415,6 @@ async def photos_of(activity_id: int) -> list[dict[str, Any]]:
     return await Photo.select().where(Photo.activity == activity_id).order_by(Photo.id)
 
 
-async def photo(photo_id: int) -> dict[str, Any] | None:
-    return await (
-        Photo.select(Photo.all_columns(), Photo.activity.team.as_alias("team_id"))
-        .where(Photo.id == photo_id)
-        .first()
-    )
-
-
 # A photo taken more than this long before or after the activity is flagged to the judges.
 DATE_TOLERANCE_HOURS = 48
 # Difference hashes this close are the same picture (re-encoded, resized or lightly edited).

@@ -9,6 +9,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.accounts.auth import CurrentUser
+from app.activities import policy
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, scoring_rubric
 from app.competitions.stages import activity_stage, stage_by_id, stage_label
@@ -17,10 +18,9 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import _
 from app.judging.assignment import ACTIVE, active_assignments, assign, judge_slots, now, reviews_required
 from app.judging.scores import judge_q, stored_scores
-from app.tables import Activity, Assignment, Competition, ConflictOfInterest, Review, Team, TeamReview
+from app.tables import Activity, Assignment, Competition, Review, Team, TeamReview
 from scoring import jury as pure
 from scoring.aggregate import MICRO
-from scoring.jury import region_key
 
 DECISIONS = ("verified", "rejected")
 
@@ -39,7 +39,7 @@ async def load_for_review(
     competition: CompetitionInfo, judge: CurrentUser, activity_id: int
 ) -> dict[str, Any]:
     """The activity a judge is about to review: 404 outside the competition, 403 for their own regency
-    or a team they declared a conflict with."""
+    or a team they declared a conflict with (app.activities.policy, the rule every door shares)."""
     row = await (
         Activity.select(Activity.id, Activity.status, Activity.team, Activity.team.code, Activity.competition)
         .where(Activity.id == activity_id)
@@ -47,12 +47,7 @@ async def load_for_review(
     )
     if row is None or row["competition"] != competition.id:
         raise NotFound(_("Activity not found."))
-    if judge.region_code and region_key(row["team.code"]) == region_key(judge.region_code):
-        raise Forbidden(_("You may not judge an activity of your own regency/city."))
-    if await ConflictOfInterest.exists().where(
-        (ConflictOfInterest.judge == judge.id) & (ConflictOfInterest.team == row["team"])
-    ):
-        raise Forbidden(_("You declared a conflict of interest with this team."))
+    await policy.refuse_judge(judge, row["team"], row["team.code"])
     return row
 
 
