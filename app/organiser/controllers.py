@@ -25,6 +25,7 @@ from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
 from app.errors import Invalid
+from app.leaderboard import policy
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
 from app.organiser.overview import season_overview
@@ -425,18 +426,26 @@ class RulesReferenceController(Controller):
     guards = [public]
 
     @get("/hasil-akhir")
-    async def final_results(self, request: Request[Any, Any, Any]) -> Template:
+    async def final_results(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
+        if competition is not None:
+            policy.ensure_board_visible(viewer, competition)
         final = await final_result(competition.id) if competition else None
         return page(request, "organiser/final_public.html", competition=competition, final=final)
 
     @get("/aturan")
-    async def reference(self, request: Request[Any, Any, Any]) -> Template:
+    async def reference(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
         rules: list[dict[str, Any]] = []
         tie_break: list[str] = []
         version = 0
         if competition is not None:
+            # A private competition's rules are private like its board (as the API's ruleset is).
+            policy.ensure_board_visible(viewer, competition)
             version, ruleset = await ruleset_in_force(competition.id)
             rules = rulesets.describe(ruleset)
             names = type_names(await activity_types(competition.id))

@@ -1,6 +1,7 @@
 """Final results: the organisers publish the standings once, as a copy that never changes afterwards.
 
-After that the rules and the bonuses/penalties of the competition can no longer be changed from the console.
+After that nothing that changes the scores can change, through any door: the lock is
+`app.competitions.services.ensure_results_open`, called by every service that changes them.
 """
 
 from __future__ import annotations
@@ -12,14 +13,10 @@ from typing import Any
 
 from app import i18n
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo
+from app.competitions.services import CompetitionInfo, ensure_results_open, results_published
 from app.db import write_transaction
 from app.errors import Conflict
 from app.tables import Activity, FinalResult
-
-
-class ResultsFinal(Conflict):
-    """The competition's final results are published: the change is refused."""
 
 
 class ActivitiesWaiting(Conflict):
@@ -64,16 +61,11 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
 
 
 async def final_lock(competition_id: int) -> str | None:
-    """Why nothing in the rules or the points can change any more (the final results are published), or
-    None while it still can: pages show the locked actions as locked before anyone tries them."""
-    if await FinalResult.exists().where(FinalResult.competition == competition_id):
+    """Why nothing that changes the scores can change any more (the final results are published), or None
+    while it still can: pages show the locked actions as locked before anyone tries them."""
+    if await results_published(competition_id):
         return i18n._("The final results are published: this can no longer be changed.")
     return None
-
-
-async def ensure_open(competition_id: int) -> None:
-    if await FinalResult.exists().where(FinalResult.competition == competition_id):
-        raise ResultsFinal(i18n._("The final results are published: this can no longer be changed."))
 
 
 async def publish_final(
@@ -85,7 +77,7 @@ async def publish_final(
     from app.leaderboard.services import leaderboard
 
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await ensure_open(competition.id)
+        await ensure_results_open(competition.id)
         waiting = await waiting_activities(competition.id)
         if waiting and waiting != waiting_seen:
             raise ActivitiesWaiting(waiting)
