@@ -108,9 +108,10 @@ async def test_photos_are_seen_by_the_team_and_judges_only(season, browser_facto
     assert (await other_team.get(f"/foto/{photo['id']}")).status_code == 404
     judge = await browser_factory("juri.mlg")
     assert (await judge.get(f"/foto/{photo['id']}")).status_code == 200
-    # The judge of the team's own regency sees none of its activities, their photos included.
+    # The judge of the team's own regency sees none of its activities, their photos included: refused
+    # as the activity's page refuses it (app.activities.policy).
     own_region = await browser_factory("juri.sby")
-    assert (await own_region.get(f"/foto/{photo['id']}")).status_code == 404
+    assert (await own_region.get(f"/foto/{photo['id']}")).status_code == 403
     anonymous = await browser_factory()
     assert (await anonymous.get(f"/foto/{photo['id']}")).status_code in (302, 303, 401)
     assert (await b.get("/foto/999999")).status_code == 404
