@@ -13,11 +13,14 @@ from collections.abc import Iterator
 import pytest
 from demo_accounts import JUDGE, PARTICIPANT, PASSWORD
 from jury_pages import record_activity
-from pages import ActivityFormPage, LoginPage, NewContext
+from pages import ActivityFormPage, LoginPage, NewContext, give_to_judge
 from playwright.sync_api import Browser, Page, expect
 from test_public_face import VIEWPORTS, check_page
 
+from app.competitions.demo import DEMO_ACCOUNTS
+
 ORGANISER = "panitia"
+JUDGE_NAME = next(a.full_name for a in DEMO_ACCOUNTS if a.username == JUDGE)
 # Every console section the menu must reach, by the data-testid of its menu entry.
 SECTIONS = {
     "console-home": "/panitia",
@@ -43,8 +46,11 @@ def signed_in(new_context: NewContext, username: str, *, phone: bool = False) ->
     return page
 
 
-def reject(judge: Page, activity_id: int, reason: str) -> None:
-    """The judge opens the activity's review page (from the compact list) and rejects it with a reason."""
+def reject(new_context: NewContext, activity_id: int, reason: str) -> None:
+    """The organisers give the activity to JUDGE (only assigned judges review), who opens its review page
+    from the compact list and rejects it with a reason."""
+    give_to_judge(signed_in(new_context, ORGANISER), activity_id, JUDGE_NAME)
+    judge = signed_in(new_context, JUDGE)
     judge.goto("/juri/daftar")
     row = judge.locator(f'[data-testid="queue-item"][data-activity-id="{activity_id}"]')
     while not row.count():
@@ -63,7 +69,7 @@ def test_a_rejected_activity_sent_again_with_only_a_new_photo_is_a_new_activity(
     participant = signed_in(new_context, PARTICIPANT, phone=True)
     title = unique_title("Kirim ulang")
     rejected_id = record_activity(participant, title)
-    reject(signed_in(new_context, JUDGE), rejected_id, "Foto tidak menunjukkan kegiatan")
+    reject(new_context, rejected_id, "Foto tidak menunjukkan kegiatan")
 
     participant.goto(f"/kegiatan/{rejected_id}")
     participant.get_by_test_id("resubmit-activity").click()
@@ -116,9 +122,17 @@ def judged(browser: Browser, base_url: str) -> Iterator[int]:
     try:
         page = context.new_page()
         LoginPage(page).goto().sign_in(PARTICIPANT, PASSWORD)
-        yield record_activity(page, unique_title("Halaman peran"))
+        activity_id = record_activity(page, unique_title("Halaman peran"))
     finally:
         context.close()
+    context = browser.new_context(base_url=base_url, viewport=VIEWPORTS["desktop"], locale="id-ID")
+    try:
+        organiser = context.new_page()
+        LoginPage(organiser).goto().sign_in(ORGANISER, PASSWORD)
+        give_to_judge(organiser, activity_id, JUDGE_NAME)  # the judge's review page is among those checked
+    finally:
+        context.close()
+    yield activity_id
 
 
 ROLE_PAGES = {
