@@ -298,7 +298,8 @@ def writes(stage_id: int, ruleset: dict[str, Any]) -> tuple[Write, ...]:
             "/panitia/penyesuaian/",
             {"team": TEAM, "points": "5", "reason": "x"},
         ),
-        Write("console: draft rule", "post", "/panitia/aturan/tambah", {"rule": "coverage"}),
+        # Every rule is already in the season's draft (a second copy is refused): this write removes one.
+        Write("console: draft rule", "post", "/panitia/aturan/0/hapus", {}),
         Write("console: publish ruleset", "post", "/panitia/aturan/terbitkan", {"confirm": "1"}),
         Write("console: restore ruleset", "post", "/panitia/aturan/versi/1", {"confirm": "1"}),
         Write("console: rubric", "post", "/panitia/musim/rubrik", rubric_form),
