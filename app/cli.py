@@ -113,7 +113,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _seed_demo(settings: Settings) -> bool:
     from app import db
-    from app.competitions.demo import seed_demo
+    from app.demo import seed_demo
 
     await db.start(settings)
     try:
@@ -286,7 +286,7 @@ def _restore(settings: Settings, archive: str, yes: bool, accept_unsigned: bool)
 
 
 def print_demo_banner(settings: Settings, host: str, port: int) -> None:
-    from app.competitions.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     print()
     print("Sinergi demo — Lomba Sinergitas Senkom – Bhabinkamtibmas 2024")

@@ -19,7 +19,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import db, i18n, observability
+from app import db, i18n, observability, subscribers
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
 from app.accounts.controllers import OrganiserController, SessionController
 from app.activities import photos
@@ -86,6 +86,7 @@ def make_environment() -> Environment:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure_engine(settings)
+    subscribers.wire()
     limiter: Limiter = (
         RedisLimiter(settings.redis_url, settings.login_attempts, settings.login_window_seconds)
         if settings.redis_url

@@ -34,6 +34,7 @@ from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, reviews
 from app.judging.scores import judge_q
+from app.organiser.season import jury_settings
 from app.tables import (
     Account,
     Activity,
@@ -672,8 +673,6 @@ class JuryActivityController(Controller):
 
 
 async def _tolerance_text(competition_id: int) -> str:
-    from app.organiser.season import jury_settings
-
     settings = await jury_settings(competition_id)
     try:
         return i18n.format_number(Decimal(settings["q_tolerance"]), 6)

@@ -10,15 +10,13 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app import i18n
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo
+from app.competitions.services import CompetitionInfo, ResultsFinal, ensure_open
 from app.db import write_transaction
+from app.leaderboard.services import leaderboard
 from app.tables import FinalResult
 
-
-class ResultsFinal(Exception):
-    """The competition's final results are published: the change is refused."""
+__all__ = ["ResultsFinal", "ensure_open", "final_result", "publish_final"]
 
 
 async def final_result(competition_id: int) -> dict[str, Any] | None:
@@ -39,15 +37,8 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
     return row
 
 
-async def ensure_open(competition_id: int) -> None:
-    if await FinalResult.exists().where(FinalResult.competition == competition_id):
-        raise ResultsFinal(i18n._("The final results are published: this can no longer be changed."))
-
-
 async def publish_final(competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str) -> None:
     """Copies the stored standings as the final results, with their audit event, in one transaction."""
-    from app.leaderboard.services import leaderboard
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_open(competition.id)
         rows, version = await leaderboard(competition.id)

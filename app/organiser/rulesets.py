@@ -17,8 +17,11 @@ import msgspec
 
 from app import i18n
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset, teams
+from app.competitions.events import RulesetPublished
+from app.competitions.services import CompetitionInfo, ensure_open, ruleset_in_force, save_ruleset, teams
 from app.db import write_transaction
+from app.events import emit
+from app.leaderboard.services import load_facts
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
 from scoring.registry import all_rules, get_rule
@@ -350,8 +353,6 @@ class PreviewRow:
 
 async def preview(competition: CompetitionInfo, candidate: Ruleset) -> list[PreviewRow]:
     """Every team's rank and points under the ruleset in force and under the candidate; writes nothing."""
-    from app.leaderboard.services import load_facts
-
     _, current = await ruleset_in_force(competition.id)
     facts = await load_facts(competition)
     names = {t["code"]: t["name"] for t in await teams(competition.id)}
@@ -378,9 +379,6 @@ async def publish(
     restored_from: int | None = None,
 ) -> int:
     """The next version, in force at once: stored, standings recomputed, draft cleared, one transaction."""
-    from app.leaderboard.services import recompute
-    from app.organiser.results import ensure_open
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_open(competition.id)
         before_version, _ = await ruleset_in_force(competition.id)
@@ -400,7 +398,7 @@ async def publish(
             )
         else:
             await RulesetDraft.delete().where(RulesetDraft.competition == competition.id)
-        await recompute(competition)
+        await emit(RulesetPublished(competition, version))
     return version
 
 

@@ -22,6 +22,8 @@ from app.audit import services as audit
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.db import write_transaction
+from app.judging import assignment as jury_service
+from app.leaderboard.services import leaderboard, recompute
 from app.organiser import results
 from app.tables import CLUSTERS, Account, Adjustment, Competition
 from app.web import Pager, page, page_number
@@ -211,9 +213,6 @@ async def update_season(
     and after); the standings are recomputed because weeks, months and local days depend on the dates and
     the time zone, and per-judge normalisation changes the scores. When more reviews are now required,
     the submitted activities get their extra judges at once; returns how many judges were assigned."""
-    from app.judging import assignment as jury_service
-    from app.leaderboard.services import recompute
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         before = {k: v for k, v in season_values(competition).items() if k != "is_private"} | {
             "is_private": competition.is_private
@@ -541,8 +540,6 @@ class SeasonController(Controller):
     async def _final_page(
         self, request: Request[Any, Any, Any], error: str | None = None, status_code: int = 200
     ) -> Template:
-        from app.leaderboard.services import leaderboard
-
         competition = await _competition()
         rows, version = await leaderboard(competition.id)
         return page(
