@@ -7,12 +7,16 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.accounts.auth import CurrentUser
+from app.activities.events import ActivitySubmitted
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
+from app.competitions.services import ruleset_in_force
 from app.competitions.stages import stage_closed_for_activity
 from app.db import write_transaction
+from app.events import emit
 from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
 PAGE_SIZE = 25
@@ -40,13 +44,9 @@ async def _existing(team_id: int, key: str) -> dict[str, Any] | None:
 
 
 async def _assign_judges(competition_id: int, activity_id: int, team_code: str) -> None:
-    """Every new activity gets its judges at once (app.judging.assignment: fewest open assignments first)."""
-    from app.competitions.services import competition_by_id
-    from app.judging.assignment import assign_activity
-
-    competition = await competition_by_id(competition_id)
-    if competition is not None:
-        await assign_activity(competition, activity_id, team_code)
+    """Every new activity gets its judges at once: judging assigns them in this transaction
+    (`ActivitySubmitted`; app.judging.assignment: fewest open assignments first)."""
+    await emit(ActivitySubmitted(competition_id, activity_id, team_code))
 
 
 async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -> tuple[int, bool]:
@@ -439,10 +439,6 @@ async def team_activities_by_status(
 async def period_caps(competition_id: int, timezone: str, team_id: int) -> list[dict[str, Any]]:
     """For each cap rule of the ruleset in force: the current week or month (in the season's time zone) and
     how many of the team's activities of that period are verified or still waiting, against the cap."""
-    from zoneinfo import ZoneInfo
-
-    from app.competitions.services import ruleset_in_force
-
     _version, ruleset = await ruleset_in_force(competition_id)
     tz = ZoneInfo(timezone)
     today = datetime.now(UTC).astimezone(tz).date()
