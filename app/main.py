@@ -28,7 +28,7 @@ from app.api import api_router, openapi_config
 from app.errors import DomainError
 from app.inputs import refuse_malformed
 from app.judging.controllers import JudgeController
-from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
+from app.judging.stages_controllers import BeritaAcaraController, StageConsoleController
 from app.leaderboard import live
 from app.leaderboard.controllers import (
     BoardExtrasController,
@@ -37,6 +37,7 @@ from app.leaderboard.controllers import (
     ProbeController,
     RevealController,
 )
+from app.leaderboard.stage_board import StageBoardController
 from app.organiser.controllers import (
     AccountConsoleController,
     AuditController,

@@ -15,6 +15,8 @@ from app.activities.events import ActivitySubmitted
 from app.competitions.events import ScoringInputChanged
 from app.competitions.services import competition_by_id
 from app.judging import assignment
+from app.judging.events import StageRankingChanged, VerificationChanged
+from app.leaderboard import live
 from app.leaderboard import services as standings
 
 
@@ -32,7 +34,18 @@ async def recompute_standings(event: ScoringInputChanged) -> None:
     await standings.recompute(event.competition)
 
 
+async def recompute_team(event: VerificationChanged) -> None:
+    # Only the team's facts changed: with team-local rules only that team is evaluated again.
+    await standings.recompute(event.competition, event.team_code)
+
+
+async def announce_stage(event: StageRankingChanged) -> None:
+    await live.announce(event.competition_id)
+
+
 def wire() -> None:
     events.subscribe(ActivitySubmitted, assign_judges, in_transaction=True)
     events.subscribe(AccountDisabled, hand_over_assignments, in_transaction=True)
     events.subscribe(ScoringInputChanged, recompute_standings, in_transaction=True)
+    events.subscribe(VerificationChanged, recompute_team, in_transaction=True)
+    events.subscribe(StageRankingChanged, announce_stage)

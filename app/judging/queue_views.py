@@ -12,7 +12,7 @@ from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
-from app.leaderboard.services import season_overall
+from app.standings import season_overall
 from app.tables import (
     Activity,
     Assignment,

@@ -11,6 +11,7 @@ from typing import Any
 
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.standings import season_overall, stored_season
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
 from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore
@@ -319,34 +320,6 @@ async def standings_version(competition_id: int) -> int:
         .first()
     )
     return row["standings_version"] if row else 0
-
-
-def season_overall(competition_id: int) -> Any:
-    """Where the stored overall season standings of a competition are: the rows every GET reads."""
-    return (
-        (Standing.competition == competition_id)
-        & (Standing.period == "season")
-        & (Standing.view == "overall")
-    )
-
-
-async def stored_season(competition_id: int) -> tuple[list[dict[str, Any]], int]:
-    """The stored overall season rows, best first, and the ruleset version that produced them."""
-    rows = await (
-        Standing.select(
-            Standing.rank,
-            Standing.team.code,
-            Standing.team.name,
-            Standing.score,
-            Standing.counted,
-            Standing.subtotals,
-            Standing.ruleset_version,
-        )
-        .where(season_overall(competition_id))
-        .order_by(Standing.rank)
-        .order_by(Standing.team.code)
-    )
-    return rows, (rows[0]["ruleset_version"] if rows else 0)
 
 
 async def leaderboard(competition_id: int) -> tuple[list[Row], int]:
