@@ -21,7 +21,7 @@ from litestar.template.config import TemplateConfig
 
 from app import db, i18n, observability, subscribers
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
-from app.accounts.controllers import OrganiserController, SessionController
+from app.accounts.controllers import SessionController
 from app.activities import photos
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
@@ -45,6 +45,7 @@ from app.organiser.controllers import (
     RulesReferenceController,
 )
 from app.organiser.jury import JuryActivityController, JuryController
+from app.organiser.people import OrganiserController
 from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings

@@ -21,6 +21,7 @@ from app.competitions.services import CompetitionInfo, competition_by_slug
 from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
 from app.inputs import MAX_ID
+from app.web import STATUS_MESSAGES, http_exception_handler, status_of
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -158,13 +159,9 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
         )
     status = exc.status_code
     if status >= 500:
-        from app.web import http_exception_handler
-
         return http_exception_handler(request, exc)
     detail = exc.detail
     if not detail or detail == _phrase(status):
-        from app.web import STATUS_MESSAGES
-
         detail = i18n._(STATUS_MESSAGES.get(status, "Error"))
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthorizedException) else None
     return Response(
@@ -177,8 +174,6 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def api_domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A refusal of the core on the API: 422 names each field, every other status carries a detail."""
-    from app.web import STATUS_MESSAGES, status_of
-
     status = status_of(exc)
     if isinstance(exc, InvalidInput):
         problems = [{"field": f, "message": m} for f, m in exc.fields.items()] or [

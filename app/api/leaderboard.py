@@ -68,7 +68,7 @@ class LeaderboardController(Controller):
         frozen = await _frozen_for(competition.id, viewer)
         if frozen:
             # The public sees the snapshot of the freeze: the overall season only.
-            board = await leaderboard_views.frozen_api_board(competition.id)
+            board = await reads.frozen_board(competition.id)
             if view != "overall" or period != "season":
                 board.rows.clear()
         return s.LeaderboardOut(
@@ -114,7 +114,7 @@ class LeaderboardController(Controller):
             raise NotFoundException(detail=i18n._("Team not found."))
         board = await self._board(competition, "overall", period, lines_for=code)
         if await _frozen_for(competition.id, viewer):
-            board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
+            board = await reads.frozen_board(competition.id, lines_for=code)
             if period != "season":
                 board.rows.clear()
         row = next((r for r in board.rows if r.team_code == code), None)

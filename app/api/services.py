@@ -10,8 +10,9 @@ from typing import Any
 from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.leaderboard import views
 from app.leaderboard.services import load_facts, season_overall, stored_season
-from app.tables import Activity, Competition, Review, Standing, Team
+from app.tables import Activity, Competition, Review, Standing, StandingSnapshot, Team
 from scoring.engine import evaluate
 from scoring.periods import Period
 
@@ -132,8 +133,6 @@ async def computed_board(
     competition: CompetitionInfo, view: str, period: Period, lines_for: str | None = None
 ) -> Board:
     """Lines are built only for the team `lines_for` (a season holds far more lines than anyone reads)."""
-    from app.leaderboard import views
-
     # One cache of facts and evaluated views for the pages and the API (app.leaderboard.views).
     state = await views.competition_state(competition.id, max_age=0)
     version, ruleset = await ruleset_in_force(competition.id)
@@ -180,3 +179,31 @@ async def board(
     if view == "overall" and period.kind == "season":
         return await stored_board(competition.id, lines_for)
     return await computed_board(competition, view, period, lines_for)
+
+
+async def frozen_board(competition_id: int, lines_for: str | None = None) -> Board:
+    """The frozen snapshot (app.leaderboard.views) in the JSON API's board shape."""
+    S = StandingSnapshot
+    rows = await (
+        S.select(
+            S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
+        )
+        .where((S.competition == competition_id) & (S.label == views.FROZEN_PERIOD))
+        .order_by(S.rank)
+        .order_by(S.team.code)
+    )
+    return Board(
+        rows[0]["ruleset_version"] if rows else 0,
+        [
+            BoardRow(
+                rank=r["rank"],
+                team_code=r["team.code"],
+                team_name=r["team.name"],
+                score=Decimal(r["score"]),
+                counted=r["counted"],
+                breakdown={k: Decimal(v) for k, v in (views._json(r["subtotals"]) or {}).items()},
+                lines=(views._json(r["lines"]) or []) if r["team.code"] == lines_for else [],
+            )
+            for r in rows
+        ],
+    )

@@ -11,6 +11,7 @@ from typing import Any
 
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.db import after_commit
 from app.standings import season_overall, stored_season
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
@@ -305,7 +306,6 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     await Competition.update(
         {Competition.standings_version: data_version, Competition.standings_at: clock()}
     ).where(Competition.id == competition.id)
-    from app.db import after_commit
     from app.leaderboard.live import announce
 
     competition_id = competition.id

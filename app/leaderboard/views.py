@@ -26,10 +26,12 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from app import i18n
+from app.audit.services import record
 from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
+from app.db import after_commit, write_transaction
 from app.errors import Invalid
 from app.leaderboard.services import stored_season
-from app.tables import CLUSTERS, Competition, Review, StandingSnapshot, Team
+from app.tables import CLUSTERS, ActivityType, Competition, Review, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
 from scoring.facts import ActivityTable, Facts, occurred_before
 from scoring.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
@@ -217,8 +219,6 @@ def week_start(day: date) -> date:
 def period_label(period: Period | str) -> str:
     """A period as people say it: "Pekan 25 Nov – 1 Des 2026", "Desember 2026", "Seluruh musim"."""
     from babel.dates import format_date
-
-    from app import i18n
 
     if isinstance(period, str):
         period = parse_period(period)
@@ -432,7 +432,6 @@ async def evaluated(
 
 
 def _rule_titles(locale: str) -> dict[str, str]:
-    from app import i18n
 
     titles = {rule.id: rule.title.get(locale, rule.id) for rule in all_rules()}
     titles["adjustment"] = i18n._("Organisers' adjustments")
@@ -502,8 +501,6 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
 
 async def view_name(competition_id: int, view: str) -> str:
     """A view as the pages name it, in the reader's language."""
-    from app import i18n
-    from app.tables import ActivityType
 
     if view.startswith("type:"):
         row = await (
@@ -664,8 +661,6 @@ async def _copy_season(competition_id: int, label: str) -> None:
 
 async def freeze(competition_id: int, actor: Any) -> bool:
     """Stores the public snapshot and the freeze time; False when already frozen."""
-    from app.audit.services import record
-    from app.db import after_commit, write_transaction
     from app.leaderboard.live import announce
 
     async with write_transaction(lock=f"competition:{competition_id}"):
@@ -706,8 +701,6 @@ async def freeze(competition_id: int, actor: Any) -> bool:
 
 async def unfreeze(competition_id: int, actor: Any) -> bool:
     """Shows the live standings to everyone again (the snapshot stays for the reveal); False if not frozen."""
-    from app.audit.services import record
-    from app.db import after_commit, write_transaction
     from app.leaderboard.live import announce
 
     async with write_transaction(lock=f"competition:{competition_id}"):
@@ -732,34 +725,3 @@ async def unfreeze(competition_id: int, actor: Any) -> bool:
         )
         await after_commit(lambda: announce(competition_id))
     return True
-
-
-async def frozen_api_board(competition_id: int, lines_for: str | None = None) -> Any:
-    """The frozen snapshot in the JSON API's board shape (app.api.services.Board)."""
-    from app.api.services import Board as ApiBoard
-    from app.api.services import BoardRow as ApiRow
-
-    S = StandingSnapshot
-    rows = await (
-        S.select(
-            S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
-        )
-        .where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
-        .order_by(S.rank)
-        .order_by(S.team.code)
-    )
-    return ApiBoard(
-        rows[0]["ruleset_version"] if rows else 0,
-        [
-            ApiRow(
-                rank=r["rank"],
-                team_code=r["team.code"],
-                team_name=r["team.name"],
-                score=Decimal(r["score"]),
-                counted=r["counted"],
-                breakdown={k: Decimal(v) for k, v in (_json(r["subtotals"]) or {}).items()},
-                lines=(_json(r["lines"]) or []) if r["team.code"] == lines_for else [],
-            )
-            for r in rows
-        ],
-    )
