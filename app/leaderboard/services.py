@@ -19,6 +19,7 @@ from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
 from scoring.facts import Team as FactTeam
+from scoring.jury import normalise_judges
 from scoring.registry import get_rule
 
 
@@ -172,8 +173,6 @@ def _normalise(
 ) -> dict[tuple[int, tuple[int, str]], Decimal]:
     """Per criterion, each judge's scores mapped through their own mean and spread onto everyone's
     (scoring.jury.normalise_judges; low/high the criterion's min/max). Keyed (judge, (activity, code))."""
-    from scoring.jury import normalise_judges
-
     by_code: dict[str, list[tuple[int, tuple[int, str], Decimal]]] = {c["code"]: [] for c in criteria}
     for review in reviews:
         for code, value in _review_scores(review["scores"]).items():
