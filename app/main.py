@@ -29,7 +29,7 @@ from app.errors import DomainError
 from app.inputs import refuse_malformed
 from app.judging.controllers import JudgeController
 from app.judging.stages_controllers import BeritaAcaraController, StageConsoleController
-from app.leaderboard import live
+from app.leaderboard import caches, live
 from app.leaderboard.controllers import (
     BoardExtrasController,
     FreezeController,
@@ -146,7 +146,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "user": Provide(provide_user),
             "viewer": Provide(provide_viewer),
         },
-        middleware=[auth_middleware],
+        # The board's caches are this application's (app.leaderboard.caches), bound for each request.
+        middleware=[caches.binding, auth_middleware],
         # NUL characters, ids beyond the database's range, JSON nested too deep: refused before any handler.
         before_request=refuse_malformed,
         # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
@@ -193,7 +194,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         debug=False,
         # Logging is configured by `sinergi serve` (app.observability.logging_config), not by Litestar.
         logging_config=None,
-        state={"settings": settings},
+        state={"settings": settings, "board_caches": caches.BoardCaches()},
     )
     # Around everything the router answers (404s, static files, the API too): request id, access log,
     # security headers.

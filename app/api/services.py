@@ -11,6 +11,7 @@ from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.leaderboard import views
+from app.leaderboard.freeze import FROZEN_PERIOD
 from app.leaderboard.services import load_facts, season_overall, stored_season
 from app.tables import Activity, Competition, Review, Standing, StandingSnapshot, Team
 from scoring.engine import evaluate
@@ -181,6 +182,10 @@ async def board(
     return await computed_board(competition, view, period, lines_for)
 
 
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
 async def frozen_board(competition_id: int, lines_for: str | None = None) -> Board:
     """The frozen snapshot (app.leaderboard.views) in the JSON API's board shape."""
     S = StandingSnapshot
@@ -188,7 +193,7 @@ async def frozen_board(competition_id: int, lines_for: str | None = None) -> Boa
         S.select(
             S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
         )
-        .where((S.competition == competition_id) & (S.label == views.FROZEN_PERIOD))
+        .where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
         .order_by(S.rank)
         .order_by(S.team.code)
     )
@@ -201,8 +206,8 @@ async def frozen_board(competition_id: int, lines_for: str | None = None) -> Boa
                 team_name=r["team.name"],
                 score=Decimal(r["score"]),
                 counted=r["counted"],
-                breakdown={k: Decimal(v) for k, v in (views._json(r["subtotals"]) or {}).items()},
-                lines=(views._json(r["lines"]) or []) if r["team.code"] == lines_for else [],
+                breakdown={k: Decimal(v) for k, v in (_decoded(r["subtotals"]) or {}).items()},
+                lines=(_decoded(r["lines"]) or []) if r["team.code"] == lines_for else [],
             )
             for r in rows
         ],

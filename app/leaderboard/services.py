@@ -12,6 +12,9 @@ from typing import Any
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.db import after_commit
+from app.leaderboard import periods
+from app.leaderboard.freeze import keep_week_baseline
+from app.leaderboard.live import announce
 from app.standings import season_overall, stored_season
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
@@ -251,8 +254,6 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         .first()
     )
     data_version = (row["standings_version"] if row else 0) + 1
-    from app.leaderboard.views import keep_week_baseline
-
     await keep_week_baseline(competition)
     season_rows = season_overall(competition.id)
     stored: list[dict[str, Any]] = []
@@ -300,13 +301,9 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         ]
         if fresh_rows:  # a competition without teams yet has nothing to store
             await Standing.insert(*fresh_rows)
-    from app.leaderboard.views import clock
-
     await Competition.update(
-        {Competition.standings_version: data_version, Competition.standings_at: clock()}
+        {Competition.standings_version: data_version, Competition.standings_at: periods.clock()}
     ).where(Competition.id == competition.id)
-    from app.leaderboard.live import announce
-
     competition_id = competition.id
     await after_commit(lambda: announce(competition_id))
     return data_version
