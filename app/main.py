@@ -22,7 +22,7 @@ from litestar.template.config import TemplateConfig
 from app import db, i18n, observability, subscribers
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
 from app.accounts.controllers import SessionController
-from app.activities import photos
+from app.activities import kept_photos
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
@@ -187,7 +187,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_handler,
         },
         # Kept photos of refused forms are swept at start and every hour (no cron needed).
-        lifespan=[lifespan, lambda _app: photos.sweeping_pending(settings.var_dir)],
+        lifespan=[lifespan, lambda _app: kept_photos.sweeping_pending(settings.var_dir)],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,
