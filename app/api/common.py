@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -20,6 +20,7 @@ from app.accounts.auth import CurrentUser
 from app.competitions.services import CompetitionInfo, competition_by_slug
 from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
+from app.i18n import parse_number
 from app.inputs import MAX_ID
 from app.web import STATUS_MESSAGES, http_exception_handler, status_of
 
@@ -248,15 +249,8 @@ def parse_decimal(
     value: Any, field: str, errors: dict[str, str], low: Decimal, high: Decimal, places: int = 3
 ) -> Decimal | None:
     """A JSON number or numeric string as an exact Decimal within low..high with at most `places` decimals."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        errors[field] = i18n._("Must be a number.")
-        return None
-    try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        errors[field] = i18n._("Must be a number.")
-        return None
-    if not number.is_finite():
+    number = parse_number(value, localised=False)
+    if number is None:
         errors[field] = i18n._("Must be a number.")
         return None
     if not low <= number <= high:

@@ -7,11 +7,12 @@ Reads only; every change goes through app.judging.assignment / reviews / correct
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.activities.services import ACTIVITY_COLUMNS, _decode
+from app.i18n import parse_number
 from app.standings import season_overall
 from app.tables import (
     Activity,
@@ -60,11 +61,7 @@ def _levels(text: Any) -> list[dict[str, str]]:
 
 
 def _decimal(text: Any) -> Decimal | None:
-    try:
-        number = Decimal(str(text))
-    except (InvalidOperation, TypeError):
-        return None
-    return number if number.is_finite() else None
+    return parse_number(text, localised=False)
 
 
 def _steps(low: Decimal | None, high: Decimal | None) -> list[str]:
@@ -108,7 +105,10 @@ def form_scores(form: Any, rubric: list[dict[str, Any]]) -> dict[str, str]:
     """The `score_<code>` fields the judge filled in (criterion code -> text as typed)."""
     scores: dict[str, str] = {}
     for criterion in rubric:
-        value = str(form.get(criterion["field"]) or "").strip().replace(",", ".")
+        typed = str(form.get(criterion["field"]) or "").strip()
+        number = parse_number(typed)
+        # "7,5" and "7.5" are the same score; what is no number goes on as typed, for check_scores to word.
+        value = typed if number is None else format(number, "f")
         if value:
             scores[criterion["code"]] = value[:32]
     return scores

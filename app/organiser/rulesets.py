@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
@@ -21,6 +21,7 @@ from app.competitions.events import RulesetPublished
 from app.competitions.services import CompetitionInfo, ensure_open, ruleset_in_force, save_ruleset, teams
 from app.db import write_transaction
 from app.events import emit
+from app.i18n import parse_number
 from app.leaderboard.services import load_facts
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
@@ -156,16 +157,8 @@ def param_fields(rule_id: str, params: dict[str, Any], activity_types: list[dict
 def _number(raw: str) -> Any:
     """What the organiser typed, as a number when it reads as one ("1,5" is 1.5), else the text itself
     (so the rule's validation words the error)."""
-    cleaned = raw.strip().replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        return raw.strip()
-    if not number.is_finite():
-        return raw.strip()
-    return number
+    number = parse_number(raw)
+    return raw.strip() if number is None else number
 
 
 def params_from_form(rule_id: str, form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:

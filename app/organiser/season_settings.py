@@ -15,6 +15,7 @@ from app.audit import services as audit
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionInfo
 from app.db import write_transaction
+from app.i18n import parse_number
 from app.judging import assignment as jury_service
 from app.leaderboard.services import recompute
 from app.tables import Account, Competition
@@ -102,14 +103,7 @@ async def active_judges() -> list[dict[str, Any]]:
 
 def parse_share(raw: str) -> Decimal | None:
     """A share of the 0..1 scale as typed: "0,3" (Indonesian) or "0.3"; None when not a number."""
-    cleaned = raw.strip().replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+    return parse_number(raw)
 
 
 def validate_jury(values: dict[str, str], judge_ids: set[int]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -318,13 +312,11 @@ def _count(raw: str | None) -> int:
 
 
 def parse_points(raw: str) -> Decimal | None:
-    cleaned = raw.strip().replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
+    """Points as typed ("2,5" or "2.5"), at most three decimals; None when not such a number."""
+    number = parse_number(raw)
     try:
-        number = Decimal(cleaned)
         # quantize raises for a number with more digits than Decimal's precision: no points are that large.
-        if not number.is_finite() or number != number.quantize(Decimal("0.001")):
+        if number is None or number != number.quantize(Decimal("0.001")):
             return None
     except InvalidOperation:
         return None
