@@ -156,13 +156,6 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def team_activities(team_id: int, page: int) -> tuple[list[dict[str, Any]], int]:
-    query = Activity.select(*ACTIVITY_COLUMNS).where(Activity.team == team_id)
-    rows = await query.order_by(Activity.id, ascending=False).offset((page - 1) * PAGE_SIZE).limit(PAGE_SIZE)
-    total = await Activity.count().where(Activity.team == team_id)
-    return [_decode(r) for r in rows], total
-
-
 async def activity(activity_id: int) -> dict[str, Any] | None:
     row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
     return _decode(row) if row else None

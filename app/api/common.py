@@ -24,8 +24,6 @@ from app.i18n import parse_number
 from app.inputs import MAX_ID
 from app.web import STATUS_MESSAGES, http_exception_handler, status_of
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 BEARER = [{"bearer": []}]
 
 # Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
@@ -226,14 +224,6 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1]["id"])
     return rows, None
-
-
-def page_limit(limit: int | None) -> int:
-    if limit is None:
-        return DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid({"limit": i18n._("A whole number from 1 to %(n)s.", n=MAX_LIMIT)})
-    return limit
 
 
 def decimal_text(value: Decimal | str | int) -> str:

@@ -311,19 +311,6 @@ async def next_assignment(competition_id: int, judge: CurrentUser) -> dict[str, 
     }
 
 
-async def open_assignments(competition_id: int, judge_id: int) -> list[dict[str, Any]]:
-    return await (
-        Assignment.select()
-        .where(
-            (Assignment.competition == competition_id)
-            & (Assignment.judge == judge_id)
-            & (Assignment.status == "open")
-        )
-        .order_by(Assignment.skipped)
-        .order_by(Assignment.id)
-    )
-
-
 async def progress(competition_id: int, judge: CurrentUser) -> tuple[int, int]:
     """(done, done + open) of the judge's assignments in the stages still open."""
     rows = await Assignment.select(Assignment.status, Assignment.stage.status).where(

@@ -118,10 +118,6 @@ def missing_scores(rubric: list[dict[str, Any]], scores: dict[str, str]) -> list
     return [c for c in rubric if c["code"] not in scores]
 
 
-def criterion_name(criterion: dict[str, Any], locale: str) -> str:
-    return str((criterion.get("name_en") or criterion["name"]) if locale == "en" else criterion["name"])
-
-
 # --- The activity in front of the judge -------------------------------------------------------------
 
 
@@ -166,20 +162,6 @@ async def open_assignment(competition_id: int, judge_id: int, activity_id: int) 
             & (Assignment.activity == activity_id)
             & (Assignment.status == "open")
         )
-        .first()
-    )
-
-
-async def open_team_assignment(competition_id: int, judge_id: int, team_id: int) -> dict[str, Any] | None:
-    return await (
-        Assignment.select()
-        .where(
-            (Assignment.competition == competition_id)
-            & (Assignment.judge == judge_id)
-            & (Assignment.team == team_id)
-            & (Assignment.status == "open")
-        )
-        .order_by(Assignment.id)
         .first()
     )
 

@@ -101,7 +101,7 @@ async def team_card_png(key: tuple[object, ...], card: TeamCard) -> bytes:
             try:
                 return draw_team_card(card)
             finally:
-                i18n._locale.reset(token)
+                i18n.reset_locale(token)
 
         cached = await anyio.to_thread.run_sync(drawn)
         cards.put(key, cached)
