@@ -79,10 +79,11 @@ async def _migration_lock(settings: Settings) -> AsyncIterator[None]:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from app import db
+    from app import db, subscribers
     from app.accounts.services import AccountError, create_account, team_id_for
     from app.competitions.services import current_competition
 
+    subscribers.wire()  # whatever the accounts context emits gets its reactions, as in the application
     await db.start(settings)
     try:
         team_id = None
