@@ -125,6 +125,32 @@ async def write_transaction(lock: str | None = None) -> AsyncIterator[None]:
             logging.getLogger("sinergi").exception("after-commit callback failed")
 
 
+# The one order in which a write takes its locks. Two writers that take them in the same order can wait for
+# each other but never in a circle (a deadlock on PostgreSQL). A write takes only the locks it needs, skipping
+# the others, never going back:
+#   competition  `write_transaction(lock="competition:<id>")` — judging, stages, rulesets, corrections
+#   team         `write_transaction(lock="activity:<team id>")` — a team's submit, edit, withdrawal
+#   activity     `lock_activity(id)` — the activity's row: every write that touches one activity (edit,
+#                withdrawal, photo, review, verification, annulment), after the transaction's own lock
+#   jury         `advisory_lock("jury:<competition id>")` — choosing judges (`assignment.assign`)
+#   audit        the audit chain's lock (`audit.record`), always last
+LOCK_ORDER = ("competition", "team", "activity", "jury", "audit")
+
+
+async def lock_activity(*activity_ids: int) -> None:
+    """Locks the rows of these activities until the transaction ends: the lock every write that touches an
+    activity takes (LOCK_ORDER's third), so a participant's edit or withdrawal and a judge's verdict never
+    interleave. PostgreSQL: SELECT ... FOR UPDATE, in id order so that two writers of the same activities
+    cannot wait for each other in a circle. SQLite: nothing to do, the IMMEDIATE transaction already holds
+    the database's only write lock. Read the activity again after this: what was read before may be stale."""
+    if not activity_ids or isinstance(current_engine(), SQLiteEngine):
+        return
+    from app.tables import Activity
+
+    ids = ", ".join(str(int(i)) for i in sorted(set(activity_ids)))
+    await Activity.raw(f"SELECT id FROM activity WHERE id IN ({ids}) ORDER BY id FOR UPDATE")  # noqa: S608
+
+
 async def advisory_lock(name: str) -> None:
     """A second, finer lock inside a write transaction: PostgreSQL's transaction advisory lock named by
     `name` (SQLite's IMMEDIATE transaction already serialises every writer). Take it last, after the

@@ -18,11 +18,10 @@ from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
-from app.activities import forms, kept_photos, photos, services
+from app.activities import forms, kept_photos, photos, policy, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
-from app.tables import Team
 from app.web import Pager, page, page_number
 
 # The form carries up to 5 photos of at most 8 MB; a 20 MB photo or a 10 MB title must still reach our
@@ -60,11 +59,7 @@ async def _checked_photos(form: Any, errors: dict[str, str]) -> list[photos.Clea
 
 
 async def _no_change_reason(row: dict[str, Any], *, withdraw: bool) -> str:
-    if row["status"] == "submitted" and await services.verification_closed(row["id"]):
-        return i18n._("Activity verification is closed: this activity can no longer be changed or withdrawn.")
-    if withdraw:
-        return i18n._("A judge has already looked at this activity: it can no longer be withdrawn.")
-    return i18n._("A judge has already looked at this activity: it can no longer be changed.")
+    return await services.why_unchangeable(row, withdraw=withdraw) or ""
 
 
 def closed_message() -> str:
@@ -275,11 +270,8 @@ class ActivityController(Controller):
         )
 
     async def _own(self, user: CurrentUser, activity_id: int) -> dict[str, Any]:
-        row = await services.activity(activity_id)
-        # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
-        if row is None or row["team.id"] != user.team_id:
-            raise NotFoundException()
-        return row
+        # Another team's activity is reported as missing, not forbidden (app.activities.policy).
+        return (await policy.activity_view(user, activity_id)).row
 
     async def _clean(
         self, user: CurrentUser, competition: CompetitionInfo, form: Any, settings: Settings
@@ -376,13 +368,8 @@ class ActivityController(Controller):
             return await self._form_page(
                 request, user, competition, data, errors, 422, mode="edit", target=activity_id, kept=kept
             )
-        try:
-            await services.update_activity(competition.id, user, activity_id, clean)
-        except services.NotEditable:
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be changed."),
-            ) from None
+        # NotFound / NotEditable (a Conflict saying why) reach the page through app.web's translation.
+        await services.update_activity(competition.id, user, activity_id, clean)
         await self._store_photos(settings, activity_id, user, checked)
         await anyio.to_thread.run_sync(
             kept_photos.drop_pending, settings.var_dir, user.id, data.idempotency_key
@@ -407,13 +394,7 @@ class ActivityController(Controller):
     ) -> Redirect:
         competition = await _competition()
         await self._own(user, activity_id)
-        try:
-            files = await services.withdraw(competition.id, user, activity_id)
-        except services.NotEditable:
-            raise HTTPException(
-                status_code=409,
-                detail=i18n._("A judge has already looked at this activity: it can no longer be withdrawn."),
-            ) from None
+        files = await services.withdraw(competition.id, user, activity_id)
         await anyio.to_thread.run_sync(_remove_files, Path(settings.var_dir), files)
         return Redirect("/kegiatan?ditarik=1")
 
@@ -522,14 +503,8 @@ class PhotoController(Controller):
     guards = [signed_in]
 
     async def _file(self, user: CurrentUser, settings: Settings, photo_id: int, thumbnail: bool) -> File:
-        row = await photos.photo(photo_id)
-        if row is None or (user.role == "participant" and row["team_id"] != user.team_id):
-            raise NotFoundException()
-        if user.role == "judge" and user.region_code:
-            # A judge never sees their own regency's activities, their photos included.
-            team = await Team.select(Team.code).where(Team.id == row["team_id"]).first()
-            if team is not None and team["code"] == user.region_code:
-                raise NotFoundException()
+        # Whoever may see the activity may see its photos, and nobody else (app.activities.policy).
+        row = await policy.photo_for(user, photo_id)
         relative = row["thumb_path"] if thumbnail and row["thumb_path"] else row["path"]
         target = await anyio.to_thread.run_sync(_locate, Path(settings.var_dir), relative)
         if target is None:

@@ -28,7 +28,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app import regions
 from app.accounts.auth import CurrentUser
 from app.audit import services as audit
-from app.db import write_transaction
+from app.db import lock_activity, write_transaction
 from app.i18n import _
 from app.tables import Activity, Photo
 
@@ -320,8 +320,12 @@ async def store_photo(
     var_dir: Path, activity_id: int, user: CurrentUser, photo: CleanPhoto, *, max_photos: int = MAX_PHOTOS
 ) -> tuple[dict[str, Any], bool]:
     """Stores an already checked photo (see clean_image); the same content twice is one photo."""
-    row = await _own_open_activity(activity_id, user)
+    await _own_open_activity(activity_id, user)
     async with write_transaction(lock=f"activity-photo:{activity_id}"):
+        # Checked again under the activity's lock (app.db.LOCK_ORDER): a verdict or a withdrawal that
+        # committed meanwhile refuses the photo instead of adding evidence after the fact.
+        await lock_activity(activity_id)
+        row = await _own_open_activity(activity_id, user)
         saved, created = await write_photo(
             var_dir, row["competition"], activity_id, photo, uploaded_by=user.id, max_photos=max_photos
         )
@@ -401,14 +405,6 @@ async def write_photo(
 
 async def photos_of(activity_id: int) -> list[dict[str, Any]]:
     return await Photo.select().where(Photo.activity == activity_id).order_by(Photo.id)
-
-
-async def photo(photo_id: int) -> dict[str, Any] | None:
-    return await (
-        Photo.select(Photo.all_columns(), Photo.activity.team.as_alias("team_id"))
-        .where(Photo.id == photo_id)
-        .first()
-    )
 
 
 # A photo taken more than this long before or after the activity is flagged to the judges.

@@ -15,8 +15,10 @@ from app.activities.forms import CleanActivity
 from app.audit import services as audit
 from app.competitions.services import ruleset_in_force
 from app.competitions.stages import stage_closed_for_activity
-from app.db import write_transaction
+from app.db import lock_activity, write_transaction
+from app.errors import Conflict, NotFound
 from app.events import emit
+from app.i18n import _
 from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
 PAGE_SIZE = 25
@@ -101,6 +103,8 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                     request_hash=digest,
                 )
                 await activity.save()
+                # Judges first, then the audit chain: the jury's lock comes before the audit's (LOCK_ORDER).
+                await _assign_judges(competition_id, int(activity.id), user.team_code or "")
                 await audit.record(
                     actor_id=user.id,
                     actor_name=user.username,
@@ -110,7 +114,6 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                     after={"title": clean.title, "type": clean.type_code, "team": user.team_code},
                     competition_id=competition_id,
                 )
-                await _assign_judges(competition_id, int(activity.id), user.team_code or "")
                 return int(activity.id), True
         except (IdempotencyConflict, SubmissionsClosed):
             raise
@@ -212,8 +215,8 @@ class SubmissionsClosed(Exception):
     """The activity-verification stage is closed: no new activity can be judged any more."""
 
 
-class NotEditable(Exception):
-    """The activity is no longer in a state where the team may change it."""
+class NotEditable(Conflict):
+    """The activity is no longer in a state where the team may change it (the message says why)."""
 
 
 def resubmit_key(activity_id: int) -> str:
@@ -233,11 +236,41 @@ async def verification_closed(activity_id: int) -> bool:
 
 async def may_change(row: dict[str, Any]) -> bool:
     """Edit or withdraw: while submitted, before any judge has looked at it and before verification closes."""
-    return (
-        row["status"] == "submitted"
-        and await review_count(row["id"]) == 0
-        and not await verification_closed(row["id"])
-    )
+    return await why_unchangeable(row, withdraw=False) is None
+
+
+async def why_unchangeable(row: dict[str, Any], *, withdraw: bool) -> str | None:
+    """Why the team may no longer edit (or withdraw) the activity, or None while it may."""
+    if row["status"] == "verified":
+        return _(
+            "The activity has already been verified by the judges: it can no longer be changed or withdrawn."
+        )
+    if row["status"] != "submitted":
+        return _(
+            "The activity has already been decided by the judges: it can no longer be changed or withdrawn."
+        )
+    if await verification_closed(row["id"]):
+        return _("Activity verification is closed: this activity can no longer be changed or withdrawn.")
+    if await review_count(row["id"]):
+        if withdraw:
+            return _("A judge has already looked at this activity: it can no longer be withdrawn.")
+        return _("A judge has already looked at this activity: it can no longer be changed.")
+    return None
+
+
+async def _lock_own(user: CurrentUser, activity_id: int, *, withdraw: bool) -> dict[str, Any]:
+    """The team's own activity, its row locked and read again under the lock (LOCK_ORDER: after the team's
+    lock, before the audit's): a judge's verdict committed a moment ago is seen here, never overwritten.
+    NotFound for another team's activity, NotEditable once judged or closed."""
+    await lock_activity(activity_id)
+    row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
+    # Another team's activity is reported as missing, not forbidden, so ids reveal nothing.
+    if row is None or row["team.id"] != user.team_id:
+        raise NotFound(_("Activity not found."))
+    reason = await why_unchangeable(row, withdraw=withdraw)
+    if reason is not None:
+        raise NotEditable(reason)
+    return row
 
 
 async def resubmission_of(team_id: int, activity_id: int) -> int | None:
@@ -269,13 +302,7 @@ async def update_activity(
     """Changes a submitted activity nobody has reviewed yet; the change is in the audit log."""
     assert user.team_id is not None
     async with write_transaction(lock=f"activity:{user.team_id}"):
-        row = (
-            await Activity.select(Activity.id, Activity.status, Activity.team, Activity.title)
-            .where(Activity.id == activity_id)
-            .first()
-        )
-        if row is None or row["team"] != user.team_id or not await may_change(row):
-            raise NotEditable()
+        row = await _lock_own(user, activity_id, withdraw=False)
         type_row = await (
             ActivityType.select(ActivityType.id)
             .where((ActivityType.competition == competition_id) & (ActivityType.code == clean.type_code))
@@ -302,9 +329,7 @@ async def withdraw(competition_id: int, user: CurrentUser, activity_id: int) -> 
     """Removes a submitted, unreviewed activity; returns the stored photo files to delete afterwards."""
     assert user.team_id is not None
     async with write_transaction(lock=f"activity:{user.team_id}"):
-        row = await Activity.select(*ACTIVITY_COLUMNS).where(Activity.id == activity_id).first()
-        if row is None or row["team.id"] != user.team_id or not await may_change(row):
-            raise NotEditable()
+        row = await _lock_own(user, activity_id, withdraw=True)
         photos = await Photo.select(Photo.path, Photo.thumb_path).where(Photo.activity == activity_id)
         await Photo.delete().where(Photo.activity == activity_id)
         await Activity.delete().where(Activity.id == activity_id)

@@ -20,7 +20,7 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from app import i18n
 from app.accounts.auth import CurrentUser, judge_only, participant_only, signed_in
-from app.activities import forms
+from app.activities import forms, policy
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.api import schemas as s
@@ -51,9 +51,13 @@ def _activity_out(
     row: dict[str, Any],
     reviews: list[dict[str, Any]] | None = None,
     photos: list[dict[str, Any]] | None = None,
+    *,
+    blind: bool = False,
 ) -> s.ActivityOut:
+    """`row` as the policy shaped it (redacted under blind judging: no team, desa or names)."""
     return s.ActivityOut(
         id=row["id"],
+        blind=blind,
         status=row["status"],
         team_code=row["team.code"],
         team_name=row["team.name"],
@@ -216,7 +220,7 @@ class ActivityController(Controller):
         operation_id="listActivities",
         summary="Activities, oldest first (a participant sees their own team's only)",
         security=BEARER,
-        responses=responses(401, 404),
+        responses=responses(401, 403, 404),
     )
     async def list_activities(
         self,
@@ -229,6 +233,11 @@ class ActivityController(Controller):
         cursor: Cursor = None,
     ) -> s.ActivityPage:
         competition = await visible_competition(slug, user)
+        blind = user.role == "judge" and await policy.blind_judging(competition.id)
+        if blind and team:
+            raise PermissionDeniedException(
+                detail=i18n._("Blind judging is on: activities cannot be filtered by team.")
+            )
         size = limit or 50
         rows = await reads.activities_page(
             competition.id,
@@ -240,7 +249,9 @@ class ActivityController(Controller):
             type_code=type,
         )
         rows, next_cursor = page_of(rows, size)
-        return s.ActivityPage(items=[_activity_out(r) for r in rows], next_cursor=next_cursor)
+        if blind:
+            rows = [policy.redact(r) for r in rows]
+        return s.ActivityPage(items=[_activity_out(r, blind=blind) for r in rows], next_cursor=next_cursor)
 
     @get(
         "/activities/{activity_id:int}",
@@ -253,21 +264,15 @@ class ActivityController(Controller):
     async def detail(
         self, request: Request[Any, Any, Any], activity_id: ActivityId, user: NamedDependency[CurrentUser]
     ) -> s.ActivityOut:
-        row = await self._readable(user, activity_id)
+        # What this viewer may see (own team, own regency, conflict, blind judging, independence) is the
+        # policy's to decide, as on the pages and the photo route.
+        view = await policy.activity_view(user, activity_id)
         return _activity_out(
-            row, await reads.reviews_of(activity_id), await photo_service.photos_of(activity_id)
+            view.row,
+            await policy.visible_reviews(user, view),
+            await photo_service.photos_of(activity_id),
+            blind=view.blind,
         )
-
-    async def _readable(self, user: Any, activity_id: int) -> dict[str, Any]:
-        row = await reads.activity(activity_id)
-        # Another team's activity is reported as missing to a participant, as on the pages.
-        if row is None or (user.role == "participant" and row["team.id"] != user.team_id):
-            raise NotFoundException(detail=i18n._("Activity not found."))
-        if user.role == "judge" and user.region_code and row["team.code"] == user.region_code:
-            raise PermissionDeniedException(
-                detail=i18n._("You may not judge an activity of your own regency/city.")
-            )
-        return row
 
     @post(
         "/activities/{activity_id:int}/photos",

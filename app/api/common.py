@@ -22,6 +22,7 @@ from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
 from app.i18n import parse_number
 from app.inputs import MAX_ID
+from app.leaderboard import policy
 from app.web import STATUS_MESSAGES, http_exception_handler, status_of
 
 BEARER = [{"bearer": []}]
@@ -269,12 +270,12 @@ def iso(value: datetime | None) -> str | None:
 
 
 async def visible_competition(slug: str, user: CurrentUser | None) -> CompetitionInfo:
-    """The competition named by the path; a private one only with a token."""
+    """The competition named by the path; a private one only with a token (the board policy's rule,
+    `app.leaderboard.policy.ensure_board_visible`, the same for every door)."""
     from litestar.exceptions import NotFoundException
 
     competition = await competition_by_slug(slug)
     if competition is None:
         raise NotFoundException(detail=i18n._("Competition not found."))
-    if competition.is_private and user is None:
-        raise NotAuthorizedException(detail=i18n._("Please sign in first."))
+    policy.ensure_board_visible(user, competition)
     return competition

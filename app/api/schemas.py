@@ -204,10 +204,14 @@ class PhotoOut(msgspec.Struct):
 
 
 class ActivityOut(msgspec.Struct):
+    """An activity as the caller may see it. With blind judging on, a judge gets `blind: true` and no team,
+    desa, kecamatan, RW or names of people (team_code, team_name, desa_code, kecamatan_code are null, the
+    names empty; how many people stays); and a judge's `reviews` are their own only."""
+
     id: int
     status: str
-    team_code: str
-    team_name: str
+    team_code: str | None
+    team_name: str | None
     type: str
     cluster: str
     occurred_at: str | None
@@ -223,6 +227,7 @@ class ActivityOut(msgspec.Struct):
     preemptive: bool
     reviews: list[ReviewOut] = []
     photos: list[PhotoOut] = []
+    blind: bool = False
 
 
 class ActivityPage(msgspec.Struct):

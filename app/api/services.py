@@ -8,12 +8,13 @@ from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
+from app.activities import policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.leaderboard import views
 from app.leaderboard.freeze import FROZEN_PERIOD
 from app.leaderboard.services import load_facts, season_overall, stored_season
-from app.tables import Activity, Competition, Review, Standing, StandingSnapshot, Team
+from app.tables import Activity, Competition, Standing, StandingSnapshot, Team
 from scoring.engine import evaluate
 from scoring.periods import Period
 
@@ -45,12 +46,13 @@ async def activities_page(
     type_code: str | None,
 ) -> list[dict[str, Any]]:
     """A page of activities, oldest first; a participant sees their own team's only and a judge never
-    sees their own regency's (conflict of interest)."""
+    sees their own regency's nor a team's they declared a conflict with (app.activities.policy)."""
     where = (Activity.competition == competition_id) & (Activity.id > after_id)
     if user.role == "participant":
         where &= Activity.team == (user.team_id or 0)
-    if user.role == "judge" and user.region_code:
-        where &= Activity.team.code != user.region_code
+    hidden = await policy.hidden_team_ids(user, competition_id)
+    if hidden:
+        where &= Activity.team.not_in(hidden)
     if status:
         where &= Activity.status == status
     if team:
@@ -73,18 +75,6 @@ async def activity(activity_id: int) -> dict[str, Any] | None:
         .first()
     )
     return _decode(row) if row else None
-
-
-async def reviews_of(activity_id: int) -> list[dict[str, Any]]:
-    rows = await (
-        Review.select(Review.id, Review.decision, Review.reason, Review.scores, Review.created_at)
-        .where(Review.activity == activity_id)
-        .order_by(Review.id)
-    )
-    for row in rows:
-        if isinstance(row["scores"], str):
-            row["scores"] = json.loads(row["scores"])
-    return rows
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,6 +19,7 @@ from app.competitions.events import (
 )
 from app.competitions.stages import ensure_default_stages
 from app.db import write_transaction
+from app.errors import Conflict
 from app.events import emit
 from app.i18n import _, parse_number
 from app.tables import (
@@ -62,6 +63,19 @@ def _info(row: dict[str, Any]) -> CompetitionInfo:
         ruleset_version=row["ruleset_version"],
         standings_version=row["standings_version"],
     )
+
+
+async def results_published(competition_id: int) -> bool:
+    return await FinalResult.exists().where(FinalResult.competition == competition_id)
+
+
+async def ensure_results_open(competition_id: int) -> None:
+    """The final-results lock, the one copy of it: once the organisers have published the final results,
+    nothing that changes the scores may change (rules and their versions, stage weights, the rubric,
+    bonuses and penalties). Every service that changes them calls this inside its write transaction, so
+    the console, the API and any later door get the same Conflict."""
+    if await results_published(competition_id):
+        raise Conflict(_("The final results are published: this can no longer be changed."))
 
 
 async def current_competition() -> CompetitionInfo | None:
@@ -134,16 +148,6 @@ async def create_competition(
     return await competition_by_id(competition.id) or info
 
 
-class ResultsFinal(Exception):
-    """The competition's final results are published: the change is refused."""
-
-
-async def ensure_open(competition_id: int) -> None:
-    """The final-results lock: once the final results are published, what they were computed from stays."""
-    if await FinalResult.exists().where(FinalResult.competition == competition_id):
-        raise ResultsFinal(_("The final results are published: this can no longer be changed."))
-
-
 async def save_ruleset(
     competition_id: int,
     ruleset: Ruleset,
@@ -152,7 +156,10 @@ async def save_ruleset(
     actor_name: str,
     note: str = "",
 ) -> int:
-    """Stores the next immutable ruleset version and puts it in force; runs inside a write transaction."""
+    """Stores the next immutable ruleset version and puts it in force; runs inside a write transaction.
+    Every new version comes through here (the console, the API, stage weights): the final-results lock
+    is checked here once."""
+    await ensure_results_open(competition_id)
     last = (
         await RulesetVersion.select(RulesetVersion.version)
         .where(RulesetVersion.competition == competition_id)
@@ -329,6 +336,7 @@ async def replace_rubric(
     "activity"|"team", description, levels [{"score", "id", "en"}]) and rescores."""
     fields = ("code", "name", "name_en", "weight", "min", "max", "scope", "description", "levels")
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_results_open(competition.id)
         before = [{k: r[k] for k in fields} for r in await rubric(competition.id)]
         await RubricCriterion.delete().where(RubricCriterion.competition == competition.id)
         if criteria:
@@ -377,6 +385,7 @@ async def add_adjustment(
 ) -> int:
     """An organisers' bonus or penalty (points: an exact Decimal), counted in the standings at once."""
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_results_open(competition.id)
         row = Adjustment(
             competition=competition.id, team=team_id, points=str(points), reason=reason, created_by=actor_id
         )

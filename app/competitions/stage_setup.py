@@ -13,8 +13,6 @@ from app.audit import services as audit
 from app.competitions.events import RulesetPublished
 from app.competitions.services import (
     CompetitionInfo,
-    ResultsFinal,
-    ensure_open,
     ruleset_in_force,
     save_ruleset,
 )
@@ -183,16 +181,16 @@ async def save_stage(
             weights[cleaned["code"]] = cleaned["weight"]
         if weights != dict(ruleset.stages):
             try:
-                await ensure_open(competition.id)
-            except ResultsFinal as exc:
-                raise Conflict(fields={"weight": str(exc)}) from exc
-            version = await save_ruleset(
-                competition.id,
-                Ruleset(ruleset.rules, ruleset.tie_break, weights),
-                actor_id=actor.id,
-                actor_name=actor.username,
-                note=i18n._("Stage weights"),
-            )
+                version = await save_ruleset(
+                    competition.id,
+                    Ruleset(ruleset.rules, ruleset.tie_break, weights),
+                    actor_id=actor.id,
+                    actor_name=actor.username,
+                    note=i18n._("Stage weights"),
+                )
+            except Conflict as exc:
+                # The final-results lock of save_ruleset, named on the weight field of the form.
+                raise Conflict(fields={"weight": exc.message}) from exc
             await _draft_follows(competition.id, weights)
             await emit(RulesetPublished(competition, version))
     return stage_id

@@ -19,9 +19,10 @@ from litestar.response import Redirect, Template
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, judge_only
 from app.activities import photos as photo_service
+from app.activities import policy
 from app.competitions.services import CompetitionInfo, current_competition
 from app.competitions.stages import stage_closed_for_activity
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid, NotFound
 from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, queue_views, reviews, scores
@@ -65,29 +66,22 @@ async def _base_context(
 
 async def _activity_context(
     competition: CompetitionInfo, user: CurrentUser, activity_id: int
-) -> dict[str, Any] | None:
-    """The activity (blind judging applied), its photos with flags, place and rubric."""
-    row = await queue_views.activity(activity_id, competition.id)
-    if row is None:
-        return None
-    blind = await queue_views.blind_judging(competition.id)
+) -> dict[str, Any]:
+    """The activity as this judge may see it (app.activities.policy: NotFound / Forbidden, blind judging
+    applied to the row itself), its photos with flags, place and rubric."""
+    view = await policy.activity_view(user, activity_id, competition_id=competition.id)
+    row = view.row
     photos = await photo_service.photos_with_flags(activity_id, row["occurred_at"])
-    if blind:
+    if view.blind:
         photos = queue_views.blind_flags(photos, i18n._("hidden"))
     return {
         "activity": row,
-        "blind": blind,
-        "village": None if blind else regions.village(row["village_code"] or ""),
-        "district": None if blind else regions.district(row["district_code"] or ""),
+        "blind": view.blind,
+        "village": None if view.blind else regions.village(row["village_code"] or ""),
+        "district": None if view.blind else regions.district(row["district_code"] or ""),
         "photos": photos,
         "rubric": await queue_views.criteria(competition.id, "activity"),
     }
-
-
-async def _refuse_own(competition: CompetitionInfo, user: CurrentUser, activity_id: int) -> None:
-    """Forbidden for the judge's own regency/city or a team they declared a conflict with (NotFound
-    elsewhere)."""
-    await reviews.load_for_review(competition, user, activity_id)
 
 
 async def _team_assignment(
@@ -211,10 +205,9 @@ class JudgeController(Controller):
             error_summary="",
         )
         if assignment is not None and assignment["kind"] == "activity" and competition is not None:
-            found = await _activity_context(competition, user, assignment["activity_id"])
-            if found is not None:
-                context.update(found)
-            else:
+            try:
+                context.update(await _activity_context(competition, user, assignment["activity_id"]))
+            except DomainError:
                 context["assignment"] = None
         elif assignment is not None and competition is not None:
             context.update(await _team_context(competition, user, assignment))
@@ -238,6 +231,8 @@ class JudgeController(Controller):
         if competition is not None and not closed:
             rows, total, mine = await queue_views.waiting(competition.id, user, number)
             blind = await queue_views.blind_judging(competition.id)
+            if blind:
+                rows = [policy.redact(row) for row in rows]
         return page(
             request,
             "judging/waiting.html",
@@ -258,9 +253,6 @@ class JudgeController(Controller):
     ) -> Template | Redirect:
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
-        if found is None:
-            raise NotFoundException(detail=i18n._("Activity not found."))
-        await _refuse_own(competition, user, activity_id)
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
             errors = await _form_errors(
@@ -300,9 +292,6 @@ class JudgeController(Controller):
     ) -> Template:
         competition = await _competition()
         found = await _activity_context(competition, user, activity_id)
-        if found is None:
-            raise NotFoundException()
-        await _refuse_own(competition, user, activity_id)
         mine = await queue_views.my_review_of(activity_id, user.id)
         assignment = _as_queue_item(await queue_views.open_assignment(competition.id, user.id, activity_id))
         return page(
@@ -373,7 +362,7 @@ class JudgeController(Controller):
             )
         found = await _activity_context(competition, user, activity_id)
         mine = await queue_views.my_review_of(activity_id, user.id)
-        if found is None or mine is None:
+        if mine is None:
             raise NotFoundException(detail=i18n._("You have not reviewed this activity."))
         decision, reason, clean, typed, errors = await _read_decision(request, competition, found["rubric"])
         if not errors:
@@ -399,7 +388,7 @@ class JudgeController(Controller):
     ) -> Template:
         found = await _activity_context(competition, user, activity_id)
         mine = await queue_views.my_review_of(activity_id, user.id)
-        if found is None or mine is None:
+        if mine is None:
             raise NotFoundException(detail=i18n._("You have not reviewed this activity."))
         if values is None:
             current = mine["current"]

@@ -10,12 +10,12 @@ from app.accounts.auth import CurrentUser
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo
 from app.competitions.stages import activity_stage
-from app.db import write_transaction
+from app.db import advisory_lock, lock_activity, write_transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import _
 from app.judging.assignment import assign, move_assignments, now
 from app.judging.reviews import apply_status, require_stage_open
-from app.tables import Assignment, ConflictOfInterest, Review, Team
+from app.tables import Activity, Assignment, ConflictOfInterest, Review, Team
 
 
 async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_id: int, reason: str) -> str:
@@ -26,6 +26,10 @@ async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_
     async with write_transaction(lock=f"competition:{competition.id}"):
         stage = await activity_stage(competition.id)
         require_stage_open(stage)
+        found = await Review.select(Review.activity).where(Review.id == review_id).first()
+        if found is not None:
+            # The activity's row before its reviews change (app.db.LOCK_ORDER), then read them under it.
+            await lock_activity(found["activity"])
         row = await Review.select(*_ANNULLABLE).where(Review.id == review_id).first()
         if row is None or row["activity.competition"] != competition.id:
             raise NotFound(_("Review not found."))
@@ -111,6 +115,22 @@ async def declare_conflict(
             (ConflictOfInterest.judge == judge.id) & (ConflictOfInterest.team == team_id)
         ):
             raise Conflict(_("You have already declared a conflict with this team."))
+        # Every lock this declaration may need, in app.db.LOCK_ORDER, before the audit chain's: the rows
+        # of the team's activities the judge reviewed or holds (their reviews are annulled, their places
+        # moved), then the jury's.
+        touched = await Activity.select(Activity.id).where(
+            (Activity.team == team_id)
+            & (
+                Activity.id.is_in(Review.select(Review.activity).where(Review.judge == judge.id))
+                | Activity.id.is_in(
+                    Assignment.select(Assignment.activity).where(
+                        (Assignment.judge == judge.id) & Assignment.activity.is_not_null()
+                    )
+                )
+            )
+        )
+        await lock_activity(*(r["id"] for r in touched))
+        await advisory_lock(f"jury:{competition.id}")
         await ConflictOfInterest.insert(ConflictOfInterest(judge=judge.id, team=team_id, reason=reason))
         await audit.record(
             actor_id=judge.id,

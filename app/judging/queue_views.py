@@ -11,13 +11,13 @@ from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
+from app.activities import policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.i18n import parse_number
 from app.standings import season_overall
 from app.tables import (
     Activity,
     Assignment,
-    Competition,
     ConflictOfInterest,
     Photo,
     Review,
@@ -36,8 +36,7 @@ TEAM_PHOTOS_PER_ACTIVITY = 2
 
 
 async def blind_judging(competition_id: int) -> bool:
-    row = await Competition.select(Competition.blind_judging).where(Competition.id == competition_id).first()
-    return bool(row and row["blind_judging"])
+    return await policy.blind_judging(competition_id)
 
 
 def _levels(text: Any) -> list[dict[str, str]]:
@@ -121,20 +120,6 @@ def missing_scores(rubric: list[dict[str, Any]], scores: dict[str, str]) -> list
 # --- The activity in front of the judge -------------------------------------------------------------
 
 
-async def activity(activity_id: int, competition_id: int) -> dict[str, Any] | None:
-    row = await (
-        Activity.select(
-            *ACTIVITY_COLUMNS,
-            Activity.submitted_by.full_name.as_alias("submitter_name"),
-            Activity.submitted_by.username.as_alias("submitter_username"),
-            Activity.jury_flag,
-        )
-        .where((Activity.id == activity_id) & (Activity.competition == competition_id))
-        .first()
-    )
-    return _decode(row) if row else None
-
-
 def blind_flags(photos: list[dict[str, Any]], hidden: str) -> list[dict[str, Any]]:
     """Photos without what would name a team or a regency (blind judging): the flags keep their kind but
     not the team or regency they name, and the EXIF GPS position (which shows where) is left out."""
@@ -176,14 +161,18 @@ async def conflicted_team_ids(judge_id: int) -> set[int]:
 async def waiting(
     competition_id: int, judge: CurrentUser, page: int
 ) -> tuple[list[dict[str, Any]], int, set[int]]:
-    """Every submitted activity the judge may judge (not their regency, no declared conflict, not reviewed
-    by them yet), oldest first; and which of them are assigned to the judge."""
+    """Every submitted activity assigned to the judge and not reviewed by them yet (never their regency nor a
+    declared conflict), oldest first; and which of them are assigned to the judge (all: only the assigned
+    judges review, app.judging.reviews)."""
     where = (Activity.competition == competition_id) & (Activity.status == "submitted")
-    if judge.region_code:
-        where &= Activity.team.code != judge.region_code
-    conflicted = await conflicted_team_ids(judge.id)
-    if conflicted:
-        where &= Activity.team.not_in(sorted(conflicted))
+    where &= Activity.id.is_in(
+        Assignment.select(Assignment.activity).where(
+            (Assignment.judge == judge.id) & (Assignment.status == "open") & Assignment.activity.is_not_null()
+        )
+    )
+    hidden = await policy.hidden_team_ids(judge, competition_id)
+    if hidden:
+        where &= Activity.team.not_in(hidden)
     where &= Activity.id.not_in(
         Review.select(Review.activity).where((Review.judge == judge.id) & Review.is_current.eq(True))
     )

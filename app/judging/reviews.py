@@ -9,20 +9,20 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from app.accounts.auth import CurrentUser
+from app.activities import policy
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, scoring_rubric
 from app.competitions.stages import activity_stage, stage_by_id, stage_label
-from app.db import write_transaction
+from app.db import lock_activity, write_transaction
 from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events import emit
 from app.i18n import _
 from app.judging.assignment import ACTIVE, active_assignments, assign, judge_slots, now, reviews_required
 from app.judging.events import StageRankingChanged, VerificationChanged
 from app.judging.scores import judge_q, stored_scores
-from app.tables import Activity, Assignment, Competition, ConflictOfInterest, Review, Team, TeamReview
+from app.tables import Activity, Assignment, Competition, Review, Team, TeamReview
 from scoring import jury as pure
 from scoring.aggregate import MICRO
-from scoring.jury import region_key
 
 DECISIONS = ("verified", "rejected")
 
@@ -41,7 +41,7 @@ async def load_for_review(
     competition: CompetitionInfo, judge: CurrentUser, activity_id: int
 ) -> dict[str, Any]:
     """The activity a judge is about to review: 404 outside the competition, 403 for their own regency
-    or a team they declared a conflict with."""
+    or a team they declared a conflict with (app.activities.policy, the rule every door shares)."""
     row = await (
         Activity.select(Activity.id, Activity.status, Activity.team, Activity.team.code, Activity.competition)
         .where(Activity.id == activity_id)
@@ -49,12 +49,7 @@ async def load_for_review(
     )
     if row is None or row["competition"] != competition.id:
         raise NotFound(_("Activity not found."))
-    if judge.region_code and region_key(row["team.code"]) == region_key(judge.region_code):
-        raise Forbidden(_("You may not judge an activity of your own regency/city."))
-    if await ConflictOfInterest.exists().where(
-        (ConflictOfInterest.judge == judge.id) & (ConflictOfInterest.team == row["team"])
-    ):
-        raise Forbidden(_("You declared a conflict of interest with this team."))
+    await policy.refuse_judge(judge, row["team"], row["team.code"])
     return row
 
 
@@ -75,6 +70,9 @@ async def decide(
     """
     reason = check_decision(decision, reason)
     async with write_transaction(lock=f"competition:{competition.id}"):
+        # The activity's row before anything is read of it (app.db.LOCK_ORDER): a participant's edit or
+        # withdrawal either committed before (and is judged as it now is) or waits for the verdict.
+        await lock_activity(activity_id)
         activity = await load_for_review(competition, judge, activity_id)
         require_stage_open(await activity_stage(competition.id))
         return await record_review(competition, judge, activity, decision, reason, scores, revise=False)
@@ -251,7 +249,14 @@ async def record_review(
         if activity["status"] != "submitted":
             raise Conflict(_("This activity has already been decided."))
         if assignment is None:
-            assignment = await _take_over(competition, judge, activity_id)
+            # Only the assigned judges review: a judge does not choose whose work to judge. Work moves
+            # between judges by the organisers' reassignment (assignment.override_assignment).
+            raise Forbidden(
+                _(
+                    "This activity is not assigned to you: only its assigned judges may review it. "
+                    "The organisers can reassign it."
+                )
+            )
     is_head = bool(assignment and assignment["origin"] == "head") or bool(previous and previous["is_head"])
     if previous is not None:
         await Review.update({Review.is_current: False}).where(Review.id == previous["id"])
@@ -290,39 +295,6 @@ async def record_review(
     return status
 
 
-async def _take_over(competition: CompetitionInfo, judge: CurrentUser, activity_id: int) -> dict[str, Any]:
-    """An eligible judge who reviews an activity given to someone else takes over one open assignment."""
-    other = await (
-        Assignment.select(Assignment.id, Assignment.judge, Assignment.stage, Assignment.origin)
-        .where((Assignment.activity == activity_id) & (Assignment.status == "open"))
-        .order_by(Assignment.id)
-        .first()
-    )
-    if other is None:
-        # No open place to take over: the judge fills a place still missing (fewer judges were eligible
-        # than the competition requires when it was submitted), or there is nothing left to review.
-        stage = await activity_stage(competition.id)
-        if len(await active_assignments(activity_id)) >= await reviews_required(competition.id):
-            raise Conflict(_("This activity already has all the reviews it needs."))
-        other = {"id": None, "judge": None, "stage": stage["id"] if stage else None, "origin": "auto"}
-    if other["origin"] == "head":
-        raise Forbidden(_("This activity waits for the head judge's decision."))
-    if other["id"] is not None:
-        await Assignment.update({Assignment.status: "moved", Assignment.done_at: now()}).where(
-            Assignment.id == other["id"]
-        )
-    mine = Assignment(
-        competition=competition.id,
-        stage=other["stage"],
-        activity=activity_id,
-        judge=judge.id,
-        status="open",
-        origin="takeover",
-    )
-    await mine.save()
-    return {"id": mine.id, "origin": other["origin"]}
-
-
 async def revise(
     competition: CompetitionInfo,
     judge: CurrentUser,
@@ -334,6 +306,7 @@ async def revise(
     """A new version of the judge's own review, until the activity stage closes."""
     reason = check_decision(decision, reason)
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await lock_activity(activity_id)
         require_stage_open(await activity_stage(competition.id))
         activity = await load_for_review(competition, judge, activity_id)
         return await record_review(competition, judge, activity, decision, reason, scores, revise=True)

@@ -88,13 +88,16 @@ class StageConsoleController(Controller):
         competition = await _competition()
         values = await self._form_values(request)
         cleaned, errors = stage_setup.validate_stage(values, None, await all_stages_of(competition.id))
+        status = 422
         if not errors:
             try:
                 await stage_setup.save_stage(competition, None, cleaned, user)
             except DomainError as exc:
+                # The service's refusal keeps its status (409 for a conflict, as on the API).
                 errors.update(exc.fields or {"code": exc.message})
+                status = status_of(exc)
         if errors:
-            return await self._index(request, values=values, errors=errors, status_code=422)
+            return await self._index(request, values=values, errors=errors, status_code=status)
         return Redirect("/panitia/tahap?disimpan=1")
 
     async def _edit(
@@ -134,13 +137,15 @@ class StageConsoleController(Controller):
         values = await self._form_values(request)
         others = [s for s in await all_stages_of(competition.id) if s["id"] != stage_id]
         cleaned, errors = stage_setup.validate_stage(values, stage, others)
+        status = 422
         if not errors:
             try:
                 await stage_setup.save_stage(competition, stage_id, cleaned, user)
             except DomainError as exc:
                 errors.update(exc.fields or {"code": exc.message})
+                status = status_of(exc)
         if errors:
-            return await self._edit(request, stage, values=values, errors=errors, status_code=422)
+            return await self._edit(request, stage, values=values, errors=errors, status_code=status)
         return Redirect("/panitia/tahap?disimpan=1")
 
     async def _confirm(

@@ -9,7 +9,7 @@ from typing import Any
 
 from litestar import Controller, Request, get
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -19,7 +19,7 @@ from app.competitions.stages import stage_label
 from app.competitions.stages import stages as all_stages_of
 from app.judging import stages
 from app.judging.berita_acara import place_title
-from app.leaderboard import views
+from app.leaderboard import policy, views
 from app.leaderboard.controllers import LIVE_POLL_SECONDS, POLL_SECONDS
 from app.web import page
 
@@ -32,12 +32,7 @@ class StageBoardController(Controller):
     guards = [public]
 
     async def _state(self, viewer: CurrentUser | None) -> views.State:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
-        if state.info.is_private and viewer is None:
-            raise NotAuthorizedException(detail=i18n._("Please sign in first."))
-        return state
+        return await policy.require_board(viewer)
 
     @get("/")
     async def index(

@@ -69,6 +69,11 @@ def _state(row: dict[str, Any]) -> State:
     )
 
 
+def state_of(row: dict[str, Any]) -> State:
+    """The state of a competition row already read (lists of competitions)."""
+    return _state(row)
+
+
 async def _cached_state(
     key: Any, load: Callable[[], Awaitable[dict[str, Any] | None]], max_age: float | None = None
 ) -> State | None:

@@ -33,6 +33,7 @@ from app.leaderboard.freeze import (
     _baseline_ranks,
     _snapshot_rows,
     freeze,
+    frozen_activities,
     keep_week_baseline,
     unfreeze,
 )
@@ -56,6 +57,7 @@ from app.leaderboard.state import (
     competition_state,
     current_state,
     invalidate,
+    state_of,
 )
 from app.tables import ActivityType, Review, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate
@@ -82,12 +84,14 @@ __all__ = [
     "evaluated",
     "fragment",
     "freeze",
+    "frozen_activities",
     "invalidate",
     "keep_week_baseline",
     "local_today",
     "parse_period",
     "period_label",
     "period_options",
+    "state_of",
     "unfreeze",
     "view_name",
     "week_start",

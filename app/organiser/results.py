@@ -1,6 +1,7 @@
 """Final results: the organisers publish the standings once, as a copy that never changes afterwards.
 
-After that the rules and the bonuses/penalties of the competition can no longer be changed from the console.
+After that nothing that changes the scores can change, through any door: the lock is
+`app.competitions.services.ensure_results_open`, called by every service that changes them.
 """
 
 from __future__ import annotations
@@ -11,12 +12,10 @@ from decimal import Decimal
 from typing import Any
 
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, ResultsFinal, ensure_open
+from app.competitions.services import CompetitionInfo, ensure_results_open
 from app.db import write_transaction
 from app.leaderboard.services import leaderboard
 from app.tables import FinalResult
-
-__all__ = ["ResultsFinal", "ensure_open", "final_result", "publish_final"]
 
 
 async def final_result(competition_id: int) -> dict[str, Any] | None:
@@ -40,7 +39,7 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
 async def publish_final(competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str) -> None:
     """Copies the stored standings as the final results, with their audit event, in one transaction."""
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await ensure_open(competition.id)
+        await ensure_results_open(competition.id)
         rows, version = await leaderboard(competition.id)
         standings = [
             {

@@ -18,7 +18,13 @@ import msgspec
 from app import i18n
 from app.audit import services as audit
 from app.competitions.events import RulesetPublished
-from app.competitions.services import CompetitionInfo, ensure_open, ruleset_in_force, save_ruleset, teams
+from app.competitions.services import (
+    CompetitionInfo,
+    ensure_results_open,
+    ruleset_in_force,
+    save_ruleset,
+    teams,
+)
 from app.db import write_transaction
 from app.events import emit
 from app.i18n import parse_number
@@ -236,6 +242,8 @@ async def save_draft(
     ruleset = parse_ruleset(ruleset_to_json(ruleset))
     body = ruleset_to_json(ruleset).decode()
     async with write_transaction(lock=f"competition:{competition.id}"):
+        # A draft that could never be published is refused as its publication would be.
+        await ensure_results_open(competition.id)
         row = await RulesetDraft.select().where(RulesetDraft.competition == competition.id).first()
         before = json.loads(row["body"]) if row else None
         if row is None:
@@ -373,7 +381,7 @@ async def publish(
 ) -> int:
     """The next version, in force at once: stored, standings recomputed, draft cleared, one transaction."""
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await ensure_open(competition.id)
+        # save_ruleset refuses once the final results are published (the one final-results lock).
         before_version, _ = await ruleset_in_force(competition.id)
         version = await save_ruleset(
             competition.id, ruleset, actor_id=actor_id, actor_name=actor_name, note=note

@@ -17,6 +17,7 @@ from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
+from app.errors import Conflict
 from app.leaderboard.services import leaderboard
 from app.organiser import results
 from app.organiser.season_settings import (
@@ -282,8 +283,8 @@ class SeasonController(Controller):
         note = str(form.get("note") or "").strip()[:200]
         try:
             await results.publish_final(competition, actor_id=user.id, actor_name=user.username, note=note)
-        except results.ResultsFinal as exc:
-            return await self._final_page(request, str(exc), status_code=409)
+        except Conflict as exc:
+            return await self._final_page(request, exc.message, status_code=409)
         return Redirect("/hasil-akhir")
 
 
@@ -352,13 +353,14 @@ class AdjustmentController(Controller):
             )
         if not values["reason"]:
             errors["reason"] = i18n._("A reason is required: it is shown on the team's breakdown.")
-        try:
-            await results.ensure_open(competition.id)
-        except results.ResultsFinal as exc:
-            errors["points"] = str(exc)
         if errors or team is None or points is None:
             return await self._page(request, values=values, errors=errors, status_code=422)
-        await competitions.add_adjustment(
-            competition, team["id"], points, values["reason"], actor_id=user.id, actor_name=user.username
-        )
+        try:
+            await competitions.add_adjustment(
+                competition, team["id"], points, values["reason"], actor_id=user.id, actor_name=user.username
+            )
+        except Conflict as exc:
+            # The final-results lock (the service's): shown on the form, with the API's status.
+            errors["points"] = exc.message
+            return await self._page(request, values=values, errors=errors, status_code=409)
         return Redirect("/panitia/penyesuaian?disimpan=1")

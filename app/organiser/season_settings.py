@@ -196,6 +196,15 @@ async def update_season(
             "is_private": competition.is_private
         }
         jury_before = await jury_settings(competition.id)
+        # Dates, time zone and per-judge normalisation change the scores: under the final-results lock.
+        if (cleaned["starts_on"], cleaned["ends_on"], cleaned["timezone"]) != (
+            competition.starts_on,
+            competition.ends_on,
+            competition.timezone,
+        ) or (
+            jury is not None and bool(jury["judge_normalisation"]) != bool(jury_before["judge_normalisation"])
+        ):
+            await competitions.ensure_results_open(competition.id)
         changes: dict[Any, Any] = {
             Competition.name: cleaned["name"],
             Competition.starts_on: cleaned["starts_on"],

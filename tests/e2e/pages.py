@@ -247,6 +247,22 @@ class JudgeQueuePage:
         expect(self.decided_notice).to_be_visible()
 
 
+def give_to_judge(organiser: Page, activity_id: int, judge_name: str) -> None:
+    """The organisers' reassignment, the only way work moves between judges (only the assigned judges review):
+    the activity's open assignment goes to the judge whose full name is `judge_name`, unless it is theirs."""
+    organiser.goto(f"/panitia/kegiatan/{activity_id}")
+    open_rows = organiser.locator('[data-testid=activity-assignment][data-status="open"]')
+    expect(open_rows.first).to_be_visible()
+    if open_rows.filter(has_text=judge_name).count():
+        return
+    follow(open_rows.first.locator('a[href^="/panitia/juri/alihkan"]'))
+    option = organiser.locator("select#judge option").filter(has_text=judge_name)
+    organiser.locator("select#judge").select_option(option.get_attribute("value"))
+    organiser.get_by_test_id("override-confirm").check()
+    organiser.get_by_test_id("override-submit").click()
+    expect(organiser.get_by_test_id("override-done")).to_be_visible()
+
+
 class CaptureFormPage(ActivityFormPage):
     """The capture form's parts beyond the plain fields: photos, kecamatan, draft and connection notices."""
 

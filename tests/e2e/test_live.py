@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import httpx
 import pytest
 from demo_accounts import JUDGE, PARTICIPANT, SURABAYA
-from pages import JudgeQueuePage, LeaderboardPage, MapPage, NewContext, RevealPage
+from pages import JudgeQueuePage, LeaderboardPage, MapPage, NewContext, RevealPage, give_to_judge
 from playwright.sync_api import Page, expect
-from test_walkthrough import record_activity, signed_in, too_wide, unique_title
+from test_walkthrough import JUDGE_NAME, record_activity, signed_in, too_wide, unique_title
 
 LIVE_TIMEOUT = 8_000  # ms: well under the 30 s poll a live page falls back to
 
@@ -63,6 +63,7 @@ def verify_new_activity(new_context: NewContext) -> int:
     participant = signed_in(new_context, PARTICIPANT, phone=True)
     title = unique_title("Live")
     activity_id = record_activity(participant, title)
+    give_to_judge(signed_in(new_context, "panitia"), activity_id, JUDGE_NAME)
     judge = signed_in(new_context, JUDGE)
     queue_page = JudgeQueuePage(judge).goto()
     item = queue_page.find(title)

@@ -7,6 +7,7 @@ import uuid
 import zlib
 
 import pytest
+from app.competitions.demo import DEMO_ACCOUNTS
 from demo_accounts import JUDGE, JUDGE_OF_SURABAYA, PARTICIPANT, PASSWORD, SURABAYA
 from pages import (
     ActivityDraft,
@@ -17,8 +18,12 @@ from pages import (
     LoginPage,
     NewContext,
     TeamPage,
+    give_to_judge,
 )
 from playwright.sync_api import Page, expect
+
+ORGANISER = "panitia"
+JUDGE_NAME = next(a.full_name for a in DEMO_ACCOUNTS if a.username == JUDGE)
 
 BOARD_REFRESH_TIMEOUT = 20_000  # ms: the board polls every 5 s
 
@@ -80,7 +85,9 @@ def test_participant_records_judge_verifies_and_the_open_board_follows(new_conte
     expect(mine.get_by_role("link")).to_have_text(title)
     expect(mine.get_by_test_id("status")).to_have_class(re.compile(r"\bsubmitted\b"))
 
-    # C: a judge without a home region finds it in the queue (on whatever page) and verifies it.
+    # C: the organisers give it to a judge without a home region (only the assigned judges review), who
+    # finds it in the queue (on whatever page) and verifies it.
+    give_to_judge(signed_in(new_context, ORGANISER), activity_id, JUDGE_NAME)
     judge = signed_in(new_context, JUDGE)
     queue = JudgeQueuePage(judge)
     expect(queue.count).to_be_visible()
@@ -123,6 +130,7 @@ def test_judge_never_sees_activities_of_their_own_regency(new_context: NewContex
     assert response is not None and response.status == 403
 
     # The same activity is in the queue of a judge from elsewhere: the filter, not the data, hid it.
+    give_to_judge(signed_in(new_context, ORGANISER), activity_id, JUDGE_NAME)
     assert JudgeQueuePage(signed_in(new_context, JUDGE)).goto().find(title) is not None
 
 

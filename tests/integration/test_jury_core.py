@@ -288,13 +288,23 @@ async def test_a_conflict_after_verification_closed_leaves_the_frozen_reviews(se
     assert all(r["annulled_at"] is None for r in await reviews.review_history(activity_id))
 
 
-async def test_takeover_by_an_eligible_unassigned_judge(season: Season) -> None:
+async def test_only_the_assigned_judge_reviews_the_organiser_moves_the_work(season: Season) -> None:
     activity_id = await new_activity(season)
     (holder_id,) = await open_judges(activity_id)
     newcomer = await judge("juri.baru", "35.10")
     assert holder_id != newcomer.id
+    with pytest.raises(Forbidden, match="tidak ditugaskan kepada Anda"):
+        await decide(season.competition, newcomer, activity_id, "verified", "")
+    assert not await Review.exists().where(Review.activity == activity_id)
+    assert await open_judges(activity_id) == [holder_id]
+    # The organiser's reassignment is the way work moves; then the newcomer may review it.
+    organiser = await existing("panitia")
+    (open_row,) = await Assignment.select(Assignment.id).where(
+        (Assignment.activity == activity_id) & (Assignment.status == "open")
+    )
+    await assignment.override_assignment(season.competition, open_row["id"], newcomer.id, organiser)
     assert await decide(season.competition, newcomer, activity_id, "verified", "") == "verified"
-    rows = await Assignment.select(Assignment.judge, Assignment.status, Assignment.origin).where(
+    rows = await Assignment.select(Assignment.judge, Assignment.status).where(
         Assignment.activity == activity_id
     )
     assert {(r["judge"], r["status"]) for r in rows} == {(holder_id, "moved"), (newcomer.id, "done")}

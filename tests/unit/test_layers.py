@@ -52,6 +52,7 @@ BASE = {
     "regions",
     "security",
     "settings",
+    "spreadsheet",
     "standings",
     "tables",
     "web",

@@ -6,6 +6,7 @@ import asyncio
 import uuid
 
 from app.accounts.services import set_active
+from app.judging.assignment import ensure_assignments
 from app.tables import Activity, Competition, RulesetVersion
 from tests.integration.api.helpers import activity_body
 
@@ -179,6 +180,13 @@ async def test_reviews_required_raises_the_bar(season, api_factory):
         {"username": "juri.tiga", "password": "rahasia-123", "role": "judge", "region_code": "35.10"},
     )
     assert judge.status_code == 201
+    # Only assigned judges review: the new judge is refused until the organisers' top-up
+    # ("Tugaskan yang belum mendapat juri") gives them the missing place.
+    refused = await (await api_factory("juri.tiga")).post(
+        f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"}
+    )
+    assert refused.status_code == 403
+    assert await ensure_assignments(season.competition) == 1
     second = await (await api_factory("juri.tiga")).post(
         f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"}
     )
