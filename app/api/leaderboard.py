@@ -69,7 +69,7 @@ class LeaderboardController(Controller):
         board = await self._board(competition, view, period)
         if frozen:
             # The public sees the snapshot of the freeze: the overall season only.
-            board = await leaderboard_views.frozen_api_board(competition.id)
+            board = await reads.frozen_board(competition.id)
             if view != "overall" or period != "season":
                 board.rows.clear()
         return s.LeaderboardOut(
@@ -115,7 +115,7 @@ class LeaderboardController(Controller):
             raise NotFoundException(detail=i18n._("Team not found."))
         board = await self._board(competition, "overall", period, lines_for=code)
         if await _frozen_for(competition, viewer):
-            board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
+            board = await reads.frozen_board(competition.id, lines_for=code)
             if period != "season":
                 board.rows.clear()
         row = next((r for r in board.rows if r.team_code == code), None)

@@ -14,6 +14,7 @@ from typing import Any
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, ensure_results_open
 from app.db import write_transaction
+from app.leaderboard.services import leaderboard
 from app.tables import FinalResult
 
 
@@ -37,8 +38,6 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
 
 async def publish_final(competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str) -> None:
     """Copies the stored standings as the final results, with their audit event, in one transaction."""
-    from app.leaderboard.services import leaderboard
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_results_open(competition.id)
         rows, version = await leaderboard(competition.id)
