@@ -264,6 +264,19 @@ class StandingSnapshot(Table, tablename="standing_snapshot"):
     data_version = Integer(default=0)
 
 
+class FrozenActivity(Table, tablename="frozen_activity"):
+    """The verified activities as they stood at a leaderboard freeze: what the public's team pages list
+    until the unfreeze, so that nothing decided, revised, annulled or corrected after the freeze shows
+    there. Copied by `leaderboard.views.freeze`, removed at the unfreeze."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    team = ForeignKey(references=Team, index=True)
+    activity = Integer(default=0)  # no foreign key: the listing outlives whatever happens to the row
+    title = Varchar(length=200, default="")
+    occurred_at = Timestamptz()
+    type_code = Varchar(length=32, default="")
+
+
 class FinalResult(Table, tablename="final_result"):
     """The final results as published by the organisers: a copy of the standings that never changes."""
 
@@ -364,6 +377,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ActivityDraft,
     RulesetDraft,
     StandingSnapshot,
+    FrozenActivity,
     FinalResult,
     Stage,
     Assignment,

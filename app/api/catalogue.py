@@ -186,7 +186,7 @@ class CompetitionPartsController(Controller):
         operation_id="putRubric",
         summary="Replace the rubric (judge quality is rescored at once)",
         security=BEARER,
-        responses=responses(401, 403, 404),
+        responses=responses(401, 403, 404, 409),
     )
     async def put_rubric(
         self,

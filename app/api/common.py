@@ -21,6 +21,7 @@ from app.competitions.services import CompetitionInfo, competition_by_slug
 from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
 from app.inputs import MAX_ID
+from app.leaderboard import policy
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
@@ -290,12 +291,12 @@ def iso(value: datetime | None) -> str | None:
 
 
 async def visible_competition(slug: str, user: CurrentUser | None) -> CompetitionInfo:
-    """The competition named by the path; a private one only with a token."""
+    """The competition named by the path; a private one only with a token (the board policy's rule,
+    `app.leaderboard.policy.ensure_board_visible`, the same for every door)."""
     from litestar.exceptions import NotFoundException
 
     competition = await competition_by_slug(slug)
     if competition is None:
         raise NotFoundException(detail=i18n._("Competition not found."))
-    if competition.is_private and user is None:
-        raise NotAuthorizedException(detail=i18n._("Please sign in first."))
+    policy.ensure_board_visible(user, competition)
     return competition

@@ -31,11 +31,13 @@ from app.api.common import (
 )
 from app.competitions import services as competitions
 from app.db import write_transaction
+from app.leaderboard import policy
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
-def _competition_out(c: Any) -> s.CompetitionOut:
+def _competition_out(c: Any, standings_version: int | None = None) -> s.CompetitionOut:
+    """`standings_version`: the one the viewer may know (the board policy's, frozen for the public)."""
     get_ = c.get if isinstance(c, dict) else lambda k: getattr(c, k, None)
     return s.CompetitionOut(
         slug=get_("slug"),
@@ -46,7 +48,7 @@ def _competition_out(c: Any) -> s.CompetitionOut:
         is_private=bool(get_("is_private")),
         reviews_required=get_("reviews_required"),
         ruleset_version=get_("ruleset_version"),
-        standings_version=get_("standings_version"),
+        standings_version=get_("standings_version") if standings_version is None else standings_version,
         created_at=iso(get_("created_at")),
     )
 
@@ -124,9 +126,12 @@ class CompetitionController(Controller):
         cursor: Cursor = None,
     ) -> s.CompetitionPage:
         size = limit or 50
-        rows = await reads.competitions_page(decode_cursor(cursor), size, viewer is not None)
+        rows = await reads.competitions_page(decode_cursor(cursor), size, policy.sees_private_boards(viewer))
         rows, next_cursor = page_of(rows, size)
-        return s.CompetitionPage(items=[_competition_out(r) for r in rows], next_cursor=next_cursor)
+        return s.CompetitionPage(
+            items=[_competition_out(r, policy.standings_version_of_row(viewer, r)) for r in rows],
+            next_cursor=next_cursor,
+        )
 
     @get(
         "/{slug:str}",
@@ -141,4 +146,6 @@ class CompetitionController(Controller):
         viewer: NamedDependency[CurrentUser | None],
         slug: FromPath[str],
     ) -> s.CompetitionOut:
-        return _competition_out(await visible_competition(slug, viewer))
+        competition = await visible_competition(slug, viewer)
+        state = await policy.board_of(viewer, competition)
+        return _competition_out(competition, policy.standings_version(viewer, state))

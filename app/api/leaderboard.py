@@ -22,13 +22,14 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
+from app.leaderboard import policy
 from app.leaderboard import views as leaderboard_views
 
 
-async def _frozen_for(competition_id: int, viewer: CurrentUser | None) -> bool:
-    """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not."""
-    state = await leaderboard_views.competition_state(competition_id)
-    return bool(state and state.frozen_for(leaderboard_views.audience_of(viewer)))
+async def _frozen_for(competition: Any, viewer: CurrentUser | None) -> bool:
+    """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not
+    (the board policy's rule)."""
+    return policy.frozen_for(viewer, await policy.board_of(viewer, competition))
 
 
 class LeaderboardController(Controller):
@@ -64,8 +65,8 @@ class LeaderboardController(Controller):
         ] = "season",
     ) -> s.LeaderboardOut:
         competition = await visible_competition(slug, viewer)
+        frozen = await _frozen_for(competition, viewer)
         board = await self._board(competition, view, period)
-        frozen = await _frozen_for(competition.id, viewer)
         if frozen:
             # The public sees the snapshot of the freeze: the overall season only.
             board = await leaderboard_views.frozen_api_board(competition.id)
@@ -113,7 +114,7 @@ class LeaderboardController(Controller):
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
         board = await self._board(competition, "overall", period, lines_for=code)
-        if await _frozen_for(competition.id, viewer):
+        if await _frozen_for(competition, viewer):
             board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
             if period != "season":
                 board.rows.clear()

@@ -83,7 +83,7 @@ class ScoringController(Controller):
         operation_id="putRuleset",
         summary="Publish a new ruleset version, in force at once",
         security=BEARER,
-        responses=responses(401, 403, 404),
+        responses=responses(401, 403, 404, 409),
     )
     async def put_ruleset(
         self,
@@ -135,7 +135,7 @@ class ScoringController(Controller):
         operation_id="createAdjustment",
         summary="An organisers' bonus (positive points) or penalty (negative), with its reason",
         security=BEARER,
-        responses=responses(401, 403, 404),
+        responses=responses(401, 403, 404, 409),
     )
     async def adjustment(
         self,

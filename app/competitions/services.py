@@ -11,8 +11,9 @@ from app import regions
 from app.audit import services as audit
 from app.competitions.catalogue import DEFAULT_CATALOGUE
 from app.competitions.stages import ensure_default_stages
-from app.i18n import parse_number
-from app.tables import ActivityType, Competition, RubricCriterion, RulesetVersion, Team
+from app.errors import Conflict
+from app.i18n import _, parse_number
+from app.tables import ActivityType, Competition, FinalResult, RubricCriterion, RulesetVersion, Team
 from scoring.aggregate import Rubric
 from scoring.facts import Criterion
 from scoring.ruleset import Ruleset, default_ruleset, parse_ruleset, ruleset_to_json
@@ -45,6 +46,19 @@ def _info(row: dict[str, Any]) -> CompetitionInfo:
         ruleset_version=row["ruleset_version"],
         standings_version=row["standings_version"],
     )
+
+
+async def results_published(competition_id: int) -> bool:
+    return await FinalResult.exists().where(FinalResult.competition == competition_id)
+
+
+async def ensure_results_open(competition_id: int) -> None:
+    """The final-results lock, the one copy of it: once the organisers have published the final results,
+    nothing that changes the scores may change (rules and their versions, stage weights, the rubric,
+    bonuses and penalties). Every service that changes them calls this inside its write transaction, so
+    the console, the API and any later door get the same Conflict."""
+    if await results_published(competition_id):
+        raise Conflict(_("The final results are published: this can no longer be changed."))
 
 
 async def current_competition() -> CompetitionInfo | None:
@@ -127,7 +141,10 @@ async def save_ruleset(
     actor_name: str,
     note: str = "",
 ) -> int:
-    """Stores the next immutable ruleset version and puts it in force; runs inside a write transaction."""
+    """Stores the next immutable ruleset version and puts it in force; runs inside a write transaction.
+    Every new version comes through here (the console, the API, stage weights): the final-results lock
+    is checked here once."""
+    await ensure_results_open(competition_id)
     last = (
         await RulesetVersion.select(RulesetVersion.version)
         .where(RulesetVersion.competition == competition_id)
@@ -314,6 +331,7 @@ async def replace_rubric(
 
     fields = ("code", "name", "name_en", "weight", "min", "max", "scope", "description", "levels")
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_results_open(competition.id)
         before = [{k: r[k] for k in fields} for r in await rubric(competition.id)]
         await RubricCriterion.delete().where(RubricCriterion.competition == competition.id)
         if criteria:
@@ -366,6 +384,7 @@ async def add_adjustment(
     from app.tables import Adjustment
 
     async with write_transaction(lock=f"competition:{competition.id}"):
+        await ensure_results_open(competition.id)
         row = Adjustment(
             competition=competition.id, team=team_id, points=str(points), reason=reason, created_by=actor_id
         )

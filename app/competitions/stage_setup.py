@@ -130,7 +130,6 @@ async def save_stage(
     """Creates (stage_id None) or changes a stage; a changed weight publishes a new ruleset version with
     the updated `stages` mapping (standings recomputed), all in one transaction with its audit events."""
     from app.leaderboard.services import recompute
-    from app.organiser import results
 
     async with write_transaction(lock=f"competition:{competition.id}"):
         all_stages = await stages(competition.id)
@@ -178,16 +177,16 @@ async def save_stage(
             weights[cleaned["code"]] = cleaned["weight"]
         if weights != dict(ruleset.stages):
             try:
-                await results.ensure_open(competition.id)
-            except results.ResultsFinal as exc:
-                raise Conflict(fields={"weight": str(exc)}) from exc
-            await save_ruleset(
-                competition.id,
-                Ruleset(ruleset.rules, ruleset.tie_break, weights),
-                actor_id=actor.id,
-                actor_name=actor.username,
-                note=i18n._("Stage weights"),
-            )
+                await save_ruleset(
+                    competition.id,
+                    Ruleset(ruleset.rules, ruleset.tie_break, weights),
+                    actor_id=actor.id,
+                    actor_name=actor.username,
+                    note=i18n._("Stage weights"),
+                )
+            except Conflict as exc:
+                # The final-results lock of save_ruleset, named on the weight field of the form.
+                raise Conflict(fields={"weight": exc.message}) from exc
             await _draft_follows(competition.id, weights)
             await recompute(competition)
     return stage_id

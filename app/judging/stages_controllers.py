@@ -7,7 +7,7 @@ from typing import Any
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.exceptions import NotAuthorizedException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect, Template
 
@@ -20,7 +20,7 @@ from app.competitions.stages import stages as all_stages_of
 from app.errors import DomainError
 from app.judging import stages
 from app.judging.berita_acara import TITLED_PLACES, place_title
-from app.leaderboard import views
+from app.leaderboard import policy, views
 from app.tables import STAGE_KINDS
 from app.web import page, status_of
 
@@ -88,13 +88,16 @@ class StageConsoleController(Controller):
         competition = await _competition()
         values = await self._form_values(request)
         cleaned, errors = stage_setup.validate_stage(values, None, await all_stages_of(competition.id))
+        status = 422
         if not errors:
             try:
                 await stage_setup.save_stage(competition, None, cleaned, user)
             except DomainError as exc:
+                # The service's refusal keeps its status (409 for a conflict, as on the API).
                 errors.update(exc.fields or {"code": exc.message})
+                status = status_of(exc)
         if errors:
-            return await self._index(request, values=values, errors=errors, status_code=422)
+            return await self._index(request, values=values, errors=errors, status_code=status)
         return Redirect("/panitia/tahap?disimpan=1")
 
     async def _edit(
@@ -134,13 +137,15 @@ class StageConsoleController(Controller):
         values = await self._form_values(request)
         others = [s for s in await all_stages_of(competition.id) if s["id"] != stage_id]
         cleaned, errors = stage_setup.validate_stage(values, stage, others)
+        status = 422
         if not errors:
             try:
                 await stage_setup.save_stage(competition, stage_id, cleaned, user)
             except DomainError as exc:
                 errors.update(exc.fields or {"code": exc.message})
+                status = status_of(exc)
         if errors:
-            return await self._edit(request, stage, values=values, errors=errors, status_code=422)
+            return await self._edit(request, stage, values=values, errors=errors, status_code=status)
         return Redirect("/panitia/tahap?disimpan=1")
 
     async def _confirm(
@@ -237,12 +242,7 @@ class StageBoardController(Controller):
     guards = [public]
 
     async def _state(self, viewer: CurrentUser | None) -> views.State:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
-        if state.info.is_private and viewer is None:
-            raise NotAuthorizedException(detail=i18n._("Please sign in first."))
-        return state
+        return await policy.require_board(viewer)
 
     @get("/")
     async def index(

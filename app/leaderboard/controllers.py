@@ -18,7 +18,7 @@ from app import db, i18n, observability
 from app.accounts.auth import CurrentUser, public, requires
 from app.competitions.services import activity_types, team_by_code, team_count
 from app.errors import Invalid
-from app.leaderboard import cards, live, views
+from app.leaderboard import cards, live, policy, views
 from app.leaderboard import team as team_view
 from app.settings import Settings
 from app.web import page
@@ -63,8 +63,9 @@ async def _unchanged(viewer: CurrentUser | None, versi: int | None) -> bool:
     FRESH_SECONDS old, so a commit in another worker is not answered with "unchanged")."""
     if versi is None:
         return False
-    state = await views.current_state(max_age=FRESH_SECONDS)
-    return state is not None and versi == state.version_for(views.audience_of(viewer))
+    # The board policy first: a private board answers nobody "unchanged".
+    state = await policy.current_board(viewer, max_age=FRESH_SECONDS)
+    return state is not None and versi == policy.standings_version(viewer, state)
 
 
 def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
@@ -101,7 +102,7 @@ class LeaderboardController(Controller):
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Template:
-        state = await views.current_state()
+        state = await policy.current_board(viewer)
         if state is None:
             return page(request, "leaderboard/index.html", competition=None)
         choice = await _choice(state, tampilan, periode)
@@ -132,9 +133,7 @@ class LeaderboardController(Controller):
         if await _unchanged(viewer, versi):
             # htmx swaps nothing on 204: the poll costs a few bytes while nothing changed.
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         choice = await _choice(state, tampilan, periode)
         return html_bytes(request, await self._fragment(request, viewer, state, choice))
 
@@ -145,9 +144,7 @@ class LeaderboardController(Controller):
         settings: NamedDependency[Settings],
         viewer: NamedDependency[CurrentUser | None],
     ) -> ServerSentEvent:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         audience = views.audience_of(viewer)
         return live.sse_response(
             _plugin(request), state.id, audience, settings.sse_seconds, first=state.version_for(audience)
@@ -160,7 +157,7 @@ class LeaderboardController(Controller):
         code: FromPath[str],
         viewer: NamedDependency[CurrentUser | None],
     ) -> Template:
-        state, team = await self._team(code)
+        state, team = await self._team(viewer, code)
         audience = views.audience_of(viewer)
         summary = await team_view.summary(state, team, audience, i18n.get_locale())
         standing = summary.standing
@@ -194,7 +191,7 @@ class LeaderboardController(Controller):
         versi: FromQuery[int | None] = None,
     ) -> Response[Any]:
         unchanged = await _unchanged(viewer, versi)
-        state, team = await self._team(code)
+        state, team = await self._team(viewer, code)
         if unchanged:
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
         audience = views.audience_of(viewer)
@@ -207,7 +204,7 @@ class LeaderboardController(Controller):
         self, code: FromPath[str], viewer: NamedDependency[CurrentUser | None]
     ) -> Response[bytes]:
         """The team's rank card for link previews (Open Graph), drawn once per standings version."""
-        state, team = await self._team(code)
+        state, team = await self._team(viewer, code)
         audience = views.audience_of(viewer)
         summary = await team_view.summary(state, team, audience, i18n.get_locale(), with_chart=False)
         standing = summary.standing or {}
@@ -225,13 +222,15 @@ class LeaderboardController(Controller):
         return Response(
             await cards.team_card_png(key, card),
             media_type="image/png",
-            headers={"Cache-Control": "public, max-age=300", "Vary": "Cookie"},
+            # A private board's card must not sit in a shared cache for the next anonymous visitor.
+            headers={
+                "Cache-Control": f"{'private' if state.info.is_private else 'public'}, max-age=300",
+                "Vary": "Cookie",
+            },
         )
 
-    async def _team(self, code: str) -> tuple[views.State, dict[str, Any]]:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+    async def _team(self, viewer: CurrentUser | None, code: str) -> tuple[views.State, dict[str, Any]]:
+        state = await policy.require_board(viewer)
         team = await team_by_code(state.id, code)
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
@@ -243,10 +242,8 @@ class FreezeController(Controller):
     guards = [requires("organiser")]
 
     @get("/")
-    async def form(self, request: Request[Any, Any, Any]) -> Template:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+    async def form(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Template:
+        state = await policy.require_board(user)
         return page(request, "leaderboard/freeze.html", competition=state.info, state=state)
 
     @post("/")
@@ -254,9 +251,7 @@ class FreezeController(Controller):
         self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
     ) -> Redirect | Template:
         action = (await request.form()).get("action", "")
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(user)
         if action == "freeze":
             await views.freeze(state.id, user)
         elif action == "unfreeze":
@@ -319,9 +314,7 @@ class BoardExtrasController(Controller):
     async def map_page(
         self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
     ) -> Template:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         rendered = await self._map(request, viewer, state)
         return page(
             request, "leaderboard/map_page.html", competition=state.info, fragment=rendered.body.decode()
@@ -336,9 +329,7 @@ class BoardExtrasController(Controller):
     ) -> Response[Any]:
         if await _unchanged(viewer, versi):
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         return html_bytes(request, await self._map(request, viewer, state))
 
     async def _map(
@@ -365,9 +356,7 @@ class BoardExtrasController(Controller):
     async def screen(
         self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
     ) -> Template:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         return page(
             request,
             "leaderboard/screen.html",
@@ -386,9 +375,7 @@ class BoardExtrasController(Controller):
     ) -> Response[Any]:
         if await _unchanged(viewer, versi):
             return Response(content=None, status_code=HTTP_204_NO_CONTENT)
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         return html_bytes(request, await self._screen(request, viewer, state, langkah))
 
     async def _screen(
@@ -431,9 +418,7 @@ class BoardExtrasController(Controller):
         from app.leaderboard import exports
 
         fmt = request.url.path.rsplit(".", 1)[-1]
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+        state = await policy.require_board(viewer)
         choice = await _choice(state, tampilan, periode)
         audience = views.audience_of(viewer)
         board = await views.build(state, choice, audience, i18n.get_locale())
@@ -453,10 +438,10 @@ class RevealController(Controller):
     guards = [requires("organiser")]
 
     @get("/")
-    async def reveal(self, request: Request[Any, Any, Any], langkah: FromQuery[int] = 0) -> Template:
-        state = await views.current_state()
-        if state is None:
-            raise NotFoundException()
+    async def reveal(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser], langkah: FromQuery[int] = 0
+    ) -> Template:
+        state = await policy.require_board(user)
         choice = views.Choice("overall", views.parse_period("season"))
         board = await views.build(state, choice, views.STAFF, i18n.get_locale())
         places = board.rows[::-1]  # the last place first

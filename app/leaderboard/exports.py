@@ -5,7 +5,8 @@ The CSV is written for spreadsheets set up the Indonesian way as well as the Eng
 `sep=,` tells Excel the separator whatever the computer's list separator (";" under Indonesian settings);
 scores carry exactly two decimals, as on the pages, so a decimal point is never followed by three digits and
 no spreadsheet can take it for a thousands separator ("102.083" read as 102083): under English settings
-"102.08" is a number, under Indonesian ones it stays visible as text. No byte-order mark: Excel ignores the
+"102.08" is a number, under Indonesian ones it stays visible as text. Text cells go through
+`app.spreadsheet`, so a team name never becomes a formula. No byte-order mark: Excel ignores the
 `sep=` line after one, and the file's text (team names, rule titles) is plain ASCII in practice."""
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import re
 from decimal import Decimal
 from typing import Any
 
-from app import i18n
+from app import i18n, spreadsheet
 from app.leaderboard.views import Board
 
 CENT = Decimal("0.01")
@@ -57,9 +58,15 @@ def csv_bytes(board: Board) -> tuple[bytes, str]:
     out = io.StringIO()
     out.write("sep=,\r\n")
     writer = csv.writer(out)
-    writer.writerow(headers(board))
+    writer.writerow(spreadsheet.csv_row(headers(board)))
     for row in _rows(board):
-        writer.writerow([format(v.quantize(CENT), "f") if isinstance(v, Decimal) else v for v in row])
+        # Text through app.spreadsheet (no formula from a team name); numbers stay plain numbers.
+        writer.writerow(
+            [
+                format(v.quantize(CENT), "f") if isinstance(v, Decimal) else spreadsheet.csv_cell(v)
+                for v in row
+            ]
+        )
     return out.getvalue().encode(), "text/csv; charset=utf-8"
 
 
@@ -68,9 +75,9 @@ def xlsx_bytes(board: Board) -> tuple[bytes, str]:
 
     book = Workbook(write_only=True)
     sheet = book.create_sheet(title=i18n._("Leaderboard")[:31])
-    sheet.append(headers(board))
+    sheet.append(spreadsheet.xlsx_row(sheet, headers(board)))
     for row in _rows(board):
-        sheet.append([float(v) if isinstance(v, Decimal) else v for v in row])
+        sheet.append(spreadsheet.xlsx_row(sheet, [float(v) if isinstance(v, Decimal) else v for v in row]))
     out = io.BytesIO()
     book.save(out)
     return out.getvalue(), XLSX

@@ -16,7 +16,7 @@ from app import i18n
 from app.competitions.services import ruleset_in_force
 from app.leaderboard import views
 from app.leaderboard.services import season_overall
-from app.tables import Activity, ActivityType, Review, Standing, StandingSnapshot
+from app.tables import Activity, ActivityType, Standing, StandingSnapshot
 from scoring.engine import evaluate_team
 from scoring.facts import Facts, occurred_before
 
@@ -217,9 +217,11 @@ async def type_names(competition_id: int) -> dict[str, str]:
     }
 
 
-async def _verified(team_id: int, before: datetime | None) -> tuple[list[dict[str, Any]], int]:
-    """The latest verified activities and how many there are; with `before` (a freeze), only those
-    decided by then."""
+async def _verified(competition_id: int, team_id: int, frozen: bool) -> tuple[list[dict[str, Any]], int]:
+    """The latest verified activities and how many there are; for the public of a frozen board, the
+    list copied at the freeze (nothing decided, revised or annulled since may show)."""
+    if frozen:
+        return await views.frozen_activities(competition_id, team_id, LISTED)
     A = Activity
     where = (A.team == team_id) & (A.status == "verified")
     rows = await (
@@ -227,19 +229,9 @@ async def _verified(team_id: int, before: datetime | None) -> tuple[list[dict[st
         .where(where)
         .order_by(A.occurred_at, ascending=False)
         .order_by(A.id, ascending=False)
-        .limit(LISTED * 5 if before is not None else LISTED)
+        .limit(LISTED)
     )
-    total = await A.count().where(where)
-    if before is not None and rows:
-        late = {
-            r["activity"]
-            for r in await Review.select(Review.activity).where(
-                Review.activity.is_in([r["id"] for r in rows]) & (Review.created_at > before)
-            )
-        }
-        rows = [r for r in rows if r["id"] not in late]
-        total = max(0, total - len(late))
-    return rows[:LISTED], total
+    return rows, await A.count().where(where)
 
 
 def _activity_points(
@@ -281,7 +273,7 @@ async def summary(
     version, _ruleset = await ruleset_in_force(state.id)
     titles = views._rule_titles(locale)
     names = await type_names(state.id)
-    rows, verified = await _verified(team["id"], state.frozen_at if frozen else None)
+    rows, verified = await _verified(state.id, team["id"], frozen)
     lines = (standing or {}).get("lines") or []
     ranks = await _ranks(state.id, frozen)
     move = None

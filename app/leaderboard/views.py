@@ -29,7 +29,7 @@ from app import i18n
 from app.competitions.services import CompetitionInfo, _info, ruleset_in_force
 from app.errors import Invalid
 from app.leaderboard.services import stored_season
-from app.tables import CLUSTERS, Competition, Review, StandingSnapshot, Team
+from app.tables import CLUSTERS, Competition, FrozenActivity, Review, StandingSnapshot, Team
 from scoring.engine import Standings, evaluate, parse_view
 from scoring.facts import ActivityTable, Facts, occurred_before
 from scoring.periods import FIRST_YEAR, LAST_YEAR, Period, parse_period
@@ -76,6 +76,11 @@ class State:
 
     def frozen_for(self, audience: str) -> bool:
         return audience == PUBLIC and self.frozen_at is not None
+
+
+def state_of(row: dict[str, Any]) -> State:
+    """The state of a competition row already read (lists of competitions)."""
+    return _state(row)
 
 
 _states: dict[Any, tuple[float, State | None]] = {}
@@ -662,6 +667,43 @@ async def _copy_season(competition_id: int, label: str) -> None:
     )
 
 
+async def _copy_verified_activities(competition_id: int) -> None:
+    """The team pages' lists at the freeze: every activity verified now, as it reads now."""
+    await FrozenActivity.raw(
+        "INSERT INTO frozen_activity (competition, team, activity, title, occurred_at, type_code) "
+        "SELECT a.competition, a.team, a.id, a.title, a.occurred_at, t.code "
+        "FROM activity a JOIN activity_type t ON t.id = a.activity_type "
+        "WHERE a.competition = {} AND a.status = 'verified'",
+        competition_id,
+    )
+
+
+async def frozen_activities(
+    competition_id: int, team_id: int, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """The latest of a team's activities verified at the freeze (in the shape of the live list) and how
+    many there were: the public's team page while frozen."""
+    F = FrozenActivity
+    where = (F.competition == competition_id) & (F.team == team_id)
+    rows = await (
+        F.select(F.activity, F.title, F.occurred_at, F.type_code)
+        .where(where)
+        .order_by(F.occurred_at, ascending=False)
+        .order_by(F.activity, ascending=False)
+        .limit(limit)
+    )
+    listed = [
+        {
+            "id": r["activity"],
+            "title": r["title"],
+            "occurred_at": r["occurred_at"],
+            "activity_type.code": r["type_code"],
+        }
+        for r in rows
+    ]
+    return listed, await F.count().where(where)
+
+
 async def freeze(competition_id: int, actor: Any) -> bool:
     """Stores the public snapshot and the freeze time; False when already frozen."""
     from app.audit.services import record
@@ -681,6 +723,8 @@ async def freeze(competition_id: int, actor: Any) -> bool:
             (StandingSnapshot.competition == competition_id) & (StandingSnapshot.label == FROZEN_PERIOD)
         )
         await _copy_season(competition_id, FROZEN_PERIOD)
+        await FrozenActivity.delete().where(FrozenActivity.competition == competition_id)
+        await _copy_verified_activities(competition_id)
         await Competition.update(
             # A new version: open pages re-fetch and show the notice (the rows are the same).
             {
@@ -722,6 +766,7 @@ async def unfreeze(competition_id: int, actor: Any) -> bool:
         await Competition.update(
             {Competition.frozen_at: None, Competition.standings_version: row["standings_version"] + 1}
         ).where(Competition.id == competition_id)
+        await FrozenActivity.delete().where(FrozenActivity.competition == competition_id)
         await record(
             actor_id=actor.id,
             actor_name=actor.username,

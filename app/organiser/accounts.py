@@ -10,7 +10,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from app import i18n, regions
+from app import i18n, regions, spreadsheet
 from app.accounts.services import MIN_PASSWORD, USERNAME_RE
 from app.audit import services as audit
 from app.db import write_transaction
@@ -301,20 +301,18 @@ async def export_csv() -> str:
     writer = csv.writer(out)
     writer.writerow(["username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif"])
     for r in rows:
+        # No spreadsheet formulas from data (app.spreadsheet, shared by every export).
         writer.writerow(
-            [
-                r["username"],
-                _cell(r["full_name"]),
-                r["role"],
-                r["team.code"] or "",
-                _cell(r["team.name"] or ""),
-                r["region_code"] or "",
-                "ya" if r["is_active"] else "tidak",
-            ]
+            spreadsheet.csv_row(
+                [
+                    r["username"],
+                    r["full_name"],
+                    r["role"],
+                    r["team.code"] or "",
+                    r["team.name"] or "",
+                    r["region_code"] or "",
+                    "ya" if r["is_active"] else "tidak",
+                ]
+            )
         )
     return out.getvalue()
-
-
-def _cell(value: str) -> str:
-    """No spreadsheet formulas from data: a cell starting with = + - @ is quoted as text."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@") else value

@@ -13,7 +13,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
-from litestar.exceptions import ClientException, NotFoundException
+from litestar.exceptions import NotFoundException
 from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
@@ -23,10 +23,11 @@ from app.accounts.services import account_by_id
 from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
+from app.leaderboard import policy
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
 from app.organiser.plain import plain, type_names
-from app.organiser.results import ResultsFinal, final_result
+from app.organiser.results import final_result
 from app.web import Pager, page, page_number
 from scoring.registry import get_rule
 from scoring.ruleset import TIE_BREAK_KEYS, Ruleset, ruleset_to_json
@@ -258,12 +259,9 @@ class RulesetController(Controller):
                 error=error,
             )
         note = str(form.get("note") or "").strip()[:NOTE_MAX]
-        try:
-            published = await rulesets.publish(
-                competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
-            )
-        except ResultsFinal as exc:
-            raise ClientException(detail=str(exc), status_code=409) from None
+        published = await rulesets.publish(
+            competition, draft.ruleset, actor_id=user.id, actor_name=user.username, note=note
+        )
         return Redirect(f"/panitia/aturan?terbit={published}")
 
     @get("/versi/{version:int}")
@@ -308,17 +306,14 @@ class RulesetController(Controller):
                 rows=await rulesets.preview(competition, ruleset),
                 error=i18n._("Tick the box to confirm that the restored rules take effect at once."),
             )
-        try:
-            published = await rulesets.publish(
-                competition,
-                ruleset,
-                actor_id=user.id,
-                actor_name=user.username,
-                note=i18n._("Restored from version %(version)s") % {"version": version},
-                restored_from=version,
-            )
-        except ResultsFinal as exc:
-            raise ClientException(detail=str(exc), status_code=409) from None
+        published = await rulesets.publish(
+            competition,
+            ruleset,
+            actor_id=user.id,
+            actor_name=user.username,
+            note=i18n._("Restored from version %(version)s") % {"version": version},
+            restored_from=version,
+        )
         return Redirect(f"/panitia/aturan?terbit={published}")
 
 
@@ -407,18 +402,26 @@ class RulesReferenceController(Controller):
     guards = [public]
 
     @get("/hasil-akhir")
-    async def final_results(self, request: Request[Any, Any, Any]) -> Template:
+    async def final_results(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
+        if competition is not None:
+            policy.ensure_board_visible(viewer, competition)
         final = await final_result(competition.id) if competition else None
         return page(request, "organiser/final_public.html", competition=competition, final=final)
 
     @get("/aturan")
-    async def reference(self, request: Request[Any, Any, Any]) -> Template:
+    async def reference(
+        self, request: Request[Any, Any, Any], viewer: NamedDependency[CurrentUser | None]
+    ) -> Template:
         competition = await current_competition()
         rules: list[dict[str, Any]] = []
         tie_break: list[str] = []
         version = 0
         if competition is not None:
+            # A private competition's rules are private like its board (as the API's ruleset is).
+            policy.ensure_board_visible(viewer, competition)
             version, ruleset = await ruleset_in_force(competition.id)
             rules = rulesets.describe(ruleset)
             names = type_names(await activity_types(competition.id))

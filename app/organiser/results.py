@@ -1,6 +1,7 @@
 """Final results: the organisers publish the standings once, as a copy that never changes afterwards.
 
-After that the rules and the bonuses/penalties of the competition can no longer be changed from the console.
+After that nothing that changes the scores can change, through any door: the lock is
+`app.competitions.services.ensure_results_open`, called by every service that changes them.
 """
 
 from __future__ import annotations
@@ -10,15 +11,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from app import i18n
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo
+from app.competitions.services import CompetitionInfo, ensure_results_open
 from app.db import write_transaction
 from app.tables import FinalResult
-
-
-class ResultsFinal(Exception):
-    """The competition's final results are published: the change is refused."""
 
 
 async def final_result(competition_id: int) -> dict[str, Any] | None:
@@ -39,17 +35,12 @@ async def final_result(competition_id: int) -> dict[str, Any] | None:
     return row
 
 
-async def ensure_open(competition_id: int) -> None:
-    if await FinalResult.exists().where(FinalResult.competition == competition_id):
-        raise ResultsFinal(i18n._("The final results are published: this can no longer be changed."))
-
-
 async def publish_final(competition: CompetitionInfo, *, actor_id: int, actor_name: str, note: str) -> None:
     """Copies the stored standings as the final results, with their audit event, in one transaction."""
     from app.leaderboard.services import leaderboard
 
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await ensure_open(competition.id)
+        await ensure_results_open(competition.id)
         rows, version = await leaderboard(competition.id)
         standings = [
             {

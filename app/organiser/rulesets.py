@@ -17,7 +17,13 @@ import msgspec
 
 from app import i18n
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset, teams
+from app.competitions.services import (
+    CompetitionInfo,
+    ensure_results_open,
+    ruleset_in_force,
+    save_ruleset,
+    teams,
+)
 from app.db import write_transaction
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
@@ -240,6 +246,8 @@ async def save_draft(
     ruleset = parse_ruleset(ruleset_to_json(ruleset))
     body = ruleset_to_json(ruleset).decode()
     async with write_transaction(lock=f"competition:{competition.id}"):
+        # A draft that could never be published is refused as its publication would be.
+        await ensure_results_open(competition.id)
         row = await RulesetDraft.select().where(RulesetDraft.competition == competition.id).first()
         before = json.loads(row["body"]) if row else None
         if row is None:
@@ -379,10 +387,9 @@ async def publish(
 ) -> int:
     """The next version, in force at once: stored, standings recomputed, draft cleared, one transaction."""
     from app.leaderboard.services import recompute
-    from app.organiser.results import ensure_open
 
     async with write_transaction(lock=f"competition:{competition.id}"):
-        await ensure_open(competition.id)
+        # save_ruleset refuses once the final results are published (the one final-results lock).
         before_version, _ = await ruleset_in_force(competition.id)
         version = await save_ruleset(
             competition.id, ruleset, actor_id=actor_id, actor_name=actor_name, note=note

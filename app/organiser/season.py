@@ -22,6 +22,7 @@ from app.audit import services as audit
 from app.competitions import services as competitions
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.db import write_transaction
+from app.errors import Conflict
 from app.organiser import results
 from app.tables import CLUSTERS, Account, Adjustment, Competition
 from app.web import Pager, page, page_number
@@ -219,6 +220,15 @@ async def update_season(
             "is_private": competition.is_private
         }
         jury_before = await jury_settings(competition.id)
+        # Dates, time zone and per-judge normalisation change the scores: under the final-results lock.
+        if (cleaned["starts_on"], cleaned["ends_on"], cleaned["timezone"]) != (
+            competition.starts_on,
+            competition.ends_on,
+            competition.timezone,
+        ) or (
+            jury is not None and bool(jury["judge_normalisation"]) != bool(jury_before["judge_normalisation"])
+        ):
+            await competitions.ensure_results_open(competition.id)
         changes: dict[Any, Any] = {
             Competition.name: cleaned["name"],
             Competition.starts_on: cleaned["starts_on"],
@@ -573,8 +583,8 @@ class SeasonController(Controller):
         note = str(form.get("note") or "").strip()[:200]
         try:
             await results.publish_final(competition, actor_id=user.id, actor_name=user.username, note=note)
-        except results.ResultsFinal as exc:
-            return await self._final_page(request, str(exc), status_code=409)
+        except Conflict as exc:
+            return await self._final_page(request, exc.message, status_code=409)
         return Redirect("/hasil-akhir")
 
 
@@ -643,13 +653,14 @@ class AdjustmentController(Controller):
             )
         if not values["reason"]:
             errors["reason"] = i18n._("A reason is required: it is shown on the team's breakdown.")
-        try:
-            await results.ensure_open(competition.id)
-        except results.ResultsFinal as exc:
-            errors["points"] = str(exc)
         if errors or team is None or points is None:
             return await self._page(request, values=values, errors=errors, status_code=422)
-        await competitions.add_adjustment(
-            competition, team["id"], points, values["reason"], actor_id=user.id, actor_name=user.username
-        )
+        try:
+            await competitions.add_adjustment(
+                competition, team["id"], points, values["reason"], actor_id=user.id, actor_name=user.username
+            )
+        except Conflict as exc:
+            # The final-results lock (the service's): shown on the form, with the API's status.
+            errors["points"] = exc.message
+            return await self._page(request, values=values, errors=errors, status_code=409)
         return Redirect("/panitia/penyesuaian?disimpan=1")

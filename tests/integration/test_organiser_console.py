@@ -179,7 +179,7 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
     late = await organiser.post(
         "/panitia/penyesuaian/", data={"team": "35.78", "points": "5", "reason": "Telat"}
     )
-    assert late.status_code == 422 and await Adjustment.count() == 1
+    assert late.status_code == 409 and await Adjustment.count() == 1
     await organiser.post("/panitia/aturan/tambah", data={"rule": "coverage"})
     publish = await organiser.post("/panitia/aturan/terbitkan", data={"confirm": "1"})
     assert publish.status_code == 409
