@@ -33,7 +33,7 @@ from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
 
 from app import db
-from app.activities.photos import PENDING
+from app.activities.kept_photos import PENDING
 from app.audit import chain
 from app.audit import services as audit
 from app.i18n import _

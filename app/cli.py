@@ -79,10 +79,11 @@ async def _migration_lock(settings: Settings) -> AsyncIterator[None]:
 
 
 async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
-    from app import db
+    from app import db, subscribers
     from app.accounts.services import AccountError, create_account, team_id_for
     from app.competitions.services import current_competition
 
+    subscribers.wire()  # whatever the accounts context emits gets its reactions, as in the application
     await db.start(settings)
     try:
         team_id = None
@@ -113,7 +114,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _seed_demo(settings: Settings) -> bool:
     from app import db
-    from app.competitions.demo import seed_demo
+    from app.demo import seed_demo
 
     await db.start(settings)
     try:
@@ -300,7 +301,7 @@ def _restore(settings: Settings, archive: str, yes: bool, accept_unsigned: bool)
 
 
 def print_demo_banner(settings: Settings, host: str, port: int) -> None:
-    from app.competitions.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
+    from app.demo import DEMO_ACCOUNTS, DEMO_PASSWORD
 
     print()
     print("Sinergi demo — Lomba Sinergitas Senkom – Bhabinkamtibmas 2024")

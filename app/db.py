@@ -1,4 +1,7 @@
-"""Engine choice (SQLite or PostgreSQL) and the write-transaction helper."""
+"""Engine choice (SQLite or PostgreSQL) and the write-transaction helper.
+
+`app.tables` (and `app.piccolo_conf`) are imported inside the functions that need them: Piccolo binds a
+table to its engine when the table's module is imported, and the engine is chosen here first."""
 
 from __future__ import annotations
 

@@ -11,7 +11,6 @@ from gettext import c2py
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from babel import Locale
 from babel.dates import format_date as _babel_format_date
 from babel.dates import format_datetime as _babel_format_datetime
 from babel.messages.pofile import read_po
@@ -194,7 +193,3 @@ def format_date(value: date | None) -> str:
 def format_short_date(value: date) -> str:
     """'5 Okt' in Indonesian, '5 Oct' in English: a date on a chart's axis."""
     return _babel_format_date(value, "d MMM", locale=get_locale())
-
-
-def language_name(code: str) -> str:
-    return Locale.parse(code).get_display_name(code) or code

@@ -19,17 +19,17 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
-from app import db, i18n, observability
+from app import db, i18n, observability, subscribers
 from app.accounts.auth import auth_middleware, provide_user, provide_viewer, public
-from app.accounts.controllers import OrganiserController, SessionController
-from app.activities import photos
+from app.accounts.controllers import SessionController
+from app.activities import kept_photos
 from app.activities.controllers import ActivityController, PhotoController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
 from app.inputs import refuse_malformed
 from app.judging.controllers import JudgeController
-from app.judging.stages_controllers import BeritaAcaraController, StageBoardController, StageConsoleController
-from app.leaderboard import live
+from app.judging.stages_controllers import BeritaAcaraController, StageConsoleController
+from app.leaderboard import caches, live
 from app.leaderboard.controllers import (
     BoardExtrasController,
     FreezeController,
@@ -37,6 +37,7 @@ from app.leaderboard.controllers import (
     ProbeController,
     RevealController,
 )
+from app.leaderboard.stage_board import StageBoardController
 from app.organiser.controllers import (
     AccountConsoleController,
     AuditController,
@@ -45,6 +46,7 @@ from app.organiser.controllers import (
     RulesReferenceController,
 )
 from app.organiser.jury import JuryActivityController, JuryController
+from app.organiser.people import OrganiserController
 from app.organiser.season import AdjustmentController, SeasonController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
@@ -87,6 +89,7 @@ def make_environment() -> Environment:
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or Settings.from_env()
     db.configure_engine(settings)
+    subscribers.wire()
     limiter: Limiter = (
         RedisLimiter(settings.redis_url, settings.login_attempts, settings.login_window_seconds)
         if settings.redis_url
@@ -145,7 +148,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             "user": Provide(provide_user),
             "viewer": Provide(provide_viewer),
         },
-        middleware=[auth_middleware],
+        # The board's caches are this application's (app.leaderboard.caches), bound for each request.
+        middleware=[caches.binding, auth_middleware],
         # NUL characters, ids beyond the database's range, JSON nested too deep: refused before any handler.
         before_request=refuse_malformed,
         # gzip for pages; handlers that serve pre-compressed bytes or an SSE stream opt out.
@@ -185,14 +189,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_handler,
         },
         # Kept photos of refused forms are swept at start and every hour (no cron needed).
-        lifespan=[lifespan, lambda _app: photos.sweeping_pending(settings.var_dir)],
+        lifespan=[lifespan, lambda _app: kept_photos.sweeping_pending(settings.var_dir)],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,
         debug=False,
         # Logging is configured by `sinergi serve` (app.observability.logging_config), not by Litestar.
         logging_config=None,
-        state={"settings": settings},
+        state={"settings": settings, "board_caches": caches.BoardCaches()},
     )
     # Around everything the router answers (404s, static files, the API too): request id, access log,
     # security headers.

@@ -112,7 +112,7 @@ def auth_middleware(app: ASGIApp) -> ASGIApp:
         try:
             await app(scope, receive, send)
         finally:
-            i18n._locale.reset(token_)
+            i18n.reset_locale(token_)
 
     return middleware
 

@@ -8,9 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import regions
+from app.accounts.events import AccountDisabled
 from app.audit import services as audit
 from app.db import write_transaction
 from app.errors import Invalid, NotSignedIn, TooManyAttempts
+from app.events import emit
 from app.i18n import _
 from app.ratelimit import Limiter
 from app.security import hash_password, new_token, token_digest, verify_password
@@ -143,21 +145,6 @@ async def close_session(token: str) -> None:
     await AuthSession.delete().where(AuthSession.token_hash == token_digest(token))
 
 
-async def _hand_over_assignments(judge_id: int, actor_id: int, actor_name: str) -> None:
-    """A disabled judge's open assignments move to other judges, in every competition."""
-    from app.competitions.services import competition_by_id
-    from app.judging.assignment import move_open_assignments
-    from app.tables import Assignment
-
-    rows = await Assignment.select(Assignment.competition).where(
-        (Assignment.judge == judge_id) & (Assignment.status == "open")
-    )
-    for competition_id in sorted({r["competition"] for r in rows}):
-        competition = await competition_by_id(competition_id)
-        if competition is not None:
-            await move_open_assignments(competition, judge_id, actor_id, actor_name)
-
-
 async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:
     async with write_transaction(lock="accounts"):
         row = (
@@ -168,7 +155,7 @@ async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name
         await Account.update({Account.is_active: active}).where(Account.id == account_id)
         if not active:
             await AuthSession.delete().where(AuthSession.account == account_id)
-            await _hand_over_assignments(account_id, actor_id, actor_name)
+            await emit(AccountDisabled(account_id, actor_id, actor_name))
         await audit.record(
             actor_id=actor_id,
             actor_name=actor_name,

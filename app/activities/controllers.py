@@ -18,7 +18,7 @@ from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
-from app.activities import forms, photos, policy, services
+from app.activities import forms, kept_photos, photos, policy, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
@@ -179,7 +179,9 @@ class ActivityController(Controller):
         # A retry of the same form finds its activity and adds only what is missing (same content, one photo).
         await self._store_photos(settings, activity_id, user, checked)
         await services.drop_draft(user.id, clean.idempotency_key)
-        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, clean.idempotency_key)
+        await anyio.to_thread.run_sync(
+            kept_photos.drop_pending, settings.var_dir, user.id, clean.idempotency_key
+        )
         return Redirect(f"/kegiatan/{activity_id}?terkirim=1")
 
     @post("/draf", status_code=200)
@@ -284,7 +286,11 @@ class ActivityController(Controller):
         ]
         if hashes and "photos" not in errors:
             kept = await anyio.to_thread.run_sync(
-                photos.load_pending, settings.var_dir, user.id, data.idempotency_key, hashes[:FORM_PHOTOS]
+                kept_photos.load_pending,
+                settings.var_dir,
+                user.id,
+                data.idempotency_key,
+                hashes[:FORM_PHOTOS],
             )
             unique = {p.sha256: p for p in kept + checked}
             checked = list(unique.values())
@@ -313,7 +319,9 @@ class ActivityController(Controller):
         """Valid photos of a refused form wait on the server, so nobody has to choose them again."""
         if "photos" in errors or not checked:
             return []
-        return await anyio.to_thread.run_sync(photos.save_pending, settings.var_dir, account_id, key, checked)
+        return await anyio.to_thread.run_sync(
+            kept_photos.save_pending, settings.var_dir, account_id, key, checked
+        )
 
     async def _store_photos(
         self,
@@ -363,7 +371,9 @@ class ActivityController(Controller):
         # NotFound / NotEditable (a Conflict saying why) reach the page through app.web's translation.
         await services.update_activity(competition.id, user, activity_id, clean)
         await self._store_photos(settings, activity_id, user, checked)
-        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
+        await anyio.to_thread.run_sync(
+            kept_photos.drop_pending, settings.var_dir, user.id, data.idempotency_key
+        )
         return Redirect(f"/kegiatan/{activity_id}?diubah=1")
 
     @get("/{activity_id:int}/tarik")
@@ -438,7 +448,9 @@ class ActivityController(Controller):
                 request, user, competition, data, errors, 409, mode="resubmit", target=activity_id, kept=kept
             )
         await self._store_photos(settings, new_id, user, checked)
-        await anyio.to_thread.run_sync(photos.drop_pending, settings.var_dir, user.id, data.idempotency_key)
+        await anyio.to_thread.run_sync(
+            kept_photos.drop_pending, settings.var_dir, user.id, data.idempotency_key
+        )
         return Redirect(f"/kegiatan/{new_id}?terkirim=1")
 
     @get("/{activity_id:int}")

@@ -7,13 +7,17 @@ import json
 from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from app.accounts.auth import CurrentUser
+from app.activities.events import ActivitySubmitted
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
+from app.competitions.services import ruleset_in_force
 from app.competitions.stages import stage_closed_for_activity
 from app.db import lock_activity, write_transaction
 from app.errors import Conflict, NotFound
+from app.events import emit
 from app.i18n import _
 from app.tables import Activity, ActivityDraft, ActivityType, AuditEvent, Photo, Review
 
@@ -44,13 +48,9 @@ async def _existing(team_id: int, key: str) -> dict[str, Any] | None:
 
 
 async def _assign_judges(competition_id: int, activity_id: int, team_code: str) -> None:
-    """Every new activity gets its judges at once (app.judging.assignment: fewest open assignments first)."""
-    from app.competitions.services import competition_by_id
-    from app.judging.assignment import assign_activity
-
-    competition = await competition_by_id(competition_id)
-    if competition is not None:
-        await assign_activity(competition, activity_id, team_code)
+    """Every new activity gets its judges at once: judging assigns them in this transaction
+    (`ActivitySubmitted`; app.judging.assignment: fewest open assignments first)."""
+    await emit(ActivitySubmitted(competition_id, activity_id, team_code))
 
 
 async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -> tuple[int, bool]:
@@ -165,18 +165,6 @@ def _decode(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(row.get(key), str):
             row[key] = json.loads(row[key])
     return row
-
-
-async def team_activities(team_id: int, page: int) -> tuple[list[dict[str, Any]], int]:
-    query = Activity.select(*ACTIVITY_COLUMNS).where(Activity.team == team_id)
-    rows = await (
-        query.order_by(Activity.occurred_at, ascending=False)
-        .order_by(Activity.id, ascending=False)
-        .offset((page - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    total = await Activity.count().where(Activity.team == team_id)
-    return [_decode(r) for r in rows], total
 
 
 async def activity(activity_id: int) -> dict[str, Any] | None:
@@ -479,10 +467,6 @@ async def team_activities_by_status(
 async def period_caps(competition_id: int, timezone: str, team_id: int) -> list[dict[str, Any]]:
     """For each cap rule of the ruleset in force: the current week or month (in the season's time zone) and
     how many of the team's activities of that period are verified or still waiting, against the cap."""
-    from zoneinfo import ZoneInfo
-
-    from app.competitions.services import ruleset_in_force
-
     _version, ruleset = await ruleset_in_force(competition_id)
     tz = ZoneInfo(timezone)
     today = datetime.now(UTC).astimezone(tz).date()

@@ -6,7 +6,7 @@ import base64
 import binascii
 import re
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Annotated, Any
 
 import msgspec
@@ -20,11 +20,11 @@ from app.accounts.auth import CurrentUser
 from app.competitions.services import CompetitionInfo, competition_by_slug
 from app.errors import DomainError, NotSignedIn
 from app.errors import Invalid as InvalidInput
+from app.i18n import parse_number
 from app.inputs import MAX_ID
 from app.leaderboard import policy
+from app.web import STATUS_MESSAGES, http_exception_handler, status_of
 
-DEFAULT_LIMIT = 50
-MAX_LIMIT = 200
 BEARER = [{"bearer": []}]
 
 # Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
@@ -159,13 +159,9 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
         )
     status = exc.status_code
     if status >= 500:
-        from app.web import http_exception_handler
-
         return http_exception_handler(request, exc)
     detail = exc.detail
     if not detail or detail == _phrase(status):
-        from app.web import STATUS_MESSAGES
-
         detail = i18n._(STATUS_MESSAGES.get(status, "Error"))
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthorizedException) else None
     return Response(
@@ -178,8 +174,6 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
 
 def api_domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) -> Response[Any]:
     """A refusal of the core on the API: 422 names each field, every other status carries a detail."""
-    from app.web import STATUS_MESSAGES, status_of
-
     status = status_of(exc)
     if isinstance(exc, InvalidInput):
         problems = [{"field": f, "message": m} for f, m in exc.fields.items()] or [
@@ -233,14 +227,6 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]
     return rows, None
 
 
-def page_limit(limit: int | None) -> int:
-    if limit is None:
-        return DEFAULT_LIMIT
-    if not 1 <= limit <= MAX_LIMIT:
-        raise Invalid({"limit": i18n._("A whole number from 1 to %(n)s.", n=MAX_LIMIT)})
-    return limit
-
-
 def decimal_text(value: Decimal | str | int) -> str:
     """The exact value as text, without exponent or trailing zeros: Decimal("12.500") -> "12.5"."""
     number = value if isinstance(value, Decimal) else Decimal(str(value))
@@ -254,15 +240,8 @@ def parse_decimal(
     value: Any, field: str, errors: dict[str, str], low: Decimal, high: Decimal, places: int = 3
 ) -> Decimal | None:
     """A JSON number or numeric string as an exact Decimal within low..high with at most `places` decimals."""
-    if isinstance(value, bool) or not isinstance(value, int | float | str | Decimal):
-        errors[field] = i18n._("Must be a number.")
-        return None
-    try:
-        number = Decimal(repr(value)) if isinstance(value, float) else Decimal(str(value).strip())
-    except InvalidOperation:
-        errors[field] = i18n._("Must be a number.")
-        return None
-    if not number.is_finite():
+    number = parse_number(value, localised=False)
+    if number is None:
         errors[field] = i18n._("Must be a number.")
         return None
     if not low <= number <= high:

@@ -36,14 +36,28 @@ class LeaderboardController(Controller):
     path = "/competitions/{slug:str}"
     tags = ["leaderboard"]
 
-    async def _board(self, competition: Any, view: str, period: str, lines_for: str | None = None) -> Any:
+    async def _board(
+        self,
+        competition: Any,
+        viewer: CurrentUser | None,
+        view: str,
+        period: str,
+        lines_for: str | None = None,
+    ) -> tuple[Any, bool]:
+        """The board the viewer may see, and whether it is the freeze's (then only its overall season:
+        other views and periods have no rows). The view and period are checked either way."""
         types = (
             {t["code"] for t in await competitions.activity_types(competition.id)}
             if view.startswith("type:")
             else set()
         )
         choice = leaderboard_views.choose(view, period, types)
-        return await reads.board(competition, choice.view, choice.period, lines_for)
+        if await _frozen_for(competition, viewer):
+            board = await reads.frozen_board(competition.id, lines_for=lines_for)
+            if not choice.is_stored:
+                board.rows.clear()
+            return board, True
+        return await reads.board(competition, choice.view, choice.period, lines_for), False
 
     @get(
         "/leaderboard",
@@ -65,13 +79,7 @@ class LeaderboardController(Controller):
         ] = "season",
     ) -> s.LeaderboardOut:
         competition = await visible_competition(slug, viewer)
-        frozen = await _frozen_for(competition, viewer)
-        board = await self._board(competition, view, period)
-        if frozen:
-            # The public sees the snapshot of the freeze: the overall season only.
-            board = await leaderboard_views.frozen_api_board(competition.id)
-            if view != "overall" or period != "season":
-                board.rows.clear()
+        board, frozen = await self._board(competition, viewer, view, period)
         return s.LeaderboardOut(
             competition=competition.slug,
             view=view,
@@ -113,11 +121,7 @@ class LeaderboardController(Controller):
         team = await competitions.team_by_code(competition.id, code)
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
-        board = await self._board(competition, "overall", period, lines_for=code)
-        if await _frozen_for(competition, viewer):
-            board = await leaderboard_views.frozen_api_board(competition.id, lines_for=code)
-            if period != "season":
-                board.rows.clear()
+        board, _frozen = await self._board(competition, viewer, "overall", period, lines_for=code)
         row = next((r for r in board.rows if r.team_code == code), None)
         english = i18n.get_locale() == "en"
         return s.ExplanationOut(

@@ -11,8 +11,10 @@ from app.accounts.auth import CurrentUser
 from app.activities import policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.leaderboard import views
+from app.leaderboard.freeze import FROZEN_PERIOD
 from app.leaderboard.services import load_facts, season_overall, stored_season
-from app.tables import Activity, Competition, Standing, Team
+from app.tables import Activity, Competition, Standing, StandingSnapshot, Team
 from scoring.engine import evaluate
 from scoring.periods import Period
 
@@ -122,8 +124,6 @@ async def computed_board(
     competition: CompetitionInfo, view: str, period: Period, lines_for: str | None = None
 ) -> Board:
     """Lines are built only for the team `lines_for` (a season holds far more lines than anyone reads)."""
-    from app.leaderboard import views
-
     # One cache of facts and evaluated views for the pages and the API (app.leaderboard.views).
     state = await views.competition_state(competition.id, max_age=0)
     version, ruleset = await ruleset_in_force(competition.id)
@@ -170,3 +170,35 @@ async def board(
     if view == "overall" and period.kind == "season":
         return await stored_board(competition.id, lines_for)
     return await computed_board(competition, view, period, lines_for)
+
+
+def _decoded(value: Any) -> Any:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+async def frozen_board(competition_id: int, lines_for: str | None = None) -> Board:
+    """The frozen snapshot (app.leaderboard.views) in the JSON API's board shape."""
+    S = StandingSnapshot
+    rows = await (
+        S.select(
+            S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
+        )
+        .where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
+        .order_by(S.rank)
+        .order_by(S.team.code)
+    )
+    return Board(
+        rows[0]["ruleset_version"] if rows else 0,
+        [
+            BoardRow(
+                rank=r["rank"],
+                team_code=r["team.code"],
+                team_name=r["team.name"],
+                score=Decimal(r["score"]),
+                counted=r["counted"],
+                breakdown={k: Decimal(v) for k, v in (_decoded(r["subtotals"]) or {}).items()},
+                lines=(_decoded(r["lines"]) or []) if r["team.code"] == lines_for else [],
+            )
+            for r in rows
+        ],
+    )

@@ -10,10 +10,27 @@ from typing import Any
 from app import regions
 from app.audit import services as audit
 from app.competitions.catalogue import DEFAULT_CATALOGUE
+from app.competitions.events import (
+    AdjustmentChanged,
+    CompetitionCreated,
+    RubricReplaced,
+    RulesetPublished,
+    TeamAdded,
+)
 from app.competitions.stages import ensure_default_stages
+from app.db import write_transaction
 from app.errors import Conflict
+from app.events import emit
 from app.i18n import _, parse_number
-from app.tables import ActivityType, Competition, FinalResult, RubricCriterion, RulesetVersion, Team
+from app.tables import (
+    ActivityType,
+    Adjustment,
+    Competition,
+    FinalResult,
+    RubricCriterion,
+    RulesetVersion,
+    Team,
+)
 from scoring.aggregate import Rubric
 from scoring.facts import Criterion
 from scoring.ruleset import Ruleset, default_ruleset, parse_ruleset, ruleset_to_json
@@ -127,9 +144,7 @@ async def create_competition(
     await ensure_default_stages(competition.id)
     info = await competition_by_id(competition.id)
     assert info is not None
-    from app.leaderboard.services import recompute
-
-    await recompute(info)
+    await emit(CompetitionCreated(info))
     return await competition_by_id(competition.id) or info
 
 
@@ -237,10 +252,6 @@ async def add_team(
     competition: CompetitionInfo, code: str, name: str, *, actor_id: int | None, actor_name: str
 ) -> int:
     """Registers a team and lists it on the leaderboard at once."""
-    from app.db import write_transaction
-    from app.i18n import _
-    from app.leaderboard.services import recompute
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         if await team_by_code(competition.id, code) is not None:
             raise CompetitionConflict("code", _("That team is already registered."))
@@ -255,7 +266,7 @@ async def add_team(
             after={"code": code, "name": name},
             competition_id=competition.id,
         )
-        await recompute(competition)
+        await emit(TeamAdded(competition, code))
     return int(team.id)
 
 
@@ -269,9 +280,6 @@ async def add_activity_type(
     actor_id: int | None,
     actor_name: str,
 ) -> int:
-    from app.db import write_transaction
-    from app.i18n import _
-
     async with write_transaction(lock=f"competition:{competition_id}"):
         if await ActivityType.exists().where(
             (ActivityType.competition == competition_id) & (ActivityType.code == code)
@@ -326,9 +334,6 @@ async def replace_rubric(
 ) -> None:
     """Puts a new rubric in force (criteria: code, name, name_en, weight, min, max; optionally scope
     "activity"|"team", description, levels [{"score", "id", "en"}]) and rescores."""
-    from app.db import write_transaction
-    from app.leaderboard.services import recompute
-
     fields = ("code", "name", "name_en", "weight", "min", "max", "scope", "description", "levels")
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_results_open(competition.id)
@@ -366,7 +371,7 @@ async def replace_rubric(
             ],
             competition_id=competition.id,
         )
-        await recompute(competition)
+        await emit(RubricReplaced(competition))
 
 
 async def add_adjustment(
@@ -379,10 +384,6 @@ async def add_adjustment(
     actor_name: str,
 ) -> int:
     """An organisers' bonus or penalty (points: an exact Decimal), counted in the standings at once."""
-    from app.db import write_transaction
-    from app.leaderboard.services import recompute
-    from app.tables import Adjustment
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_results_open(competition.id)
         row = Adjustment(
@@ -398,20 +399,18 @@ async def add_adjustment(
             after={"team": team_id, "points": str(points), "reason": reason},
             competition_id=competition.id,
         )
-        await recompute(competition)
+        await emit(AdjustmentChanged(competition, team_id))
     return int(row.id)
 
 
 async def publish_ruleset(
     competition: CompetitionInfo, ruleset: Ruleset, *, actor_id: int | None, actor_name: str, note: str = ""
 ) -> int:
-    """Stores the next ruleset version and recomputes the standings with it, in one transaction."""
-    from app.db import write_transaction
-    from app.leaderboard.services import recompute
-
+    """Stores the next ruleset version and puts it in force; the standings are recomputed with it in the same
+    transaction (`RulesetPublished`)."""
     async with write_transaction(lock=f"competition:{competition.id}"):
         version = await save_ruleset(
             competition.id, ruleset, actor_id=actor_id, actor_name=actor_name, note=note
         )
-        await recompute(competition)
+        await emit(RulesetPublished(competition, version))
     return version

@@ -10,10 +10,16 @@ from typing import Any
 from app import i18n
 from app.accounts.auth import CurrentUser
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo, ruleset_in_force, save_ruleset
+from app.competitions.events import RulesetPublished
+from app.competitions.services import (
+    CompetitionInfo,
+    ruleset_in_force,
+    save_ruleset,
+)
 from app.competitions.stages import stages
 from app.db import write_transaction
 from app.errors import Conflict, NotFound
+from app.events import emit
 from app.i18n import parse_number
 from app.tables import STAGE_KINDS, RulesetDraft, Stage
 from scoring.ruleset import (
@@ -129,8 +135,6 @@ async def save_stage(
 ) -> int:
     """Creates (stage_id None) or changes a stage; a changed weight publishes a new ruleset version with
     the updated `stages` mapping (standings recomputed), all in one transaction with its audit events."""
-    from app.leaderboard.services import recompute
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         all_stages = await stages(competition.id)
         stage = next((s for s in all_stages if s["id"] == stage_id), None) if stage_id else None
@@ -177,7 +181,7 @@ async def save_stage(
             weights[cleaned["code"]] = cleaned["weight"]
         if weights != dict(ruleset.stages):
             try:
-                await save_ruleset(
+                version = await save_ruleset(
                     competition.id,
                     Ruleset(ruleset.rules, ruleset.tie_break, weights),
                     actor_id=actor.id,
@@ -188,5 +192,5 @@ async def save_stage(
                 # The final-results lock of save_ruleset, named on the weight field of the form.
                 raise Conflict(fields={"weight": exc.message}) from exc
             await _draft_follows(competition.id, weights)
-            await recompute(competition)
+            await emit(RulesetPublished(competition, version))
     return stage_id

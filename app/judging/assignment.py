@@ -12,7 +12,7 @@ from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.audit import services as audit
-from app.competitions.services import CompetitionInfo
+from app.competitions.services import CompetitionInfo, competition_by_id
 from app.competitions.stages import activity_stage
 from app.db import advisory_lock, write_transaction
 from app.errors import Conflict, Invalid, NotFound
@@ -170,6 +170,17 @@ async def move_open_assignments(
     return await move_assignments(competition, rows, judge_id, actor_id, actor_name)
 
 
+async def hand_over_everywhere(judge_id: int, actor_id: int, actor_name: str) -> None:
+    """A disabled judge's open assignments move to other judges, in every competition."""
+    rows = await Assignment.select(Assignment.competition).where(
+        (Assignment.judge == judge_id) & (Assignment.status == "open")
+    )
+    for competition_id in sorted({r["competition"] for r in rows}):
+        competition = await competition_by_id(competition_id)
+        if competition is not None:
+            await move_open_assignments(competition, judge_id, actor_id, actor_name)
+
+
 async def move_assignments(
     competition: CompetitionInfo,
     rows: Sequence[dict[str, Any]],
@@ -298,19 +309,6 @@ async def next_assignment(competition_id: int, judge: CurrentUser) -> dict[str, 
         "stage_id": row["stage"],
         "origin": row["origin"],
     }
-
-
-async def open_assignments(competition_id: int, judge_id: int) -> list[dict[str, Any]]:
-    return await (
-        Assignment.select()
-        .where(
-            (Assignment.competition == competition_id)
-            & (Assignment.judge == judge_id)
-            & (Assignment.status == "open")
-        )
-        .order_by(Assignment.skipped)
-        .order_by(Assignment.id)
-    )
 
 
 async def progress(competition_id: int, judge: CurrentUser) -> tuple[int, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -513,8 +514,6 @@ class JudgeController(Controller):
 
 
 def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:
-    from decimal import Decimal, InvalidOperation
-
     errors: dict[str, str] = {}
     if not rubric:
         errors["decision"] = i18n._("This competition has no team-level rubric yet.")

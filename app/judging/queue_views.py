@@ -7,13 +7,14 @@ Reads only; every change goes through app.judging.assignment / reviews / correct
 from __future__ import annotations
 
 import json
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
 from app.activities import policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
-from app.leaderboard.services import season_overall
+from app.i18n import parse_number
+from app.standings import season_overall
 from app.tables import (
     Activity,
     Assignment,
@@ -60,11 +61,7 @@ def _levels(text: Any) -> list[dict[str, str]]:
 
 
 def _decimal(text: Any) -> Decimal | None:
-    try:
-        number = Decimal(str(text))
-    except (InvalidOperation, TypeError):
-        return None
-    return number if number.is_finite() else None
+    return parse_number(text, localised=False)
 
 
 def _steps(low: Decimal | None, high: Decimal | None) -> list[str]:
@@ -108,7 +105,10 @@ def form_scores(form: Any, rubric: list[dict[str, Any]]) -> dict[str, str]:
     """The `score_<code>` fields the judge filled in (criterion code -> text as typed)."""
     scores: dict[str, str] = {}
     for criterion in rubric:
-        value = str(form.get(criterion["field"]) or "").strip().replace(",", ".")
+        typed = str(form.get(criterion["field"]) or "").strip()
+        number = parse_number(typed)
+        # "7,5" and "7.5" are the same score; what is no number goes on as typed, for check_scores to word.
+        value = typed if number is None else format(number, "f")
         if value:
             scores[criterion["code"]] = value[:32]
     return scores
@@ -116,10 +116,6 @@ def form_scores(form: Any, rubric: list[dict[str, Any]]) -> dict[str, str]:
 
 def missing_scores(rubric: list[dict[str, Any]], scores: dict[str, str]) -> list[dict[str, Any]]:
     return [c for c in rubric if c["code"] not in scores]
-
-
-def criterion_name(criterion: dict[str, Any], locale: str) -> str:
-    return str((criterion.get("name_en") or criterion["name"]) if locale == "en" else criterion["name"])
 
 
 # --- The activity in front of the judge -------------------------------------------------------------
@@ -152,20 +148,6 @@ async def open_assignment(competition_id: int, judge_id: int, activity_id: int) 
             & (Assignment.activity == activity_id)
             & (Assignment.status == "open")
         )
-        .first()
-    )
-
-
-async def open_team_assignment(competition_id: int, judge_id: int, team_id: int) -> dict[str, Any] | None:
-    return await (
-        Assignment.select()
-        .where(
-            (Assignment.competition == competition_id)
-            & (Assignment.judge == judge_id)
-            & (Assignment.team == team_id)
-            & (Assignment.status == "open")
-        )
-        .order_by(Assignment.id)
         .first()
     )
 

@@ -15,8 +15,10 @@ from app.competitions.services import CompetitionInfo, scoring_rubric
 from app.competitions.stages import activity_stage, stage_by_id, stage_label
 from app.db import lock_activity, write_transaction
 from app.errors import Conflict, Forbidden, Invalid, NotFound
+from app.events import emit
 from app.i18n import _
 from app.judging.assignment import ACTIVE, active_assignments, assign, judge_slots, now, reviews_required
+from app.judging.events import StageRankingChanged, VerificationChanged
 from app.judging.scores import judge_q, stored_scores
 from app.tables import Activity, Assignment, Competition, Review, Team, TeamReview
 from scoring import jury as pure
@@ -77,12 +79,9 @@ async def decide(
 
 
 async def announce_stage_change(competition_id: int) -> None:
-    """A stage's ranking changed without the standings changing (a team scored, a stage closed): after
-    the commit, the open stage pages are told to fetch their ranking again."""
-    from app.db import after_commit
-    from app.leaderboard.live import announce
-
-    await after_commit(lambda: announce(competition_id))
+    """A stage's ranking changed without the standings changing (a team scored): after the commit, the open
+    stage pages are told to fetch their ranking again (`StageRankingChanged`)."""
+    await emit(StageRankingChanged(competition_id))
 
 
 def require_stage_open(stage: dict[str, Any] | None) -> None:
@@ -201,9 +200,7 @@ async def apply_status(
     competition: CompetitionInfo, activity_id: int, team_code: str, old_status: str
 ) -> str:
     """Settles the activity and stores its status and flag; recomputes the standings when it is or was
-    verified."""
-    from app.leaderboard.services import recompute
-
+    verified (`VerificationChanged`)."""
     status, flag = await settle(competition, activity_id, team_code)
     await Activity.update({Activity.status: status, Activity.jury_flag: flag}).where(
         Activity.id == activity_id
@@ -211,7 +208,7 @@ async def apply_status(
     # A verified activity's points depend on its judges' current scores: a revision or an annulment that
     # keeps it verified still changes them.
     if "verified" in (status, old_status):
-        await recompute(competition, team_code)
+        await emit(VerificationChanged(competition, activity_id, team_code))
     return status
 
 

@@ -35,10 +35,12 @@ from app.competitions.services import CompetitionInfo, ruleset_in_force, scoring
 from app.competitions.stages import stage_by_id, stage_label, stages
 from app.db import write_transaction
 from app.errors import Conflict, NotFound
+from app.events import emit
 from app.judging.assignment import assign, reviews_required
 from app.judging.berita_acara import TITLED_PLACES, render_pdf
-from app.judging.reviews import announce_stage_change
+from app.judging.events import StageClosed
 from app.judging.scores import judge_q
+from app.standings import stored_season
 from app.tables import (
     Account,
     Activity,
@@ -86,8 +88,6 @@ async def _team_ids(competition_id: int) -> dict[str, int]:
 
 
 async def _activity_ranking(competition: CompetitionInfo) -> list[dict[str, Any]]:
-    from app.leaderboard.services import stored_season
-
     rows, _ = await stored_season(competition.id)
     ids = await _team_ids(competition.id)
     return _mark_shared(
@@ -349,7 +349,7 @@ async def close_stage(competition: CompetitionInfo, stage_id: int, actor: Curren
             created_by=actor.id,
         )
         await record.save()
-        await announce_stage_change(competition.id)
+        await emit(StageClosed(competition.id, stage["id"]))
         await audit.record(
             actor_id=actor.id,
             actor_name=actor.username,

@@ -13,15 +13,13 @@ from PIL import Image, ImageDraw, ImageFont
 
 from app import i18n
 from app.brand import AMBER, NAVY, WHITE, draw_icon, png
-from app.leaderboard import views
+from app.leaderboard import caches
 
 WIDTH, HEIGHT = 1200, 630
 MARGIN = 64
 SOFT = (205, 220, 238)  # light text on navy
 # DejaVu ships with most Linux servers; Pillow's own font stands in where it does not.
 FONT_DIRS = ("/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/dejavu", "/usr/share/fonts/TTF")
-
-_cards = views._Lru(256)
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +91,8 @@ def draw_team_card(card: TeamCard) -> bytes:
 async def team_card_png(key: tuple[object, ...], card: TeamCard) -> bytes:
     """The card's PNG, drawn once per key (competition, audience's standings version, team, language),
     in a worker thread (drawing takes tens of milliseconds)."""
-    cached = _cards.get(key)
+    cards = caches.current().cards
+    cached = cards.get(key)
     if cached is None:
         locale = i18n.get_locale()
 
@@ -102,8 +101,8 @@ async def team_card_png(key: tuple[object, ...], card: TeamCard) -> bytes:
             try:
                 return draw_team_card(card)
             finally:
-                i18n._locale.reset(token)
+                i18n.reset_locale(token)
 
         cached = await anyio.to_thread.run_sync(drawn)
-        _cards.put(key, cached)
+        cards.put(key, cached)
     return cached

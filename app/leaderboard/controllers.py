@@ -18,7 +18,8 @@ from app import db, i18n, observability
 from app.accounts.auth import CurrentUser, public, requires
 from app.competitions.services import activity_types, team_by_code, team_count
 from app.errors import Invalid
-from app.leaderboard import cards, live, policy, views
+from app.leaderboard import cards, exports, live, policy, views
+from app.leaderboard import map as tile_map
 from app.leaderboard import team as team_view
 from app.settings import Settings
 from app.web import page
@@ -335,8 +336,6 @@ class BoardExtrasController(Controller):
     async def _map(
         self, request: Request[Any, Any, Any], viewer: CurrentUser | None, state: views.State
     ) -> views.Rendered:
-        from app.leaderboard import map as tile_map
-
         def render(board: views.Board) -> str:
             return _render(
                 request,
@@ -415,8 +414,6 @@ class BoardExtrasController(Controller):
         tampilan: FromQuery[str | None] = None,
         periode: FromQuery[str | None] = None,
     ) -> Response[bytes]:
-        from app.leaderboard import exports
-
         fmt = request.url.path.rsplit(".", 1)[-1]
         state = await policy.require_board(viewer)
         choice = await _choice(state, tampilan, periode)

@@ -21,14 +21,13 @@ from litestar.channels.backends.base import ChannelsBackend
 from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.response import ServerSentEvent, ServerSentEventMessage
 
+from app.leaderboard.state import PUBLIC, STAFF, competition_state, invalidate
 from app.settings import Settings
 
 log = logging.getLogger("sinergi.live")
 
 PING_SECONDS = 15.0
 RETRY_MS = 3000
-PUBLIC = "public"
-STAFF = "staff"
 
 # The started plugins of this process (normally one app; tests build several).
 _started: list[ChannelsPlugin] = []
@@ -346,10 +345,8 @@ def publish(competition_id: int, version: int, audiences: tuple[str, ...]) -> No
 async def announce(competition_id: int, tell_public: bool = False) -> None:
     """After a commit: forget this process's cached state and tell the open pages. The public channel
     stays silent while the leaderboard is frozen, except for the freeze itself (`tell_public`)."""
-    from app.leaderboard import views
-
-    views.invalidate()
-    state = await views.competition_state(competition_id)
+    invalidate()
+    state = await competition_state(competition_id)
     if state is None:
         return
     publish(competition_id, state.version, (STAFF,))
@@ -392,9 +389,7 @@ async def stream(
                     return
                 pending = None
                 # Another worker may have committed: this one must not answer "unchanged" from its cache.
-                from app.leaderboard import views
-
-                views.invalidate()
+                invalidate()
                 yield ServerSentEventMessage(event="changed", data=payload.decode())
         finally:
             for future in (pending, down):

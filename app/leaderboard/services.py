@@ -11,12 +11,18 @@ from typing import Any
 
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
+from app.db import after_commit
+from app.leaderboard import periods
+from app.leaderboard.freeze import keep_week_baseline
+from app.leaderboard.live import announce
+from app.standings import season_overall, stored_season
 from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
 from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore
 from scoring.facts import Adjustment as FactAdjustment
 from scoring.facts import Competition as FactCompetition
 from scoring.facts import Team as FactTeam
+from scoring.jury import normalise_judges
 from scoring.registry import get_rule
 
 
@@ -170,8 +176,6 @@ def _normalise(
 ) -> dict[tuple[int, tuple[int, str]], Decimal]:
     """Per criterion, each judge's scores mapped through their own mean and spread onto everyone's
     (scoring.jury.normalise_judges; low/high the criterion's min/max). Keyed (judge, (activity, code))."""
-    from scoring.jury import normalise_judges
-
     by_code: dict[str, list[tuple[int, tuple[int, str], Decimal]]] = {c["code"]: [] for c in criteria}
     for review in reviews:
         for code, value in _review_scores(review["scores"]).items():
@@ -250,8 +254,6 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         .first()
     )
     data_version = (row["standings_version"] if row else 0) + 1
-    from app.leaderboard.views import keep_week_baseline
-
     await keep_week_baseline(competition)
     season_rows = season_overall(competition.id)
     stored: list[dict[str, Any]] = []
@@ -299,14 +301,9 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         ]
         if fresh_rows:  # a competition without teams yet has nothing to store
             await Standing.insert(*fresh_rows)
-    from app.leaderboard.views import clock
-
     await Competition.update(
-        {Competition.standings_version: data_version, Competition.standings_at: clock()}
+        {Competition.standings_version: data_version, Competition.standings_at: periods.clock()}
     ).where(Competition.id == competition.id)
-    from app.db import after_commit
-    from app.leaderboard.live import announce
-
     competition_id = competition.id
     await after_commit(lambda: announce(competition_id))
     return data_version
@@ -319,34 +316,6 @@ async def standings_version(competition_id: int) -> int:
         .first()
     )
     return row["standings_version"] if row else 0
-
-
-def season_overall(competition_id: int) -> Any:
-    """Where the stored overall season standings of a competition are: the rows every GET reads."""
-    return (
-        (Standing.competition == competition_id)
-        & (Standing.period == "season")
-        & (Standing.view == "overall")
-    )
-
-
-async def stored_season(competition_id: int) -> tuple[list[dict[str, Any]], int]:
-    """The stored overall season rows, best first, and the ruleset version that produced them."""
-    rows = await (
-        Standing.select(
-            Standing.rank,
-            Standing.team.code,
-            Standing.team.name,
-            Standing.score,
-            Standing.counted,
-            Standing.subtotals,
-            Standing.ruleset_version,
-        )
-        .where(season_overall(competition_id))
-        .order_by(Standing.rank)
-        .order_by(Standing.team.code)
-    )
-    return rows, (rows[0]["ruleset_version"] if rows else 0)
 
 
 async def leaderboard(competition_id: int) -> tuple[list[Row], int]:

@@ -14,8 +14,10 @@ from zoneinfo import ZoneInfo
 
 from app import i18n
 from app.competitions.services import ruleset_in_force
-from app.leaderboard import views
-from app.leaderboard.services import season_overall
+from app.leaderboard import caches, views
+from app.leaderboard.freeze import FROZEN_PERIOD
+from app.leaderboard.services import load_facts, season_overall
+from app.leaderboard.state import _aware
 from app.tables import Activity, ActivityType, Standing, StandingSnapshot
 from scoring.engine import evaluate_team
 from scoring.facts import Facts, occurred_before
@@ -85,7 +87,7 @@ async def _standing(competition_id: int, team_id: int, frozen: bool) -> dict[str
         S = StandingSnapshot
         row = (
             await S.select()
-            .where((S.competition == competition_id) & (S.team == team_id) & (S.label == views.FROZEN_PERIOD))
+            .where((S.competition == competition_id) & (S.team == team_id) & (S.label == FROZEN_PERIOD))
             .first()
         )
     else:
@@ -107,24 +109,18 @@ async def _standing(competition_id: int, team_id: int, frozen: bool) -> dict[str
 async def _ranks(competition_id: int, frozen: bool) -> list[int]:
     if frozen:
         S = StandingSnapshot
-        rows = await S.select(S.rank).where(
-            (S.competition == competition_id) & (S.label == views.FROZEN_PERIOD)
-        )
+        rows = await S.select(S.rank).where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
     else:
         rows = await Standing.select(Standing.rank).where(season_overall(competition_id))
     return [r["rank"] for r in rows]
 
 
-_charts = views._Lru(128)
-
-
 async def _chart(state: views.State, code: str) -> Chart:
     key = ("chart", state.stamp, state.version, code)
-    cached = _charts.get(key)
+    charts = caches.current().charts
+    cached = charts.get(key)
     if cached is not None:
         return cached
-    from app.leaderboard.services import load_facts
-
     _version, ruleset = await ruleset_in_force(state.id)
     facts = await load_facts(state.info, code)
     zone = ZoneInfo(state.info.timezone)
@@ -143,7 +139,7 @@ async def _chart(state: views.State, code: str) -> Chart:
         points.append((day, evaluate_team(ruleset, cut, code).score))
         day = end
     chart = draw(points)
-    _charts.put(key, chart)
+    charts.put(key, chart)
     return chart
 
 
@@ -246,7 +242,7 @@ def _activity_points(
         r["id"]: ActivityPoints(
             id=r["id"],
             occurred_at=r["occurred_at"],
-            day=views._aware(r["occurred_at"]).astimezone(zone).date(),
+            day=_aware(r["occurred_at"]).astimezone(zone).date(),
             type_name=names.get(r["activity_type.code"], r["activity_type.code"]),
             title=r["title"],
         )
@@ -271,7 +267,7 @@ async def summary(
     frozen = state.frozen_for(audience)
     standing = await _standing(state.id, team["id"], frozen)
     version, _ruleset = await ruleset_in_force(state.id)
-    titles = views._rule_titles(locale)
+    titles = views.rule_titles(locale)
     names = await type_names(state.id)
     rows, verified = await _verified(state.id, team["id"], frozen)
     lines = (standing or {}).get("lines") or []

@@ -8,10 +8,8 @@ transaction.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from typing import Any
 from urllib.parse import urlencode
 
@@ -27,29 +25,38 @@ from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, current_competition, rubric, scoring_rubric, teams
-from app.competitions.stages import stage_closed_for_activity, stage_label, stages
+from app.competitions.stages import stage_closed_for_activity, stage_label
 from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, reviews
 from app.judging.scores import judge_q
+from app.organiser.jury_reads import (
+    FLAGS,
+    PAGE_SIZE,
+    REASON_MAX,
+    activity_assignments,
+    age_text,
+    agreement,
+    assignment_by_id,
+    eligible_judges,
+    flag_reason,
+    flagged_activities,
+    fraction_text,
+    judge_table,
+    open_assignment_list,
+    origin_label,
+    percent_text,
+    q_text,
+)
+from app.organiser.season import jury_settings
 from app.tables import (
     Account,
     Activity,
-    Assignment,
-    ConflictOfInterest,
     Review,
-    TeamReview,
 )
 from app.web import Pager, page, page_number, status_of
-from scoring import jury as pure
-from scoring.aggregate import MICRO, Rubric
-
-PAGE_SIZE = 50
-REASON_MAX = 2000
-FLAGS = ("tie", "spread", "head")
-ORIGINS = ("auto", "override", "tie", "spread", "head", "annul", "takeover")
 
 
 async def _competition() -> CompetitionInfo:
@@ -60,346 +67,6 @@ async def _competition() -> CompetitionInfo:
 
 
 # --- Numbers as the organisers read them ----------------------------------------------------------
-
-
-def fraction_text(value: Fraction | None, digits: int = 3) -> str:
-    """An exact fraction in the locale's notation ("0,667"), or "—" when there is none."""
-    if value is None:
-        return "—"
-    return i18n.format_number(Decimal(value.numerator) / Decimal(value.denominator), digits)
-
-
-def percent_text(value: Fraction | None) -> str:
-    if value is None:
-        return "—"
-    return i18n.format_number(Decimal(value.numerator * 100) / Decimal(value.denominator), 1) + " %"
-
-
-def q_text(q: int | None) -> str:
-    """A quality q (millionths) on the 0..1 scale with 3 decimals, or "—"."""
-    return "—" if q is None else i18n.format_number(Decimal(q) / MICRO, 3)
-
-
-def age_text(created: datetime | None, now: datetime | None = None) -> str:
-    if created is None:
-        return ""
-    if created.tzinfo is None:
-        created = created.replace(tzinfo=UTC)
-    seconds = max(0, int(((now or datetime.now(UTC)) - created).total_seconds()))
-    if seconds >= 86400:
-        return i18n.ngettext("%(num)s day", "%(num)s days", seconds // 86400)
-    if seconds >= 3600:
-        return i18n.ngettext("%(num)s hour", "%(num)s hours", seconds // 3600)
-    return i18n.ngettext("%(num)s minute", "%(num)s minutes", seconds // 60)
-
-
-def origin_label(origin: str) -> str:
-    labels = {
-        "auto": i18n._("automatic"),
-        "override": i18n._("given by an organiser"),
-        "tie": i18n._("tie breaker"),
-        "spread": i18n._("scores spread"),
-        "head": i18n._("head judge"),
-        "annul": i18n._("replaces an annulled review"),
-        "takeover": i18n._("taken over"),
-    }
-    return labels.get(origin, origin)
-
-
-def flag_reason(flag: str) -> str:
-    reasons = {
-        "tie": i18n._("Tie: the judges were split evenly; one more judge decides."),
-        "spread": i18n._("Spread: the judges' quality scores lie further apart than the tolerance."),
-        "head": i18n._("Head judge: the head judge decides (or has decided) this activity."),
-    }
-    return reasons.get(flag, "")
-
-
-# --- Judge quality and the panel's agreement -------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class CountedReview:
-    id: int
-    activity: int
-    judge: int
-    decision: str
-    q: int | None
-    status: str
-
-
-async def counted_reviews(competition_id: int) -> list[CountedReview]:
-    """The judges' current, non-annulled activity reviews of the competition, with each one's q."""
-    weighed = await scoring_rubric(competition_id, "activity")
-    rows = await (
-        Review.select(
-            Review.id, Review.activity, Review.judge, Review.decision, Review.scores, Review.activity.status
-        )
-        .where(
-            (Review.activity.competition == competition_id)
-            & Review.is_current.eq(True)
-            & Review.annulled_at.is_null()
-        )
-        .order_by(Review.id)
-    )
-    latest: dict[tuple[int, int], CountedReview] = {}
-    for r in rows:
-        if r["decision"] not in pure.DECISIONS:
-            continue
-        latest[(r["judge"], r["activity"])] = CountedReview(
-            id=r["id"],
-            activity=r["activity"],
-            judge=r["judge"],
-            decision=r["decision"],
-            q=judge_q(weighed, r["judge"], r["scores"]),
-            status=r["activity.status"],
-        )
-    return list(latest.values())
-
-
-async def judge_table(competition_id: int) -> list[dict[str, Any]]:
-    """Per judge: reviews done, open assignments, mean q, rejection and disagreement rates, conflicts."""
-    judges = await (
-        Account.select(
-            Account.id, Account.username, Account.full_name, Account.region_code, Account.is_active
-        )
-        .where(Account.role == "judge")
-        .order_by(Account.full_name)
-        .order_by(Account.username)
-    )
-    reviews = await counted_reviews(competition_id)
-    facts = [pure.ReviewFact(judge_id=r.judge, unit=r.activity, decision=r.decision, q=r.q) for r in reviews]
-    final = {r.activity: r.status for r in reviews if r.status in pure.DECISIONS}
-    stats = {s.judge_id: s for s in pure.judge_stats(facts, final)}
-    open_counts: dict[int, int] = {}
-    for row in await Assignment.select(Assignment.judge).where(
-        (Assignment.competition == competition_id) & (Assignment.status == "open")
-    ):
-        open_counts[row["judge"]] = open_counts.get(row["judge"], 0) + 1
-    declared: dict[int, list[dict[str, Any]]] = {}
-    for row in await (
-        ConflictOfInterest.select(
-            ConflictOfInterest.judge,
-            ConflictOfInterest.team.code,
-            ConflictOfInterest.team.name,
-            ConflictOfInterest.reason,
-        )
-        .where(ConflictOfInterest.team.competition == competition_id)
-        .order_by(ConflictOfInterest.id)
-    ):
-        declared.setdefault(row["judge"], []).append(row)
-    out = []
-    for j in judges:
-        s = stats.get(j["id"])
-        region = regions.regency(j["region_code"]) if j["region_code"] else None
-        out.append(
-            {
-                **j,
-                "region_name": region.name if region else (j["region_code"] or ""),
-                "reviews": s.reviews if s else 0,
-                "open": open_counts.get(j["id"], 0),
-                "mean_q": s.mean_q if s else None,
-                "rejection_rate": s.rejection_rate if s else None,
-                "disagreement_rate": s.disagreement_rate if s else None,
-                "conflicts": declared.get(j["id"], []),
-            }
-        )
-    return out
-
-
-async def agreement(competition_id: int) -> list[dict[str, Any]]:
-    """Krippendorff's alpha per stage: nominal on the decisions and interval on q (activity stages), interval
-    on the team-level q (team stages); None where it cannot be computed."""
-    out = []
-    reviews: list[CountedReview] | None = None
-    team_rubric: Rubric | None = None
-    for stage in await stages(competition_id):
-        if stage["kind"] == "activity":
-            if reviews is None:
-                reviews = await counted_reviews(competition_id)
-            decisions: dict[int, dict[int, str]] = {}
-            qs: dict[int, dict[int, Fraction]] = {}
-            for r in reviews:
-                decisions.setdefault(r.activity, {})[r.judge] = r.decision
-                if r.q is not None:
-                    qs.setdefault(r.activity, {})[r.judge] = Fraction(r.q, MICRO)
-            out.append(
-                {
-                    "stage": stage,
-                    "units": sum(1 for unit in decisions.values() if len(unit) >= 2),
-                    "nominal": pure.krippendorff_alpha(decisions, "nominal"),
-                    "interval": pure.krippendorff_alpha(qs, "interval"),
-                    "has_nominal": True,
-                }
-            )
-        elif stage["kind"] == "team":
-            if team_rubric is None:
-                team_rubric = await scoring_rubric(competition_id, "team")
-            team_qs: dict[int, dict[int, Fraction]] = {}
-            for row in await TeamReview.select(TeamReview.team, TeamReview.judge, TeamReview.scores).where(
-                (TeamReview.stage == stage["id"])
-                & TeamReview.is_current.eq(True)
-                & TeamReview.annulled_at.is_null()
-            ):
-                q = judge_q(team_rubric, row["judge"], row["scores"])
-                if q is not None:
-                    team_qs.setdefault(row["team"], {})[row["judge"]] = Fraction(q, MICRO)
-            out.append(
-                {
-                    "stage": stage,
-                    "units": sum(1 for unit in team_qs.values() if len(unit) >= 2),
-                    "nominal": None,
-                    "interval": pure.krippendorff_alpha(team_qs, "interval"),
-                    "has_nominal": False,
-                }
-            )
-    return out
-
-
-# --- Assignments -----------------------------------------------------------------------------------
-
-
-ASSIGNMENT_COLUMNS = (
-    Assignment.id,
-    Assignment.activity,
-    Assignment.activity.title,
-    Assignment.activity.jury_flag,
-    Assignment.activity.status,
-    Assignment.activity.team.code,
-    Assignment.activity.team.name,
-    Assignment.team,
-    Assignment.team.code,
-    Assignment.team.name,
-    Assignment.stage,
-    Assignment.stage.name,
-    Assignment.stage.name_en,
-    Assignment.judge,
-    Assignment.judge.username,
-    Assignment.judge.full_name,
-    Assignment.status,
-    Assignment.origin,
-    Assignment.skipped,
-    Assignment.created_at,
-)
-
-
-def _assignment_row(row: dict[str, Any]) -> dict[str, Any]:
-    row["team_code"] = row["activity.team.code"] or row["team.code"] or ""
-    row["team_name"] = row["activity.team.name"] or row["team.name"] or ""
-    return row
-
-
-async def open_assignment_list(
-    competition_id: int, *, judge_id: int | None, team_code: str, flag: str, number: int
-) -> tuple[list[dict[str, Any]], int]:
-    where = (Assignment.competition == competition_id) & (Assignment.status == "open")
-    if judge_id is not None:
-        where &= Assignment.judge == judge_id
-    if team_code:
-        where &= (Assignment.activity.team.code == team_code) | (Assignment.team.code == team_code)
-    if flag in FLAGS:
-        where &= Assignment.activity.jury_flag == flag
-    rows = await (
-        Assignment.select(*ASSIGNMENT_COLUMNS)
-        .where(where)
-        .order_by(Assignment.created_at)
-        .order_by(Assignment.id)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
-    total = await Assignment.count().where(where)
-    return [_assignment_row(r) for r in rows], total
-
-
-async def assignment_by_id(competition_id: int, assignment_id: int) -> dict[str, Any] | None:
-    row = await (
-        Assignment.select(*ASSIGNMENT_COLUMNS)
-        .where((Assignment.id == assignment_id) & (Assignment.competition == competition_id))
-        .first()
-    )
-    return _assignment_row(row) if row else None
-
-
-async def eligible_judges(competition_id: int, assignment: dict[str, Any]) -> list[dict[str, Any]]:
-    """The active judges who may take this assignment over: eligible for the team (not its regency, no
-    declared conflict) and not already on it; lightest load first."""
-    slots = await assignments.judge_slots(competition_id)
-    if assignment["activity"]:
-        taken_where = Assignment.activity == assignment["activity"]
-    else:
-        taken_where = (Assignment.team == assignment["team"]) & (Assignment.stage == assignment["stage"])
-    taken = {
-        r["judge"]
-        for r in await Assignment.select(Assignment.judge).where(
-            taken_where & Assignment.status.is_in(list(assignments.ACTIVE))
-        )
-    }
-    ok = [s for s in slots if s.judge_id not in taken and pure.eligible(s, assignment["team_code"])]
-    if not ok:
-        return []
-    names = {
-        a["id"]: a
-        for a in await Account.select(Account.id, Account.username, Account.full_name).where(
-            Account.id.is_in([s.judge_id for s in ok])
-        )
-    }
-    rows = [{**names[s.judge_id], "open": s.open_count} for s in ok if s.judge_id in names]
-    return sorted(rows, key=lambda r: (r["open"], r["full_name"] or r["username"], r["id"]))
-
-
-async def flagged_activities(competition_id: int) -> list[dict[str, Any]]:
-    """Activities the tie or tolerance rule flagged, with the judges' current q and its spread."""
-    rows = await (
-        Activity.select(
-            Activity.id,
-            Activity.title,
-            Activity.status,
-            Activity.jury_flag,
-            Activity.team.code,
-            Activity.team.name,
-        )
-        .where((Activity.competition == competition_id) & Activity.jury_flag.is_in(list(FLAGS)))
-        .order_by(Activity.id)
-    )
-    if not rows:
-        return []
-    weighed = await scoring_rubric(competition_id, "activity")
-    qs: dict[int, list[int]] = {}
-    votes: dict[int, dict[str, int]] = {}
-    for r in await Review.select(Review.activity, Review.judge, Review.decision, Review.scores).where(
-        Review.activity.is_in([a["id"] for a in rows])
-        & Review.is_current.eq(True)
-        & Review.annulled_at.is_null()
-    ):
-        tally = votes.setdefault(r["activity"], {})
-        tally[r["decision"]] = tally.get(r["decision"], 0) + 1
-        q = judge_q(weighed, r["judge"], r["scores"])
-        if q is not None:
-            qs.setdefault(r["activity"], []).append(q)
-    for a in rows:
-        values = sorted(qs.get(a["id"], []))
-        a["why"] = flag_reason(a["jury_flag"])
-        # "; " between them: in Indonesian the comma is the decimal sign ("0,5; 0,75").
-        a["qs"] = "; ".join(q_text(q) for q in values)
-        a["spread"] = q_text(pure.spread(values)) if len(values) >= 2 else "—"
-        a["verified_votes"] = votes.get(a["id"], {}).get("verified", 0)
-        a["rejected_votes"] = votes.get(a["id"], {}).get("rejected", 0)
-    return rows
-
-
-# --- An activity's reviews -------------------------------------------------------------------------
-
-
-async def activity_assignments(activity_id: int) -> list[dict[str, Any]]:
-    rows = await (
-        Assignment.select(*ASSIGNMENT_COLUMNS, Assignment.done_at)
-        .where(Assignment.activity == activity_id)
-        .order_by(Assignment.id)
-    )
-    return [_assignment_row(r) for r in rows]
-
-
-# --- Pages -----------------------------------------------------------------------------------------
 
 
 class JuryController(Controller):
@@ -672,8 +339,6 @@ class JuryActivityController(Controller):
 
 
 async def _tolerance_text(competition_id: int) -> str:
-    from app.organiser.season import jury_settings
-
     settings = await jury_settings(competition_id)
     try:
         return i18n.format_number(Decimal(settings["q_tolerance"]), 6)

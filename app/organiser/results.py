@@ -16,6 +16,7 @@ from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, ensure_results_open, results_published
 from app.db import write_transaction
 from app.errors import Conflict
+from app.leaderboard.services import leaderboard
 from app.tables import Activity, FinalResult
 
 
@@ -74,8 +75,6 @@ async def publish_final(
     """Copies the stored standings as the final results, with their audit event, in one transaction.
     While activities still wait for the judges, `waiting_seen` must be the count the organiser was warned
     of (a different count, say one more sent since, warns again)."""
-    from app.leaderboard.services import leaderboard
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_results_open(competition.id)
         waiting = await waiting_activities(competition.id)

@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 import msgspec
 
 from app import i18n
 from app.audit import services as audit
+from app.competitions.events import RulesetPublished
 from app.competitions.services import (
     CompetitionInfo,
     ensure_results_open,
@@ -26,6 +27,9 @@ from app.competitions.services import (
 )
 from app.db import write_transaction
 from app.errors import Invalid
+from app.events import emit
+from app.i18n import parse_number
+from app.leaderboard.services import load_facts
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
 from scoring.registry import all_rules, get_rule
@@ -160,16 +164,8 @@ def param_fields(rule_id: str, params: dict[str, Any], activity_types: list[dict
 def _number(raw: str) -> Any:
     """What the organiser typed, as a number when it reads as one ("1,5" is 1.5), else the text itself
     (so the rule's validation words the error)."""
-    cleaned = raw.strip().replace(" ", "")
-    if "," in cleaned and "." not in cleaned:
-        cleaned = cleaned.replace(",", ".")
-    try:
-        number = Decimal(cleaned)
-    except InvalidOperation:
-        return raw.strip()
-    if not number.is_finite():
-        return raw.strip()
-    return number
+    number = parse_number(raw)
+    return raw.strip() if number is None else number
 
 
 def params_from_form(rule_id: str, form: dict[str, str]) -> tuple[dict[str, Any], dict[str, str]]:
@@ -372,8 +368,6 @@ class PreviewRow:
 
 async def preview(competition: CompetitionInfo, candidate: Ruleset) -> list[PreviewRow]:
     """Every team's rank and points under the ruleset in force and under the candidate; writes nothing."""
-    from app.leaderboard.services import load_facts
-
     _, current = await ruleset_in_force(competition.id)
     facts = await load_facts(competition)
     names = {t["code"]: t["name"] for t in await teams(competition.id)}
@@ -400,8 +394,6 @@ async def publish(
     restored_from: int | None = None,
 ) -> int:
     """The next version, in force at once: stored, standings recomputed, draft cleared, one transaction."""
-    from app.leaderboard.services import recompute
-
     async with write_transaction(lock=f"competition:{competition.id}"):
         # save_ruleset refuses once the final results are published (the one final-results lock).
         before_version, _ = await ruleset_in_force(competition.id)
@@ -421,7 +413,7 @@ async def publish(
             )
         else:
             await RulesetDraft.delete().where(RulesetDraft.competition == competition.id)
-        await recompute(competition)
+        await emit(RulesetPublished(competition, version))
     return version
 
 

@@ -36,7 +36,7 @@ import httpx  # noqa: E402
 
 from app import db, regions  # noqa: E402
 from app.accounts.services import create_account  # noqa: E402
-from app.competitions.demo import DEMO_PASSWORD  # noqa: E402
+from app.demo import DEMO_PASSWORD  # noqa: E402
 from app.main import create_app  # noqa: E402
 from app.settings import Settings  # noqa: E402
 from app.tables import Team  # noqa: E402

@@ -39,7 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
 from app import regions  # noqa: E402
-from app.competitions.demo import DEMO_PASSWORD  # noqa: E402
+from app.demo import DEMO_PASSWORD  # noqa: E402
 
 WIDTH, HEIGHT = 7728, 5152  # 39.8 megapixels: a 40 MP camera's frame
 # The worst case the limits allow: 50 MP with an alpha channel in a format without draft mode, decoded

@@ -1,8 +1,8 @@
-"""The demo accounts (app/competitions/demo.py) the browser tests act as."""
+"""The demo accounts (app/demo.py) the browser tests act as."""
 
 from __future__ import annotations
 
-from app.competitions.demo import DEMO_PASSWORD
+from app.demo import DEMO_PASSWORD
 
 PASSWORD = DEMO_PASSWORD
 PARTICIPANT = "peserta.surabaya"  # team 35.78 Kota Surabaya

@@ -9,7 +9,7 @@ import zlib
 from pages import ActivityDraft, ActivityFormPage, LoginPage
 from playwright.sync_api import APIRequestContext, Locator, Page, Playwright, expect
 
-from app.competitions.demo import DEMO_SLUG
+from app.demo import DEMO_SLUG
 
 
 class JuryQueuePage:

@@ -7,6 +7,7 @@ import uuid
 import zlib
 
 import pytest
+from app.competitions.demo import DEMO_ACCOUNTS
 from demo_accounts import JUDGE, JUDGE_OF_SURABAYA, PARTICIPANT, PASSWORD, SURABAYA
 from pages import (
     ActivityDraft,
@@ -20,8 +21,6 @@ from pages import (
     give_to_judge,
 )
 from playwright.sync_api import Page, expect
-
-from app.competitions.demo import DEMO_ACCOUNTS
 
 ORGANISER = "panitia"
 JUDGE_NAME = next(a.full_name for a in DEMO_ACCOUNTS if a.username == JUDGE)

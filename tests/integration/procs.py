@@ -55,7 +55,7 @@ import asyncio, sys
 from app.cli import migrate
 from app.settings import Settings
 from app import db
-from app.competitions.demo import seed_demo
+from app.demo import seed_demo
 
 async def main():
     settings = Settings.from_env()

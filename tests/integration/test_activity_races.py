@@ -89,6 +89,7 @@ async def test_edit_against_verification(season: Season, browser_factory: Any, a
         # Content is never changed after the verdict: any edit committed before it, and was judged.
         assert all(i < verdict for i in edits), events
         if edited.status_code == 409:
+            assert "diverifikasi" in edited.text or "sudah memeriksa" in edited.text, edited.text
             assert not edits and row["title"] == f"Sambang ronde {n}"
             outcomes["edit refused"] += 1
         else:

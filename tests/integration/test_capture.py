@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
+from app.activities import kept_photos
 from app.activities import photos as photo_service
-from app.activities import photos as photos_module
 from app.tables import Account, Activity, ActivityDraft, Photo
 from tests.integration.conftest import activity_form, form_key
 from tests.integration.test_participant import indonesian
@@ -306,7 +306,7 @@ async def test_photos_of_a_refused_form_are_kept_for_the_corrected_one(season, b
     assert len(rows) == 1 and rows[0]["sha256"] == kept[0]
     assert rows[0]["taken_at"] == datetime(2024, 2, 14, 0, 30, tzinfo=UTC)  # the EXIF facts came along
     # This form's pending copies are gone (other tests' forms may still have theirs in the shared var dir).
-    mine = photos_module._pending_dir(Path(settings.var_dir), season.accounts["peserta.sby"], key)
+    mine = kept_photos._pending_dir(Path(settings.var_dir), season.accounts["peserta.sby"], key)
     assert mine is not None and not (mine.exists() and any(p.is_file() for p in mine.rglob("*")))
     # Another account cannot claim the kept photo of someone else's form.
     other = await browser_factory("peserta.mlg")
@@ -325,14 +325,14 @@ def test_photos_of_forms_abandoned_for_days_are_forgotten(tmp_path):
 
     clean = photo_service.clean_image(picture(80))
     old_key, new_key = str(uuid.uuid4()), str(uuid.uuid4())
-    photo_service.save_pending(tmp_path, 7, old_key, [clean])
+    kept_photos.save_pending(tmp_path, 7, old_key, [clean])
     old = tmp_path / "uploads" / "pending" / "7" / old_key
     stale = time.time() - 3 * 86400
     os.utime(old, (stale, stale))
-    assert photo_service.save_pending(tmp_path, 7, new_key, [clean]) == [clean.sha256]
+    assert kept_photos.save_pending(tmp_path, 7, new_key, [clean]) == [clean.sha256]
     assert not old.exists()
-    assert [p.sha256 for p in photo_service.load_pending(tmp_path, 7, new_key, [clean.sha256])] == [
+    assert [p.sha256 for p in kept_photos.load_pending(tmp_path, 7, new_key, [clean.sha256])] == [
         clean.sha256
     ]
-    assert photo_service.load_pending(tmp_path, 8, new_key, [clean.sha256]) == []
-    assert photo_service.save_pending(tmp_path, 7, "../../etc", [clean]) == []
+    assert kept_photos.load_pending(tmp_path, 8, new_key, [clean.sha256]) == []
+    assert kept_photos.save_pending(tmp_path, 7, "../../etc", [clean]) == []

@@ -16,8 +16,8 @@ import pytest
 from PIL import Image
 
 from app.activities.photos import outside_regency, photos_with_flags
-from app.competitions.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from app.competitions.services import competition_by_slug
+from app.demo import DEMO_PASSWORD, DEMO_SLUG, seed_demo
 from app.tables import Account, Activity, Photo
 from tests.integration.conftest import wipe
 

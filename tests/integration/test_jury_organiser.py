@@ -18,7 +18,7 @@ from app.db import write_transaction
 from app.i18n import set_locale
 from app.judging import assignment
 from app.leaderboard.services import load_facts, recompute
-from app.organiser.jury import fraction_text, percent_text, q_text
+from app.organiser.jury_reads import fraction_text, percent_text, q_text
 from app.security import hash_password_sync
 from app.tables import (
     Account,

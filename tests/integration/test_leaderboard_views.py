@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from app.db import write_transaction
-from app.leaderboard import live, views
+from app.leaderboard import live, periods, views
 from app.leaderboard.services import recompute
 from app.tables import Activity, ActivityType
 from tests.integration.conftest import PASSWORD
@@ -120,14 +120,18 @@ async def test_scores_are_shown_in_indonesian_format(weeks, browser_factory):
     assert re.fullmatch(r"\d{1,3}(\.\d{3})*(,\d+)?", score), score
 
 
-async def test_fragment_bytes_are_cached_per_version_and_gzipped(weeks, browser_factory):
+async def test_fragment_bytes_are_cached_per_version_and_gzipped(app, weeks, browser_factory):
     public = await browser_factory()
     one = await public.get("/papan/baris", headers={"accept-encoding": "gzip"})
     assert one.headers["content-encoding"] == "gzip"
-    key = next(k for k in views._fragments.entries if k[1] == "overall" and k[3] == views.PUBLIC and k[4] > 1)
-    cached = views._fragments.entries[key]
+    key = next(
+        k
+        for k in app.state["board_caches"].fragments.entries
+        if k[1] == "overall" and k[3] == views.PUBLIC and k[4] > 1
+    )
+    cached = app.state["board_caches"].fragments.entries[key]
     two = await public.get("/papan/baris", headers={"accept-encoding": "gzip"})
-    assert two.text == one.text and views._fragments.entries[key] is cached
+    assert two.text == one.text and app.state["board_caches"].fragments.entries[key] is cached
 
 
 class _Recorder:
@@ -315,7 +319,7 @@ async def test_season_arrows_compare_with_the_ranks_when_the_week_began(
     season, weeks, browser_factory, monkeypatch
 ):
     next_week = datetime.now(UTC) + timedelta(days=7)
-    monkeypatch.setattr(views, "clock", lambda: next_week)
+    monkeypatch.setattr(periods, "clock", lambda: next_week)
     # The first change of next week keeps the ranks as they were (B 1st, A 2nd, the others 3rd),
     # then A overtakes B.
     async with write_transaction():

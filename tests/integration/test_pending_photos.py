@@ -10,6 +10,7 @@ import time
 import uuid
 from pathlib import Path
 
+from app.activities import kept_photos
 from app.activities import photos as photo_service
 from tests.integration.procs import Server, base_env, sinergi
 from tests.integration.test_capture import picture
@@ -21,8 +22,8 @@ def keep(var_dir: Path, account: int, seeds: list[int], age_hours: float = 0) ->
     """A refused form's photos as save_pending keeps them, written `age_hours` ago."""
     key = str(uuid.uuid4())
     cleaned = [photo_service.clean_image(picture(seed, size=(400, 300))) for seed in seeds]
-    assert len(photo_service.save_pending(var_dir, account, key, cleaned)) == len(seeds)
-    folder = var_dir / "uploads" / photo_service.PENDING / str(account) / key
+    assert len(kept_photos.save_pending(var_dir, account, key, cleaned)) == len(seeds)
+    folder = var_dir / "uploads" / kept_photos.PENDING / str(account) / key
     stamp = time.time() - age_hours * HOUR
     for path in [*folder.iterdir(), folder]:
         os.utime(path, (stamp, stamp))
@@ -33,14 +34,14 @@ def test_the_sweep_removes_every_accounts_forms_older_than_a_day(tmp_path):
     fresh = keep(tmp_path, 7, [1], age_hours=23)
     stale = keep(tmp_path, 7, [2], age_hours=25)
     other = keep(tmp_path, 8, [3], age_hours=30)
-    assert photo_service.sweep_pending(tmp_path) == 2
+    assert kept_photos.sweep_pending(tmp_path) == 2
     assert fresh.exists() and not stale.exists() and not other.exists()
     assert not other.parent.exists()  # the account's empty folder goes too
-    assert photo_service.sweep_pending(tmp_path / "nowhere") == 0
+    assert kept_photos.sweep_pending(tmp_path / "nowhere") == 0
 
 
 def test_an_account_keeps_a_few_forms_and_the_oldest_go_first(tmp_path):
-    forms = [keep(tmp_path, 7, [10 + i], age_hours=5 - i) for i in range(photo_service.PENDING_MAX_FORMS)]
+    forms = [keep(tmp_path, 7, [10 + i], age_hours=5 - i) for i in range(kept_photos.PENDING_MAX_FORMS)]
     newest = keep(tmp_path, 7, [20])
     assert not forms[0].exists(), "the oldest form made room"
     assert all(f.exists() for f in forms[1:]) and newest.exists()
@@ -50,7 +51,7 @@ def test_an_account_keeps_a_few_forms_and_the_oldest_go_first(tmp_path):
 def test_an_account_keeps_a_bounded_number_of_bytes(tmp_path, monkeypatch):
     first = keep(tmp_path, 7, [30, 31])
     size = sum(p.stat().st_size for p in first.iterdir())
-    monkeypatch.setattr(photo_service, "PENDING_MAX_BYTES", size + size // 2)
+    monkeypatch.setattr(kept_photos, "PENDING_MAX_BYTES", size + size // 2)
     older = keep(tmp_path, 7, [32], age_hours=1)
     os.utime(first, (time.time() - 2 * HOUR,) * 2)
     for path in first.iterdir():
@@ -61,7 +62,7 @@ def test_an_account_keeps_a_bounded_number_of_bytes(tmp_path, monkeypatch):
 
 async def test_the_sweep_runs_at_start_and_then_on_its_schedule(tmp_path):
     stale = keep(tmp_path, 7, [40], age_hours=30)
-    async with photo_service.sweeping_pending(tmp_path, every=0.05):
+    async with kept_photos.sweeping_pending(tmp_path, every=0.05):
         for _ in range(100):
             if not stale.exists():
                 break

@@ -95,7 +95,7 @@ async def test_the_team_page_explains_every_activity_in_words(season, browser_fa
     assert re.search(r"\+1 point: 40 residents reached \(1 point per 25 residents", english)
 
 
-async def test_team_page_share_and_its_card(season, browser_factory):
+async def test_team_page_share_and_its_card(app, season, browser_factory):
     await _verified_activity(browser_factory)
     public = await browser_factory()
     html = (await public.get("/tim/35.78")).text
@@ -109,9 +109,7 @@ async def test_team_page_share_and_its_card(season, browser_factory):
     assert Image.open(io.BytesIO(card.content)).size == (1200, 630)
     again = await public.get(image.removeprefix("http://testserver.local"))
     assert again.content == card.content
-    from app.leaderboard import cards
-
-    assert len(cards._cards.entries) >= 1
+    assert len(app.state["board_caches"].cards.entries) >= 1
     board = (await public.get("/")).text
     assert 'data-testid="share"' in board and '<meta property="og:title"' in board
     assert (await public.get("/tim/99.99/kartu.png")).status_code == 404

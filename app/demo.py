@@ -1,4 +1,7 @@
-"""The demo season: 38 teams, the catalogue, an account for every role and a few hundred activities."""
+"""The demo season: 38 teams, the catalogue, an account for every role and a few hundred activities.
+
+A tool above every context (like the CLI): it seeds through each context's services and writes its history
+straight into the tables, so it may import any of them."""
 
 from __future__ import annotations
 
@@ -6,18 +9,20 @@ import json
 import random
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import anyio.to_thread
 
-from app import regions
+from app import demo_photos, regions, subscribers
 from app.accounts.services import create_account
 from app.audit import services as audit
-from app.competitions import demo_photos
 from app.competitions.catalogue import DEFAULT_CATALOGUE
 from app.competitions.services import competition_by_slug, create_competition, ruleset_in_force, save_ruleset
+from app.competitions.stages import ensure_default_stages
 from app.db import write_transaction
+from app.judging.assignment import ensure_assignments
 from app.leaderboard.services import recompute
 from app.leaderboard.views import keep_week_baseline
 from app.tables import Activity, ActivityType, Review, RubricCriterion, Team
@@ -173,10 +178,6 @@ async def seed_jury_setup(competition_id: int) -> None:
     """The demo's stages, activity- and team-level rubrics and stage weights; each part only when missing
     (idempotent).
     Runs inside a write transaction."""
-    from decimal import Decimal
-
-    from app.competitions.stages import ensure_default_stages
-
     await ensure_default_stages(competition_id)
     for scope, rubric, offset in (("activity", ACTIVITY_RUBRIC, 0), ("team", TEAM_RUBRIC, 100)):
         if await RubricCriterion.exists().where(
@@ -231,6 +232,7 @@ def _name(rng: random.Random) -> str:
 async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> bool:
     """Returns False when the demo season exists already: running twice seeds nothing twice. The
     activities' photos are stored under var_dir, as uploads are."""
+    subscribers.wire()  # called outside the application too (`sinergi seed-demo`, test helpers)
     if await competition_by_slug(DEMO_SLUG) is not None:
         return False
     rng = random.Random(seed)
@@ -360,7 +362,6 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
                 Activity.id.is_in([ids[i] for i in sorted(recent)])
             )
             await recompute(competition)
-    from app.judging.assignment import ensure_assignments
 
     # The activities still waiting get their judges, as if they had been submitted one by one.
     await ensure_assignments(competition)

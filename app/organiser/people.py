@@ -1,0 +1,140 @@
+"""The organiser's teams and accounts pages: the teams with their activity counts, the accounts list,
+creating an account, enabling or disabling one."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from app import i18n, regions
+from app.accounts import services
+from app.accounts.auth import CurrentUser, organiser_only
+from app.competitions.services import current_competition, teams
+from app.tables import ROLES, Activity
+from app.web import Pager, page, page_number
+
+PAGE_SIZE = 50
+
+
+class OrganiserController(Controller):
+    path = "/panitia"
+    guards = [organiser_only]
+
+    @get("/tim")
+    async def team_list(self, request: Request[Any, Any, Any]) -> Template:
+        competition = await current_competition()
+        rows: list[dict[str, Any]] = []
+        if competition is not None:
+            counts: dict[int, dict[str, int]] = {}
+            for r in await Activity.select(Activity.team, Activity.status).where(
+                Activity.competition == competition.id
+            ):
+                by_status = counts.setdefault(r["team"], {})
+                by_status[r["status"]] = by_status.get(r["status"], 0) + 1
+            for team in await teams(competition.id):
+                c = counts.get(team["id"], {})
+                rows.append(
+                    {
+                        **team,
+                        "kind": i18n._("City")
+                        if regions.regency_is_kota(team["code"])
+                        else i18n._("Regency"),
+                        "villages": regions.village_count(team["code"]),
+                        "submitted": c.get("submitted", 0),
+                        "verified": c.get("verified", 0),
+                        "rejected": c.get("rejected", 0),
+                    }
+                )
+        return page(request, "accounts/teams.html", competition=competition, teams=rows)
+
+    @get("/akun")
+    async def account_list(
+        self, request: Request[Any, Any, Any], halaman: FromQuery[str | None] = None
+    ) -> Template:
+        number = page_number(halaman)
+        rows, total = await services.list_accounts((number - 1) * PAGE_SIZE, PAGE_SIZE)
+        return await self._accounts_page(request, rows, Pager(number, PAGE_SIZE, total), {}, {})
+
+    async def _accounts_page(
+        self,
+        request: Request[Any, Any, Any],
+        rows: list[dict[str, Any]],
+        pager: Pager,
+        values: dict[str, str],
+        errors: dict[str, str],
+        status_code: int = 200,
+    ) -> Template:
+        competition = await current_competition()
+        team_rows = await teams(competition.id) if competition else []
+        return page(
+            request,
+            "accounts/accounts.html",
+            status_code=status_code,
+            accounts=rows,
+            pager=pager,
+            roles=ROLES,
+            teams=team_rows,
+            regencies=regions.regencies(),
+            values=values,
+            errors=errors,
+        )
+
+    @post("/akun")
+    async def account_create(
+        self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]
+    ) -> Template | Redirect:
+        form = await request.form()
+        values = {
+            k: str(form.get(k) or "").strip()[:200]
+            for k in ("username", "full_name", "role", "team", "region")
+        }
+        password = str(form.get("password") or "")[:256]
+        competition = await current_competition()
+        team_id = None
+        errors: dict[str, str] = {}
+        if values["team"]:
+            team_id = await services.team_id_for(competition.id, values["team"]) if competition else None
+            if team_id is None:
+                errors["team"] = i18n._("Unknown team.")
+        if not errors:
+            try:
+                await services.create_account(
+                    username=values["username"],
+                    password=password,
+                    role=values["role"],
+                    full_name=values["full_name"],
+                    team_id=team_id,
+                    region_code=values["region"] or None,
+                    actor_id=user.id,
+                    actor_name=user.username,
+                )
+            except services.AccountError as exc:
+                errors = exc.errors
+        if errors:
+            rows, total = await services.list_accounts(0, PAGE_SIZE)
+            return await self._accounts_page(request, rows, Pager(1, PAGE_SIZE, total), values, errors, 422)
+        return Redirect("/panitia/akun?dibuat=1")
+
+    @get("/akun/{account_id:int}/status")
+    async def confirm_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
+        account = await services.account_by_id(account_id)
+        if account is None:
+            raise NotFoundException()
+        return page(request, "accounts/confirm_status.html", account=account)
+
+    @post("/akun/{account_id:int}/status")
+    async def set_status(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Redirect:
+        form = await request.form()
+        active = form.get("active") == "1"
+        if account_id == user.id and not active:
+            return Redirect("/panitia/akun")
+        if not await services.set_active(account_id, active, actor_id=user.id, actor_name=user.username):
+            raise NotFoundException()
+        return Redirect("/panitia/akun")
