@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -522,11 +522,8 @@ def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> d
         if value is None:
             errors[criterion["field"]] = i18n._("Give a score for this criterion.")
             continue
-        try:
-            number = Decimal(value)
-            if not number.is_finite():
-                raise InvalidOperation
-        except InvalidOperation:
+        number = i18n.parse_number(value)
+        if number is None:
             errors[criterion["field"]] = i18n._("Must be a number.")
             continue
         if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
