@@ -17,7 +17,7 @@ from pages import ActivityFormPage, LoginPage, NewContext, give_to_judge
 from playwright.sync_api import Browser, Page, expect
 from test_public_face import VIEWPORTS, check_page
 
-from app.competitions.demo import DEMO_ACCOUNTS
+from app.demo import DEMO_ACCOUNTS
 
 ORGANISER = "panitia"
 JUDGE_NAME = next(a.full_name for a in DEMO_ACCOUNTS if a.username == JUDGE)

@@ -7,7 +7,6 @@ import uuid
 import zlib
 
 import pytest
-from app.competitions.demo import DEMO_ACCOUNTS
 from demo_accounts import JUDGE, JUDGE_OF_SURABAYA, PARTICIPANT, PASSWORD, SURABAYA
 from pages import (
     ActivityDraft,
@@ -21,6 +20,8 @@ from pages import (
     give_to_judge,
 )
 from playwright.sync_api import Page, expect
+
+from app.demo import DEMO_ACCOUNTS
 
 ORGANISER = "panitia"
 JUDGE_NAME = next(a.full_name for a in DEMO_ACCOUNTS if a.username == JUDGE)
