@@ -27,6 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app import regions
 from app.accounts.auth import CurrentUser
+from app.activities.services import why_unchangeable
 from app.audit import services as audit
 from app.db import lock_activity, write_transaction
 from app.i18n import _
@@ -311,8 +312,11 @@ async def _own_open_activity(activity_id: int, user: CurrentUser) -> dict[str, A
     )
     if row is None or row["team"] != user.team_id:
         raise PhotoError(404, _("Activity not found."))
-    if row["status"] != "submitted":
-        raise PhotoError(409, _("Photos can only be added while the activity awaits judging."))
+    # The same rule as an edit (services.why_unchangeable): decided, looked at by a judge, or verification
+    # closed — whichever door the photo comes through.
+    reason = await why_unchangeable(row, withdraw=False)
+    if reason is not None:
+        raise PhotoError(409, reason)
     return row
 
 

@@ -212,8 +212,8 @@ RULES: dict[str, Rule] = {
     "stage closed: no verdict and no change any more": Rule(
         "juri.mlg", frozenset({"review", "revise"}), "409", setup=_close_stage
     ),
-    "stage closed: the team can no longer change it": Rule(
-        "peserta.sby", frozenset({"team-change"}), "409", setup=_close_stage
+    "stage closed: the team can no longer change it, nor add a photo": Rule(
+        "peserta.sby", frozenset({"team-change", "team-photo"}), "409", setup=_close_stage
     ),
 }
 
