@@ -23,6 +23,7 @@ async def seed(teams: int, activities: int, reviews: int, out: Path) -> None:
     from app import db
     from app.accounts.services import open_session
     from app.competitions.services import create_competition, ruleset_in_force
+    from app.judging.assignment import assign_activity
     from app.leaderboard.services import _standing_row
     from app.settings import Settings
     from app.tables import Account, Activity, ActivityType, Competition, Standing, Team
@@ -92,6 +93,8 @@ async def seed(teams: int, activities: int, reviews: int, out: Path) -> None:
                     status="submitted",
                 )
                 await activity.save()
+                # Only an activity's assigned judges may review it: the bench judge is the one assigned.
+                await assign_activity(competition, activity.id, first_team)
                 activity_ids.append(activity.id)
         token, _ = await open_session(judge.id, "web", 1)
         out.write_text(json.dumps({"judge_session": token, "activities": activity_ids, "teams": len(ids)}))  # noqa: ASYNC240
