@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from app.tables import Competition, Stage, Team
+from app.tables import Account, Assignment, Competition, Stage, Team
 from tests.integration.api.helpers import activity_body, api_factory
 from tests.integration.conftest import Season, activity_form, jpeg
 
@@ -170,6 +170,33 @@ async def _other_judge_reviewed(season: Season, make: Any, ctxs: list[Ctx]) -> N
         assert answer.json()["activity_status"] == "submitted"
 
 
+async def _moved_away(season: Season, make: Any, ctxs: list[Ctx]) -> None:
+    """The organiser moves juri.mlg's work to juri.lain: the judge who lost it may no longer decide it."""
+    organiser = await make("panitia")
+    judges = {
+        row["username"]: row["id"]
+        for row in await Account.select(Account.id, Account.username).where(
+            Account.username.is_in(["juri.mlg", "juri.lain"])
+        )
+    }
+    for ctx in ctxs:
+        row = (
+            await Assignment.select(Assignment.id)
+            .where(
+                (Assignment.activity == ctx.activity_id)
+                & (Assignment.judge == judges["juri.mlg"])
+                & (Assignment.status == "open")
+            )
+            .first()
+        )
+        assert row is not None
+        answer = await organiser["page"].post(
+            "/panitia/juri/alihkan",
+            data={"tugas": str(row["id"]), "judge": str(judges["juri.lain"]), "confirm": "1"},
+        )
+        assert answer.status_code in (302, 303), answer.text
+
+
 async def _close_stage(season: Season, make: Any, ctxs: list[Ctx]) -> None:
     await Stage.update({Stage.status: "closed"}).where(
         (Stage.competition == season.competition.id) & (Stage.kind == "activity")
@@ -209,6 +236,9 @@ RULES: dict[str, Rule] = {
         hidden=lambda c: [SECRET_REASON],
     ),
     "only the assigned judges review": Rule("juri.lain", frozenset({"review"}), "403"),
+    "reassigned: the judge who lost the work no longer reviews it": Rule(
+        "juri.mlg", frozenset({"review"}), "403", setup=_moved_away
+    ),
     "stage closed: no verdict and no change any more": Rule(
         "juri.mlg", frozenset({"review", "revise"}), "409", setup=_close_stage
     ),
