@@ -330,6 +330,8 @@ def writes(stage_id: int, ruleset: dict[str, Any]) -> tuple[Write, ...]:
             api=True,
         ),
         Write("API: rubric", "put", "/api/v1/competitions/uji/rubric", {"criteria": [criterion]}, api=True),
+        # Moving a rule in the draft goes through the same lock as removing one.
+        Write("console: draft order", "post", "/panitia/aturan/1/pindah", {"arah": "naik"}),
     )
 
 
