@@ -102,6 +102,11 @@ FIELDS = {
     "ends_on": i18n.lazy("Ends on"),
     "timezone": i18n.lazy("Time zone"),
     "reviews_required": i18n.lazy("Reviews that decide an activity"),
+    "region_code": i18n.lazy("Regency or city"),
+    "slug": i18n.lazy("Name in the address"),
+    "stages": i18n.lazy("Stage weights"),
+    "activities": i18n.lazy("Activities"),
+    "reviews": i18n.lazy("Reviews"),
 }
 
 WORDS = {
