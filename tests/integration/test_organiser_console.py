@@ -167,6 +167,11 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
     await organiser.post(
         "/panitia/penyesuaian/", data={"team": "35.07", "points": "12", "reason": "Juara lomba cepat tanggap"}
     )
+    # The standings about to become final read as the public board does: two decimals on every row.
+    scores = re.findall(
+        r'<td class="num">([\d.,]+)</td></tr>', (await organiser.get("/panitia/musim/hasil-akhir")).text
+    )
+    assert scores and all(re.fullmatch(r"[\d.]+,\d\d", s) for s in scores), scores
     ok = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1", "note": "Ditetapkan"})
     assert ok.status_code in (302, 303) and ok.headers["location"] == "/hasil-akhir"
     public = await anonymous.get("/hasil-akhir")
