@@ -180,6 +180,10 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
     event = await AuditEvent.select().where(AuditEvent.action == "results.publish_final").first()
     assert event and "35.07" in event["after"]
     # Afterwards: no second publication, no new rules, no new adjustments.
+    # A stage weight would publish rules: the stage form shows it read-only with the reason beforehand.
+    stage_form = (await organiser.get("/panitia/tahap")).text
+    assert re.search(r'data-testid="stage-weight" readonly', stage_form)
+    assert 'data-testid="weight-locked">Hasil akhir sudah diumumkan' in stage_form
     again = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1"})
     assert again.status_code in (200, 409) and await FinalResult.count() == 1
     late = await organiser.post(
