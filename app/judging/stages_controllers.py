@@ -15,7 +15,12 @@ from litestar.response import Redirect, Template
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, requires
 from app.competitions import stage_setup
-from app.competitions.services import CompetitionInfo, current_competition, results_published, ruleset_in_force
+from app.competitions.services import (
+    CompetitionInfo,
+    current_competition,
+    results_published,
+    ruleset_in_force,
+)
 from app.competitions.stages import stage_by_id, stage_label
 from app.competitions.stages import stages as all_stages_of
 from app.errors import DomainError
