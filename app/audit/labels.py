@@ -102,12 +102,26 @@ FIELDS = {
     "ends_on": i18n.lazy("Ends on"),
     "timezone": i18n.lazy("Time zone"),
     "reviews_required": i18n.lazy("Reviews that decide an activity"),
+    "region_code": i18n.lazy("Regency or city"),
+    "slug": i18n.lazy("Name in the address"),
+    "stages": i18n.lazy("Stage weights"),
+    "activities": i18n.lazy("Activities"),
+    "reviews": i18n.lazy("Reviews"),
 }
 
 WORDS = {
     "verified": i18n.lazy("verified"),
     "rejected": i18n.lazy("rejected"),
     "submitted": i18n.lazy("waiting"),
+}
+# The tie-break keys by name (the same words as the rules editor's, app/organiser/rulesets.py, which the
+# audit layer may not import).
+TIE_BREAK = {
+    "score": i18n.lazy("Total points"),
+    "counted_activities": i18n.lazy("Number of counted activities"),
+    "quality": i18n.lazy("Judges' quality"),
+    "coverage": i18n.lazy("Desa coverage"),
+    "earliest_last_activity": i18n.lazy("Earliest last activity"),
 }
 # A value longer than this is cut (the full record stays in the database and in the chain's check).
 VALUE_MAX = 120
@@ -140,7 +154,9 @@ def _value(key: str, value: Any) -> str:
         return role_label(value)
     if isinstance(value, str) and value in WORDS:
         return i18n._(WORDS[value])
-    if isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
+    if key.split(".")[-1] == "tie_break" and isinstance(value, list):
+        text = ", ".join(i18n._(TIE_BREAK[v]) if v in TIE_BREAK else str(v) for v in value)
+    elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
         text = ", ".join(str(v) for v in value)
     elif isinstance(value, dict | list):
         text = json.dumps(value, ensure_ascii=False, default=str)

@@ -15,7 +15,12 @@ from litestar.response import Redirect, Template
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, requires
 from app.competitions import stage_setup
-from app.competitions.services import CompetitionInfo, current_competition, ruleset_in_force
+from app.competitions.services import (
+    CompetitionInfo,
+    current_competition,
+    results_published,
+    ruleset_in_force,
+)
 from app.competitions.stages import stage_by_id, stage_label
 from app.competitions.stages import stages as all_stages_of
 from app.errors import DomainError
@@ -39,6 +44,14 @@ async def _stage(competition: CompetitionInfo, stage_id: int) -> dict[str, Any]:
     if stage is None:
         raise NotFoundException(detail=i18n._("Stage not found."))
     return stage
+
+
+async def _final_locked(competition: CompetitionInfo) -> str | None:
+    """Why a weight can no longer change (it would publish rules after the final results), shown on the
+    form before anyone tries, or None."""
+    if await results_published(competition.id):
+        return i18n._("The final results are published: this can no longer be changed.")
+    return None
 
 
 class StageConsoleController(Controller):
@@ -68,6 +81,7 @@ class StageConsoleController(Controller):
             weights=dict(ruleset.stages),
             records=records,
             kinds=STAGE_KINDS,
+            final_locked=await _final_locked(competition),
             values=values or stage_setup.stage_values(None, {}),
             errors=errors or {},
             label=stage_label,
@@ -118,6 +132,7 @@ class StageConsoleController(Controller):
             competition=competition,
             stage=stage,
             kinds=STAGE_KINDS,
+            final_locked=await _final_locked(competition),
             values=values or stage_setup.stage_values(stage, dict(ruleset.stages)),
             errors=errors or {},
             label=stage_label,

@@ -85,6 +85,13 @@ async def test_the_audit_trail_speaks_in_words(season, browser_factory):
     assert "Akun dibuat" in page and "Bonus atau penalti diberikan" in page
     assert "<code>account.create</code>" not in page and '<pre class="json">' not in page
     assert re.search(r'<span class="field">Peran:</span>\s*<ins>Juri</ins>', page)
+    # Every recorded field by name, the demo seeding's counts and a judge's regency included.
+    assert 'class="field">region_code' not in page
+    assert 'class="field">Kabupaten/kota:</span>' in page
+    # A published ruleset's tie-break chain by name, not by key.
+    await organiser.post("/panitia/aturan/terbitkan", data={"note": "Versi baru", "confirm": "1"})
+    page = (await organiser.get("/panitia/audit")).text
+    assert "earliest_last_activity" not in page and "Kegiatan terakhir paling awal" in page
     # The filter offers the actions by name, with the codes as values.
     assert '<option value="account.create" >Akun dibuat</option>' in page or re.search(
         r'<option value="account.create"\s*>Akun dibuat</option>', page

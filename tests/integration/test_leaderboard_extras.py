@@ -78,10 +78,13 @@ async def test_reveal_steps_from_the_last_place_to_juara_one(weeks, browser_fact
     assert total == 38  # every team, the 36 sharing the last place first
     first = (await organiser.get("/panitia/pengumuman?langkah=1")).text
     assert re.findall(r'data-testid="reveal-row" data-rank="(\d+)"', first) == ["3"]
+    # A shared place says so on the big card and in the list, as on the board: "3=".
+    assert first.count('aria-label="Peringkat bersama">=</span>') == 2
     last = (await organiser.get(f"/panitia/pengumuman?langkah={total}")).text
     ranks = re.findall(r'data-testid="reveal-row" data-rank="(\d+)" data-team="([\d.]+)"', last)
     assert ranks[0] == ("1", B) and ranks[1] == ("2", A) and "Juara I" in last
     assert 'data-testid="reveal-done"' in last
+    assert last.count('aria-label="Peringkat bersama">=</span>') == 36  # Juara I and II stand alone
     assert (await (await browser_factory("juri.mlg")).get("/panitia/pengumuman")).status_code == 403
 
 

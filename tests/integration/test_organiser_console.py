@@ -167,6 +167,11 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
     await organiser.post(
         "/panitia/penyesuaian/", data={"team": "35.07", "points": "12", "reason": "Juara lomba cepat tanggap"}
     )
+    # The standings about to become final read as the public board does: two decimals on every row.
+    scores = re.findall(
+        r'<td class="num">([\d.,]+)</td></tr>', (await organiser.get("/panitia/musim/hasil-akhir")).text
+    )
+    assert scores and all(re.fullmatch(r"[\d.]+,\d\d", s) for s in scores), scores
     ok = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1", "note": "Ditetapkan"})
     assert ok.status_code in (302, 303) and ok.headers["location"] == "/hasil-akhir"
     public = await anonymous.get("/hasil-akhir")
@@ -175,6 +180,10 @@ async def test_final_results_are_a_copy_that_locks_rules_and_adjustments(app, se
     event = await AuditEvent.select().where(AuditEvent.action == "results.publish_final").first()
     assert event and "35.07" in event["after"]
     # Afterwards: no second publication, no new rules, no new adjustments.
+    # A stage weight would publish rules: the stage form shows it read-only with the reason beforehand.
+    stage_form = (await organiser.get("/panitia/tahap")).text
+    assert re.search(r'data-testid="stage-weight" readonly', stage_form)
+    assert 'data-testid="weight-locked">Hasil akhir sudah diumumkan' in stage_form
     again = await organiser.post("/panitia/musim/hasil-akhir", data={"confirm": "1"})
     assert again.status_code in (200, 409) and await FinalResult.count() == 1
     late = await organiser.post(

@@ -372,6 +372,8 @@ async def test_final_ranking_combines_the_stage_weights(app, season, staged, bro
     anonymous = await browser_factory()
     index = await anonymous.get("/papan/tahap")
     assert index.status_code == 200 and "/papan/tahap/penetapan" in index.text
+    kinds = re.findall(r'<p class="muted small stage-kind">([^<]+)</p>', index.text)
+    assert kinds and all(not k.startswith("·") for k in kinds), kinds
     page = await anonymous.get("/papan/tahap/penetapan")
     assert page.status_code == 200
     rows = re.findall(r'data-testid="stage-row" data-team="([^"]+)"', page.text)
