@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app import i18n
+from scoring.registry import get_rule
 
 ACTIONS = {
     "account.create": i18n.lazy("Account created"),
@@ -154,6 +155,9 @@ def _value(key: str, value: Any) -> str:
         return role_label(value)
     if isinstance(value, str) and value in WORDS:
         return i18n._(WORDS[value])
+    if _is_rules(value):
+        # Whole: a cut list would hide the very rule that changed.
+        return "; ".join(_rule_words(entry) for entry in value)
     if key.split(".")[-1] == "tie_break" and isinstance(value, list):
         text = ", ".join(i18n._(TIE_BREAK[v]) if v in TIE_BREAK else str(v) for v in value)
     elif isinstance(value, list) and all(isinstance(v, str | int | float) for v in value):
@@ -163,6 +167,37 @@ def _value(key: str, value: Any) -> str:
     else:
         text = str(value)
     return text if len(text) <= VALUE_MAX else text[: VALUE_MAX - 1] + "…"
+
+
+def _is_rules(value: Any) -> bool:
+    return (
+        isinstance(value, list)
+        and bool(value)
+        and all(isinstance(v, dict) and isinstance(v.get("rule"), str) for v in value)
+    )
+
+
+def _rule_words(entry: dict[str, Any]) -> str:
+    """A ruleset entry as the organiser knows it: the rule's title in the reader's language, then its
+    parameters (a changed parameter shows in the difference without reading JSON)."""
+    try:
+        titles = get_rule(entry["rule"]).title
+        name = titles.get(i18n.get_locale(), titles["id"])
+    except (KeyError, LookupError):
+        name = entry["rule"]
+    params = entry.get("params") or {}
+    if not isinstance(params, dict) or not params:
+        return name
+    shown = ", ".join(f"{k} {_param(v)}" for k, v in params.items())
+    return f"{name} ({shown})"
+
+
+def _param(value: Any) -> str:
+    if isinstance(value, bool):
+        return i18n._("yes") if value else i18n._("no")
+    if isinstance(value, int | float):
+        return i18n.format_number(value)
+    return str(value)
 
 
 def _flat(value: Any, prefix: str = "", depth: int = 0) -> dict[str, Any]:
