@@ -26,12 +26,6 @@ from app.leaderboard import policy
 from app.leaderboard import views as leaderboard_views
 
 
-async def _frozen_for(competition: Any, viewer: CurrentUser | None) -> bool:
-    """A frozen leaderboard shows the public (and participants) the snapshot; organisers and judges not
-    (the board policy's rule)."""
-    return policy.frozen_for(viewer, await policy.board_of(viewer, competition))
-
-
 class LeaderboardController(Controller):
     path = "/competitions/{slug:str}"
     tags = ["leaderboard"]
@@ -52,9 +46,10 @@ class LeaderboardController(Controller):
             else set()
         )
         choice = leaderboard_views.choose(view, period, types)
-        if await _frozen_for(competition, viewer):
+        state = await policy.board_of(viewer, competition)
+        if policy.frozen_for(viewer, state):
             board = await reads.frozen_board(competition.id, lines_for=lines_for)
-            if not choice.is_stored:
+            if policy.restricted(viewer, state, choice.is_stored):
                 board.rows.clear()
             return board, True
         return await reads.board(competition, choice.view, choice.period, lines_for), False

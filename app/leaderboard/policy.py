@@ -67,6 +67,12 @@ def frozen_for(viewer: Any, state: views.State) -> bool:
     return state.frozen_for(audience(viewer))
 
 
+def restricted(viewer: Any, state: views.State, is_stored: bool) -> bool:
+    """Whether the viewer gets no rows for this view and period (the public while frozen, beyond the
+    overall season): the page, its fragment, the exports and the API give the same verdict."""
+    return state.restricted_for(audience(viewer), is_stored)
+
+
 def standings_version(viewer: Any, state: views.State) -> int:
     """The standings version the viewer may know: while frozen, the public's stays the freeze's, so no
     door tells that the standings moved since."""

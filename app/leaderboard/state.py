@@ -46,6 +46,11 @@ class State:
     def frozen_for(self, audience: str) -> bool:
         return audience == PUBLIC and self.frozen_at is not None
 
+    def restricted_for(self, audience: str, is_stored: bool) -> bool:
+        """While frozen, the public has the freeze's overall season only: other views and periods show
+        no rows (they would be computed from facts judged after the freeze)."""
+        return self.frozen_for(audience) and not is_stored
+
 
 def invalidate() -> None:
     """Forgets the cached states; `live.announce` calls it after every commit that changed standings.

@@ -218,7 +218,7 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         ruleset_version=ruleset_version,
         frozen=frozen,
         frozen_at=state.frozen_at,
-        restricted=frozen and not choice.is_stored,
+        restricted=state.restricted_for(audience, choice.is_stored),
         all_rules=[(ref.rule, titles.get(ref.rule, ref.rule)) for ref in ruleset.rules],
         view_name=await view_name(state.id, choice.view),
     )
