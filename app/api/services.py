@@ -101,23 +101,8 @@ async def stored_board(competition_id: int, lines_for: str | None = None) -> Boa
     lines: list[dict[str, Any]] = []
     if lines_for is not None:
         found = await Standing.select(Standing.lines).where(where & (Standing.team.code == lines_for)).first()
-        raw = found["lines"] if found else []
-        lines = json.loads(raw) if isinstance(raw, str) else raw or []
-    result = []
-    for r in rows:
-        subtotals = json.loads(r["subtotals"]) if isinstance(r["subtotals"], str) else r["subtotals"]
-        result.append(
-            BoardRow(
-                rank=r["rank"],
-                team_code=r["team.code"],
-                team_name=r["team.name"],
-                score=Decimal(r["score"]),
-                counted=r["counted"],
-                breakdown={k: Decimal(v) for k, v in (subtotals or {}).items()},
-                lines=lines if r["team.code"] == lines_for else [],
-            )
-        )
-    return Board(rows[0]["ruleset_version"] if rows else 0, result)
+        lines = (_decoded(found["lines"]) if found else None) or []
+    return Board(rows[0]["ruleset_version"] if rows else 0, [_row(r, lines, lines_for) for r in rows])
 
 
 async def computed_board(
@@ -177,28 +162,31 @@ def _decoded(value: Any) -> Any:
 
 
 async def frozen_board(competition_id: int, lines_for: str | None = None) -> Board:
-    """The frozen snapshot (app.leaderboard.views) in the JSON API's board shape."""
+    """The frozen snapshot (app.leaderboard.views) in the JSON API's board shape (lines of `lines_for`
+    only, as `stored_board`)."""
     S = StandingSnapshot
+    where = (S.competition == competition_id) & (S.label == FROZEN_PERIOD)
     rows = await (
-        S.select(
-            S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.lines, S.ruleset_version
-        )
-        .where((S.competition == competition_id) & (S.label == FROZEN_PERIOD))
+        S.select(S.rank, S.team.code, S.team.name, S.score, S.counted, S.subtotals, S.ruleset_version)
+        .where(where)
         .order_by(S.rank)
         .order_by(S.team.code)
     )
-    return Board(
-        rows[0]["ruleset_version"] if rows else 0,
-        [
-            BoardRow(
-                rank=r["rank"],
-                team_code=r["team.code"],
-                team_name=r["team.name"],
-                score=Decimal(r["score"]),
-                counted=r["counted"],
-                breakdown={k: Decimal(v) for k, v in (_decoded(r["subtotals"]) or {}).items()},
-                lines=(_decoded(r["lines"]) or []) if r["team.code"] == lines_for else [],
-            )
-            for r in rows
-        ],
+    lines: list[dict[str, Any]] = []
+    if lines_for is not None:
+        found = await S.select(S.lines).where(where & (S.team.code == lines_for)).first()
+        lines = (_decoded(found["lines"]) if found else None) or []
+    return Board(rows[0]["ruleset_version"] if rows else 0, [_row(r, lines, lines_for) for r in rows])
+
+
+def _row(r: dict[str, Any], lines: list[dict[str, Any]], lines_for: str | None) -> BoardRow:
+    """A stored standing (live or frozen) as a board row; only `lines_for`'s row carries its lines."""
+    return BoardRow(
+        rank=r["rank"],
+        team_code=r["team.code"],
+        team_name=r["team.name"],
+        score=Decimal(r["score"]),
+        counted=r["counted"],
+        breakdown={k: Decimal(v) for k, v in (_decoded(r["subtotals"]) or {}).items()},
+        lines=lines if r["team.code"] == lines_for else [],
     )
