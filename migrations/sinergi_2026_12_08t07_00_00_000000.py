@@ -13,7 +13,8 @@ DESCRIPTION = "indexes for the season at scale"
 
 STATEMENTS = (
     "CREATE INDEX IF NOT EXISTS activity_facts ON activity (competition, status, team, occurred_at, id,"
-    " activity_type, village_code, senkom_count, officer_count, residents_reached, preemptive)",
+    " activity_type, village_code, senkom_count, officer_count, residents_reached, preemptive,"
+    " officer_confirmed)",
     "CREATE INDEX IF NOT EXISTS assignment_open ON assignment (competition, status, judge)",
 )
 

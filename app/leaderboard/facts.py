@@ -24,6 +24,7 @@ from piccolo.engine.postgres import PostgresEngine
 from app import regions
 from app.competitions.services import CompetitionInfo
 from app.db import current_engine
+from app.tables import ActivityType, Adjustment, Competition, RubricCriterion, Team
 from scoring.facts import (
     CLUSTERS,
     STATUSES,
@@ -47,7 +48,7 @@ _MICROS_POSTGRES = "CAST(EXTRACT(EPOCH FROM a.occurred_at) * 1000000 AS BIGINT)"
 
 _ACTIVITIES = (
     "SELECT a.id, a.team, a.activity_type, {micros} AS at, a.village_code, a.senkom_count,"
-    " a.officer_count, a.residents_reached, a.preemptive"
+    " a.officer_count, a.residents_reached, a.preemptive, a.officer_confirmed"
     " FROM activity a WHERE a.competition = {competition} AND a.status = 'verified'{team}"
     # The covering index activity_facts (competition, status, team, occurred_at, id, ...) hands the rows
     # over in the engine's (team, time, id) order without a sort and without reading the activity rows.
@@ -130,8 +131,9 @@ def activity_table(
     judge_scores: dict[int, list[JudgeScore]],
 ) -> ActivityTable:
     """The engine's table of these activity rows (id, team id, type id, micros, village, counts,
-    preemptive), with the judges' scores by activity id."""
-    columns: list[Any] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(9)]
+    preemptive, officer confirmed), with the judges'
+    scores by activity id."""
+    columns: list[Any] = [list(c) for c in zip(*rows, strict=True)] if rows else [[] for _ in range(10)]
     ids = np.array(columns[0], dtype=np.int64)
     team_names = tuple(team_codes.values())
     team_of = _lookup({team_id: i for i, team_id in enumerate(team_codes)})
@@ -169,6 +171,7 @@ def activity_table(
         residents_reached=np.array(columns[7], dtype=np.int64),
         preemptive=np.array(columns[8], dtype=np.bool_),
         status=(np.full(len(ids), STATUSES.index("verified"), dtype=np.int64), STATUSES),
+        officer_confirmed=np.array(columns[9], dtype=np.bool_),
         judge_scores=scores,
     )
 
@@ -228,8 +231,6 @@ def _normalise(
 
 async def load_facts(competition: CompetitionInfo, team_code: str | None = None) -> Facts:
     """The competition's facts; with `team_code`, only that team's activities and adjustments."""
-    from app.tables import Adjustment, Competition, RubricCriterion, Team
-
     teams = await (
         Team.select(Team.id, Team.code, Team.name).where(Team.competition == competition.id).order_by(Team.id)
     )
@@ -305,8 +306,6 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
 
 
 async def _activity_types(competition_id: int) -> list[dict[str, Any]]:
-    from app.tables import ActivityType
-
     return await ActivityType.select(ActivityType.id, ActivityType.code, ActivityType.cluster).where(
         ActivityType.competition == competition_id
     )

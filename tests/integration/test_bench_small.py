@@ -84,6 +84,7 @@ async def test_the_sql_loader_reads_what_the_orm_reads(app: Litestar) -> None:
             extra.occurred_at = at
             extra.status = "verified"
             extra.village_code = None if i == 0 else extra.village_code
+            extra.officer_confirmed = i == 1
             await extra.save()
     info = await competition_by_id(competition)
     assert info is not None
@@ -99,6 +100,7 @@ async def test_the_sql_loader_reads_what_the_orm_reads(app: Litestar) -> None:
             Activity.officer_count,
             Activity.residents_reached,
             Activity.preemptive,
+            Activity.officer_confirmed,
         )
         .where((Activity.competition == competition) & (Activity.status == "verified"))
         .order_by(Activity.team, Activity.occurred_at, Activity.id)
@@ -120,6 +122,7 @@ async def test_the_sql_loader_reads_what_the_orm_reads(app: Litestar) -> None:
             a.residents_reached,
             a.preemptive,
             a.status,
+            a.officer_confirmed,
         ) == (
             row["team.code"],
             row["activity_type.code"],
@@ -131,6 +134,7 @@ async def test_the_sql_loader_reads_what_the_orm_reads(app: Litestar) -> None:
             row["residents_reached"],
             bool(row["preemptive"]),
             "verified",
+            bool(row["officer_confirmed"]),
         )
     scored = {a.id: a.judge_scores for a in facts.activities if a.judge_scores}
     reviews = await Review.select(Review.activity, Review.judge, Review.scores).where(
