@@ -20,6 +20,7 @@ from app.api.leaderboard import LeaderboardController
 from app.api.scoring import ScoringController
 from app.api.tokens import TokenController
 from app.api.users import UserController
+from app.api.webhooks import WebhookController
 from app.errors import DomainError
 from app.inputs import refuse_malformed
 
@@ -32,6 +33,7 @@ CONTROLLERS = (
     ActivityController,
     ScoringController,
     LeaderboardController,
+    WebhookController,
 )
 SCHEMA_PATH = "/schema"
 
@@ -102,7 +104,10 @@ def openapi_config() -> OpenAPIConfig:
             "Polisi RW. Send `Authorization: Bearer <token>` (from POST /api/v1/auth/token). Scores are "
             "strings holding exact decimals; datetimes are ISO 8601 with an offset."
         ),
-        tags=[Tag(name=n) for n in ("auth", "competitions", "users", "activities", "scoring", "leaderboard")],
+        tags=[
+            Tag(name=n)
+            for n in ("auth", "competitions", "users", "activities", "scoring", "leaderboard", "webhooks")
+        ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
         ),
