@@ -13,11 +13,14 @@ from markupsafe import escape
 
 from app.accounts.auth import public
 from app.api.activities import ActivityController
+from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
 from app.api.leaderboard import LeaderboardController
 from app.api.scoring import ScoringController
+from app.api.season import SeasonController
+from app.api.stages import StageController
 from app.api.tokens import TokenController
 from app.api.users import UserController
 from app.api.webhooks import WebhookController
@@ -33,6 +36,9 @@ CONTROLLERS = (
     ActivityController,
     ScoringController,
     LeaderboardController,
+    SeasonController,
+    StageController,
+    AuditController,
     WebhookController,
 )
 SCHEMA_PATH = "/schema"
@@ -106,7 +112,18 @@ def openapi_config() -> OpenAPIConfig:
         ),
         tags=[
             Tag(name=n)
-            for n in ("auth", "competitions", "users", "activities", "scoring", "leaderboard", "webhooks")
+            for n in (
+                "auth",
+                "competitions",
+                "users",
+                "activities",
+                "scoring",
+                "leaderboard",
+                "season",
+                "stages",
+                "audit",
+                "webhooks",
+            )
         ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}

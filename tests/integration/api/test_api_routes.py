@@ -10,6 +10,7 @@ import re
 
 from app.accounts.auth import AUTHENTICATED, PUBLIC
 from app.accounts.services import open_session
+from app.tables import Stage
 from tests.integration.api.helpers import activity_body
 
 USER_FOR_ROLE = {"participant": "peserta.sby", "judge": "juri.mlg", "organiser": "panitia"}
@@ -46,6 +47,7 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
     created = await participant.post(
         "/api/v1/competitions/uji/activities", activity_body(), headers={"Idempotency-Key": "matrix"}
     )
+    stage = await Stage.select(Stage.id).where(Stage.code == "verifikasi").first()
     values = {
         "slug": "uji",
         "code": "35.78",
@@ -53,6 +55,7 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
         "path": "nope",
         "webhook_id": "1",
         "delivery_id": "1",
+        "stage_id": str(stage["id"]),
     }
     clients = {None: await api_factory()}
     for role, username in USER_FOR_ROLE.items():
