@@ -278,6 +278,10 @@ class FrozenActivity(Table, tablename="frozen_activity"):
     title = Varchar(length=200, default="")
     occurred_at = Timestamptz()
     type_code = Varchar(length=32, default="")
+    # The activity's people as they stood at the freeze: the public's frozen team page lists them.
+    senkom_members = JSON(default=[])
+    officers = JSON(default=[])
+    officer_confirmed = Boolean(default=False)
 
 
 class FinalResult(Table, tablename="final_result"):
