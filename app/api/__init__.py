@@ -16,6 +16,7 @@ from app.api.activities import ActivityController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
+from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
 from app.api.scoring import ScoringController
 from app.api.tokens import TokenController
@@ -32,6 +33,7 @@ CONTROLLERS = (
     ActivityController,
     ScoringController,
     LeaderboardController,
+    JuryController,
 )
 SCHEMA_PATH = "/schema"
 
@@ -102,7 +104,19 @@ def openapi_config() -> OpenAPIConfig:
             "Polisi RW. Send `Authorization: Bearer <token>` (from POST /api/v1/auth/token). Scores are "
             "strings holding exact decimals; datetimes are ISO 8601 with an offset."
         ),
-        tags=[Tag(name=n) for n in ("auth", "competitions", "users", "activities", "scoring", "leaderboard")],
+        tags=[
+            Tag(name=n)
+            for n in (
+                "auth",
+                "competitions",
+                "users",
+                "activities",
+                "scoring",
+                "leaderboard",
+                "jury",
+                "photos",
+            )
+        ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
         ),

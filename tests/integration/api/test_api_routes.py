@@ -46,7 +46,13 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
     created = await participant.post(
         "/api/v1/competitions/uji/activities", activity_body(), headers={"Idempotency-Key": "matrix"}
     )
-    values = {"slug": "uji", "code": "35.78", "activity_id": str(created.json()["id"]), "path": "nope"}
+    values = {
+        "slug": "uji",
+        "code": "35.78",
+        "activity_id": str(created.json()["id"]),
+        "path": "nope",
+        "assignment_id": "1",
+    }
     clients = {None: await api_factory()}
     for role, username in USER_FOR_ROLE.items():
         client = await api_factory()
