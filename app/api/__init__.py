@@ -18,6 +18,7 @@ from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
 from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
+from app.api.photos import PhotoController
 from app.api.scoring import ScoringController
 from app.api.tokens import TokenController
 from app.api.users import UserController
@@ -34,6 +35,7 @@ CONTROLLERS = (
     ScoringController,
     LeaderboardController,
     JuryController,
+    PhotoController,
 )
 SCHEMA_PATH = "/schema"
 

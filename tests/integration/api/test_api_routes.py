@@ -52,6 +52,7 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
         "activity_id": str(created.json()["id"]),
         "path": "nope",
         "assignment_id": "1",
+        "photo_id": "1",
     }
     clients = {None: await api_factory()}
     for role, username in USER_FOR_ROLE.items():
