@@ -103,6 +103,9 @@ class Activity(Table):
     officer_count = Integer(default=0)
     residents_reached = Integer(default=0)
     preemptive = Boolean(default=False)
+    # True exactly when the activity's current officer attestation is confirmed (the officers' attestation
+    # service keeps it so); the scoring rule `joint_only` can require it.
+    officer_confirmed = Boolean(default=False)
     status = Varchar(length=16, default="submitted", index=True)
     submitted_by = ForeignKey(references=Account, null=True, default=None)
     submitted_at = Timestamptz(default=TimestamptzNow())
