@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from app.accounts.auth import public
 from app.api.activities import ActivityController
+from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
@@ -20,8 +21,11 @@ from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
 from app.api.photos import PhotoController
 from app.api.scoring import ScoringController
+from app.api.season import SeasonController
+from app.api.stages import StageController
 from app.api.tokens import TokenController
 from app.api.users import UserController
+from app.api.webhooks import WebhookController
 from app.errors import DomainError
 from app.inputs import refuse_malformed
 
@@ -36,6 +40,10 @@ CONTROLLERS = (
     LeaderboardController,
     JuryController,
     PhotoController,
+    SeasonController,
+    StageController,
+    AuditController,
+    WebhookController,
 )
 SCHEMA_PATH = "/schema"
 
@@ -117,6 +125,10 @@ def openapi_config() -> OpenAPIConfig:
                 "leaderboard",
                 "jury",
                 "photos",
+                "season",
+                "stages",
+                "audit",
+                "webhooks",
             )
         ],
         components=Components(
