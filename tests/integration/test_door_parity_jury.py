@@ -151,6 +151,8 @@ NOT_ACTIVITY_IDS = {
     "path",
     "slug",
     "assignment_id",
+    "webhook_id",
+    "delivery_id",
 }
 
 
