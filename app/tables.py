@@ -278,6 +278,10 @@ class FrozenActivity(Table, tablename="frozen_activity"):
     title = Varchar(length=200, default="")
     occurred_at = Timestamptz()
     type_code = Varchar(length=32, default="")
+    # The activity's people as they stood at the freeze: the public's frozen team page lists them.
+    senkom_members = JSON(default=[])
+    officers = JSON(default=[])
+    officer_confirmed = Boolean(default=False)
 
 
 class FinalResult(Table, tablename="final_result"):
@@ -362,6 +366,51 @@ class BeritaAcara(Table, tablename="berita_acara"):
     created_by = ForeignKey(references=Account, null=True, default=None)
 
 
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """An organiser's receiver of a competition's events (app.webhooks). The secret signs every delivery,
+    so it is kept readable; pages and the API show only its first characters after creation."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    url = Varchar(length=2000)
+    description = Varchar(length=200, default="")
+    events = Text(default="[]")  # JSON list of event types
+    secret = Varchar(length=128)
+    trusted = Boolean(default=False)  # receives a private board's events
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    created_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class WebhookDelivery(Table, tablename="webhook_delivery"):
+    """One event for one endpoint: the outbox row, written in the transaction of the change. `uuid` is the
+    idempotency id (header Sinergi-Delivery); `body` is the JSON exactly as signed and sent."""
+
+    endpoint = ForeignKey(references=WebhookEndpoint, index=True)
+    uuid = Varchar(length=36, unique=True)
+    event_id = Varchar(length=36)
+    event_type = Varchar(length=40)
+    body = Text(default="{}")
+    state = Varchar(length=12, default="pending")  # pending, delivered, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    lease_token = Varchar(length=36, null=True, default=None)
+    lease_until = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="webhook_attempt"):
+    """One POST of a delivery: when, the receiver's status (None: no answer), the error, how long."""
+
+    delivery = ForeignKey(references=WebhookDelivery, index=True)
+    attempted_at = Timestamptz(default=TimestamptzNow())
+    status_code = Integer(null=True, default=None)
+    error = Text(default="")
+    duration_ms = Integer(default=0)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -387,4 +436,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ConflictOfInterest,
     TeamReview,
     BeritaAcara,
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookAttempt,
 )

@@ -77,6 +77,8 @@ async def test_route_role_matrix(app, season, browser_factory):
         "version": "1",
         "photo_id": "1",
         "stage_id": "1",
+        "webhook_id": "1",
+        "delivery_id": "1",
     }
 
     browsers: dict[str | None, Any] = {}
