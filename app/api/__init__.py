@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from app.accounts.auth import public
 from app.api.activities import ActivityController
+from app.api.attestations import AttestationController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
@@ -30,6 +31,7 @@ CONTROLLERS = (
     CompetitionPartsController,
     UserController,
     ActivityController,
+    AttestationController,
     ScoringController,
     LeaderboardController,
 )
@@ -102,7 +104,10 @@ def openapi_config() -> OpenAPIConfig:
             "Polisi RW. Send `Authorization: Bearer <token>` (from POST /api/v1/auth/token). Scores are "
             "strings holding exact decimals; datetimes are ISO 8601 with an offset."
         ),
-        tags=[Tag(name=n) for n in ("auth", "competitions", "users", "activities", "scoring", "leaderboard")],
+        tags=[
+            Tag(name=n)
+            for n in ("auth", "competitions", "users", "activities", "attestations", "scoring", "leaderboard")
+        ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}
         ),

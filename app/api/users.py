@@ -13,6 +13,7 @@ from litestar.params import JSONBody
 from litestar.status_codes import HTTP_201_CREATED
 
 from app import i18n
+from app.accounts import officers
 from app.accounts import services as accounts
 from app.accounts.auth import CurrentUser, organiser_only
 from app.api import schemas as s
@@ -66,12 +67,16 @@ class UserController(Controller):
                 region_code=(data.region_code or "").strip() or None,
                 actor_id=user.id,
                 actor_name=user.username,
+                officer=officers.OfficerFields(
+                    data.nrp or "", data.rank or "", data.polres or "", data.village_code or ""
+                ),
             )
         except accounts.AccountError as exc:
-            names = {"team": "team_code", "region": "region_code"}
+            names = {"team": "team_code", "region": "region_code", "village": "village_code"}
             raise Invalid({names.get(k, k): v for k, v in exc.errors.items()}) from None
         row = await accounts.account_by_id(account_id)
         assert row is not None
+        profile = await officers.profile_of(account_id) or {}
         return s.UserOut(
             id=account_id,
             username=row["username"],
@@ -80,4 +85,8 @@ class UserController(Controller):
             team_code=team_code if team_id else None,
             region_code=row["region_code"],
             is_active=row["is_active"],
+            nrp=profile.get("nrp"),
+            rank=profile.get("rank"),
+            polres=profile.get("polres"),
+            village_code=profile.get("village_code"),
         )
