@@ -91,6 +91,28 @@ async def ask_named(activity_id: int, officers_field: Any) -> int:
     return len(asked)
 
 
+async def ask_officer(activity_id: int, account_id: int, nrp: str) -> bool:
+    """Inside the caller's write transaction, the activity locked: asks one officer (an account made from
+    an invite) to confirm, if the activity still names their NRP and they are not asked already."""
+    row = await Activity.select(Activity.officers).where(Activity.id == activity_id).first()
+    named = next((o for o in _named(row["officers"] if row else []) if str(o.get("nrp") or "") == nrp), None)
+    if named is None or await Attestation.exists().where(
+        (Attestation.activity == activity_id)
+        & (Attestation.officer == account_id)
+        & (Attestation.is_current.eq(True))
+    ):
+        return False
+    await Attestation(
+        activity=activity_id,
+        officer=account_id,
+        nrp=nrp,
+        officer_name=str(named.get("name") or "")[:120],
+        state="pending",
+        is_current=True,
+    ).save()
+    return True
+
+
 async def _sync_fact(activity_id: int) -> None:
     """`activity.officer_confirmed` from the current attestations (the activity locked by the caller); on a
     verified activity a change is a scoring input: `AttestationChanged`."""
