@@ -178,6 +178,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 "^/papan/sse$",
                 "^/favicon.ico$",
                 "^/manifest.webmanifest$",
+                "^/sw.js$",
             ],
         ),
         template_config=TemplateConfig(

@@ -1,9 +1,11 @@
-"""The site's own files at the addresses browsers and phones ask for: /favicon.ico and the web app
-manifest (the home-screen icon and name)."""
+"""The site's own files at the addresses browsers and phones ask for: /favicon.ico, the web app
+manifest (the home-screen icon and name) and the service worker that keeps the capture form for use
+without signal (/sw.js, see docs/offline.md)."""
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Any
 
 from litestar import Controller, Response, get
@@ -11,6 +13,14 @@ from litestar import Controller, Response, get
 from app import i18n
 from app.accounts.auth import public
 from app.brand import BRAND_DIR
+
+SERVICE_WORKER = Path(__file__).resolve().parent / "static" / "sw.js"
+
+
+@cache
+def _service_worker() -> bytes:
+    return SERVICE_WORKER.read_bytes()
+
 
 THEME_COLOUR = "#0b4a8b"
 BACKGROUND_COLOUR = "#f3f5f8"
@@ -60,3 +70,13 @@ class SiteController(Controller):
     @get("/manifest.webmanifest")
     async def manifest(self) -> Response[dict[str, Any]]:
         return Response(manifest(), media_type="application/manifest+json", headers=CACHED)
+
+    @get("/sw.js")
+    async def service_worker(self) -> Response[bytes]:
+        # At the root, so that its scope covers the capture page; never cached by the browser's HTTP
+        # cache, so that a new version is found on the next visit.
+        return Response(
+            _service_worker(),
+            media_type="text/javascript; charset=utf-8",
+            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/"},
+        )

@@ -105,6 +105,9 @@ class Activity(Table):
     officer_count = Integer(default=0)
     residents_reached = Integer(default=0)
     preemptive = Boolean(default=False)
+    # True exactly when the activity's current officer attestation is confirmed (the officers' attestation
+    # service keeps it so); the scoring rule `joint_only` can require it.
+    officer_confirmed = Boolean(default=False)
     status = Varchar(length=16, default="submitted", index=True)
     submitted_by = ForeignKey(references=Account, null=True, default=None)
     submitted_at = Timestamptz(default=TimestamptzNow())
@@ -114,9 +117,6 @@ class Activity(Table):
     # "" or why the jury needs more: "tie" (one more judge), "spread" (scores beyond the tolerance,
     # one more judge), "head" (the head judge decides).
     jury_flag = Varchar(length=16, default="")
-    # True exactly while one of the activity's current attestations is confirmed by its named officer
-    # (kept by app.activities.attestation under the activity's lock; a scoring fact).
-    officer_confirmed = Boolean(default=False)
 
 
 class Review(Table):
@@ -280,6 +280,10 @@ class FrozenActivity(Table, tablename="frozen_activity"):
     title = Varchar(length=200, default="")
     occurred_at = Timestamptz()
     type_code = Varchar(length=32, default="")
+    # The activity's people as they stood at the freeze: the public's frozen team page lists them.
+    senkom_members = JSON(default=[])
+    officers = JSON(default=[])
+    officer_confirmed = Boolean(default=False)
 
 
 class FinalResult(Table, tablename="final_result"):

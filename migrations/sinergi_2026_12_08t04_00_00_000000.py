@@ -1,7 +1,6 @@
 """Officers in Sinergi: their profile (NRP, rank, Polres, desa of duty), their attestations of the
-activities that name them, and the one-time invites for officers named without an account; and the
-activity's `officer_confirmed` fact (added only when not there yet: the joint-rule migration adds the same
-column)."""
+activities that name them, and the one-time invites for officers named without an account. (The activity's
+`officer_confirmed` fact, which the attestations keep, is added by the 05:00 migration.)"""
 
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 
@@ -58,20 +57,9 @@ async def forwards():
         from app.db import is_postgres
         from app.tables import Activity
 
-        postgres = is_postgres()
-        id_column = "SERIAL PRIMARY KEY" if postgres else "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
+        id_column = "SERIAL PRIMARY KEY" if is_postgres() else "INTEGER PRIMARY KEY AUTOINCREMENT NOT NULL"
         for statement in statements(id_column):
             await Activity.raw(statement)
-        if postgres:
-            await Activity.raw(
-                "ALTER TABLE activity ADD COLUMN IF NOT EXISTS officer_confirmed BOOLEAN NOT NULL DEFAULT false"
-            )
-        else:
-            columns = {row["name"] for row in await Activity.raw('PRAGMA table_info("activity")')}
-            if "officer_confirmed" not in columns:
-                await Activity.raw(
-                    "ALTER TABLE activity ADD COLUMN officer_confirmed BOOLEAN NOT NULL DEFAULT false"
-                )
 
     manager.add_raw(run)
     return manager

@@ -65,7 +65,8 @@ class JudgeScore(msgspec.Struct, frozen=True, gc=False):
 
 
 class Activity(msgspec.Struct, frozen=True, gc=False):
-    """One joint activity as recorded by a team, with its review status and the judges' scores."""
+    """One joint activity as recorded by a team, with its review status and the judges' scores;
+    ``officer_confirmed``: an officer named on it has confirmed it (co-attestation)."""
 
     id: int
     team: str
@@ -79,6 +80,7 @@ class Activity(msgspec.Struct, frozen=True, gc=False):
     preemptive: bool
     status: str
     judge_scores: tuple[JudgeScore, ...] = ()
+    officer_confirmed: bool = False
 
 
 class Adjustment(msgspec.Struct, frozen=True, gc=False):
@@ -165,6 +167,7 @@ _COLUMNS = (
     "residents_reached",
     "preemptive",
     "status",
+    "officer_confirmed",
 )
 #: The fields of :class:`Activity` a table holds as columns (judge_scores is kept apart).
 _FIELDS = tuple(name for name in Activity.__struct_fields__ if name != "judge_scores")
@@ -207,6 +210,7 @@ class ActivityTable(Sequence[Activity]):
         "judge_names",
         "judge_scores",
         "occurred_at",
+        "officer_confirmed",
         "officer_count",
         "pair_code",
         "pair_start",
@@ -237,6 +241,7 @@ class ActivityTable(Sequence[Activity]):
         preemptive: Sequence[bool] | Bools,
         status: Coded,
         judge_scores: Mapping[int, Sequence[JudgeScore]] | None = None,
+        officer_confirmed: Sequence[bool] | Bools | None = None,
     ) -> None:
         self.id: Ints = _frozen(id, "id", None)
         size = len(self.id)
@@ -247,6 +252,12 @@ class ActivityTable(Sequence[Activity]):
         self.officer_count: Ints = _frozen(officer_count, "officer_count", size, narrow=True)
         self.residents_reached: Ints = _frozen(residents_reached, "residents_reached", size, narrow=True)
         self.preemptive: Bools = _frozen(preemptive, "preemptive", size, np.bool_)
+        self.officer_confirmed: Bools = _frozen(
+            np.zeros(size, dtype=np.bool_) if officer_confirmed is None else officer_confirmed,
+            "officer_confirmed",
+            size,
+            np.bool_,
+        )
         self.team, self.team_names = self._coded(team, "team", size)
         self.type, self.type_names = self._coded(type, "type", size)
         self.cluster, self.cluster_names = self._coded(cluster, "cluster", size)
@@ -308,7 +319,8 @@ class ActivityTable(Sequence[Activity]):
         judge_scores: Mapping[int, Sequence[JudgeScore]] | None = None,
     ) -> ActivityTable:
         """A table from plain Python values, one sequence per :class:`Activity` field (strings,
-        aware datetimes, ints, bools), as a loader reads them; ``judge_scores`` by row."""
+        aware datetimes, ints, bools), as a loader reads them; ``judge_scores`` by row.
+        ``officer_confirmed`` may be left out: then no activity is confirmed."""
         return cls(
             id=fields["id"],
             team=encode(fields["team"]),
@@ -322,6 +334,7 @@ class ActivityTable(Sequence[Activity]):
             preemptive=fields["preemptive"],
             status=encode(fields["status"]),
             judge_scores=judge_scores,
+            officer_confirmed=fields.get("officer_confirmed"),
         )
 
     @classmethod
@@ -400,6 +413,7 @@ class ActivityTable(Sequence[Activity]):
             self.preemptive[picked].tolist(),
             labelled["status"],
             [scores.get(row, no_scores) for row in row_numbers],
+            self.officer_confirmed[picked].tolist(),
             strict=True,
         )
         return [Activity(*values) for values in fields]

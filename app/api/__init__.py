@@ -14,11 +14,14 @@ from markupsafe import escape
 from app.accounts.auth import public
 from app.api.activities import ActivityController
 from app.api.attestations import AttestationController
+from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
 from app.api.leaderboard import LeaderboardController
 from app.api.scoring import ScoringController
+from app.api.season import SeasonController
+from app.api.stages import StageController
 from app.api.tokens import TokenController
 from app.api.users import UserController
 from app.errors import DomainError
@@ -34,6 +37,9 @@ CONTROLLERS = (
     AttestationController,
     ScoringController,
     LeaderboardController,
+    SeasonController,
+    StageController,
+    AuditController,
 )
 SCHEMA_PATH = "/schema"
 
@@ -106,7 +112,18 @@ def openapi_config() -> OpenAPIConfig:
         ),
         tags=[
             Tag(name=n)
-            for n in ("auth", "competitions", "users", "activities", "attestations", "scoring", "leaderboard")
+            for n in (
+                "auth",
+                "competitions",
+                "users",
+                "activities",
+                "attestations",
+                "scoring",
+                "leaderboard",
+                "season",
+                "stages",
+                "audit",
+            )
         ],
         components=Components(
             security_schemes={"bearer": SecurityScheme(type="http", scheme="bearer", description="API token")}

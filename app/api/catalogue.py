@@ -32,10 +32,7 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
-from app.tables import CLUSTERS
-
-TYPE_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
-
+from app.competitions.catalogue import validate_activity_type
 
 CRITERION_RE = re.compile(r"^[a-z0-9][a-z0-9_]{0,31}$")
 
@@ -138,31 +135,26 @@ class CompetitionPartsController(Controller):
         user: NamedDependency[CurrentUser],
     ) -> s.ActivityTypeOut:
         competition = await visible_competition(slug, user)
-        errors: dict[str, str] = {}
-        code, name, name_en = data.code.strip(), data.name.strip(), data.name_en.strip()
-        if not TYPE_CODE_RE.match(code):
-            errors["code"] = i18n._(
-                "2–32 characters: capital letters, digits and underscores, e.g. RONDA_MALAM."
-            )
-        if not name:
-            errors["name"] = i18n._("This field is required.")
-        if data.cluster not in CLUSTERS:
-            errors["cluster"] = i18n._("Choose a cluster: kamtibmas, bencana or bela_negara.")
+        values, errors = validate_activity_type(
+            {"code": data.code, "name": data.name, "name_en": data.name_en, "cluster": data.cluster}
+        )
         if errors:
             raise Invalid(errors)
         try:
             await competitions.add_activity_type(
                 competition.id,
-                code=code,
-                name=name,
-                name_en=name_en or name,
-                cluster=data.cluster,
+                code=values["code"],
+                name=values["name"],
+                name_en=values["name_en"],
+                cluster=values["cluster"],
                 actor_id=user.id,
                 actor_name=user.username,
             )
         except competitions.CompetitionConflict as exc:
             raise HTTPException(status_code=409, detail=exc.message) from None
-        return s.ActivityTypeOut(code=code, name=name, name_en=name_en or name, cluster=data.cluster)
+        return s.ActivityTypeOut(
+            code=values["code"], name=values["name"], name_en=values["name_en"], cluster=values["cluster"]
+        )
 
     @get(
         "/rubric",

@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 
@@ -243,3 +244,34 @@ async def distinct_values(column: str) -> list[str]:
     }[column]
     rows = await AuditEvent.select(col).distinct().order_by(col)
     return [r[column] for r in rows if r[column]]
+
+
+def parse_moment(value: str | None, timezone: str, end: bool = False) -> datetime | None:
+    """A filter's bound: a date (YYYY-MM-DD; as an upper bound, the end of that day) or a date and time,
+    in the competition's time zone unless it carries an offset. None when it is not one (every door
+    that filters the trail reads its bounds here)."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    if len(value.strip()) <= 10 and end:
+        moment += timedelta(days=1)
+    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+
+
+async def events_page(f: EventFilter, before_id: int, limit: int) -> list[dict[str, Any]]:
+    """Up to `limit` + 1 events matching the filter, newest first, older than `before_id` (0: from the
+    newest): the API's cursor pages over the same filter as the console's numbered pages."""
+    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).limit(limit + 1)
+    where = _where(f)
+    if before_id:
+        where = AuditEvent.id < before_id if where is None else where & (AuditEvent.id < before_id)
+    if where is not None:
+        query = query.where(where)
+    rows = await query
+    for row in rows:
+        row["before"] = loaded(row["before"])
+        row["after"] = loaded(row["after"])
+    return rows

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from typing import NamedTuple
+
+from app import i18n
+from app.tables import CLUSTERS
 
 
 class CatalogueEntry(NamedTuple):
@@ -49,3 +53,22 @@ DEFAULT_CATALOGUE: tuple[CatalogueEntry, ...] = (
         "BELA_NEGARA", "Pendidikan bela negara", "Civic and national-defence education", "bela_negara"
     ),
 )
+
+
+TYPE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
+
+
+def validate_activity_type(values: dict[str, str]) -> tuple[dict[str, str], dict[str, str]]:
+    """A new activity type as typed (code, name, name_en, cluster), cleaned, and a message per invalid
+    field: the console's form and the API check it here alike (the code is taken in capitals)."""
+    cleaned = {k: str(values.get(k) or "").strip()[:200] for k in ("code", "name", "name_en", "cluster")}
+    cleaned["code"] = cleaned["code"].upper()
+    cleaned["name_en"] = cleaned["name_en"] or cleaned["name"]
+    errors: dict[str, str] = {}
+    if not TYPE_CODE.match(cleaned["code"]):
+        errors["code"] = i18n._("2–32 characters: capital letters, digits and underscores, e.g. RONDA_MALAM.")
+    if not cleaned["name"]:
+        errors["name"] = i18n._("This field is required.")
+    if cleaned["cluster"] not in CLUSTERS:
+        errors["cluster"] = i18n._("Choose a cluster: kamtibmas, bencana or bela_negara.")
+    return cleaned, errors

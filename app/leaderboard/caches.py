@@ -49,6 +49,7 @@ class BoardCaches:
         self.fragments = Lru(256)
         self.cards = Lru(256)  # team cards' PNGs
         self.charts = Lru(128)  # teams' weekly charts
+        self.people = Lru(128)  # teams' people lists (Senkom members and officers, with counts)
         self.locks: dict[Any, asyncio.Lock] = {}
         _every.add(self)
 

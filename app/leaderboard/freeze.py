@@ -64,10 +64,12 @@ async def _copy_season(competition_id: int, label: str) -> None:
 
 
 async def _copy_verified_activities(competition_id: int) -> None:
-    """The team pages' lists at the freeze: every activity verified now, as it reads now."""
+    """The team pages' lists at the freeze: every activity verified now, as it reads now (its people too)."""
     await FrozenActivity.raw(
-        "INSERT INTO frozen_activity (competition, team, activity, title, occurred_at, type_code) "
-        "SELECT a.competition, a.team, a.id, a.title, a.occurred_at, t.code "
+        "INSERT INTO frozen_activity (competition, team, activity, title, occurred_at, type_code, "
+        "senkom_members, officers, officer_confirmed) "
+        "SELECT a.competition, a.team, a.id, a.title, a.occurred_at, t.code, "
+        "a.senkom_members, a.officers, a.officer_confirmed "
         "FROM activity a JOIN activity_type t ON t.id = a.activity_type "
         "WHERE a.competition = {} AND a.status = 'verified'",
         competition_id,

@@ -56,6 +56,7 @@ def _activity_table(rows: list[dict[str, Any]], judge_scores: dict[int, list[Jud
             "residents_reached": column("residents_reached"),
             "preemptive": [bool(value) for value in column("preemptive")],
             "status": column("status"),
+            "officer_confirmed": [bool(value) for value in column("officer_confirmed")],
         },
         {
             position: tuple(judge_scores[row["id"]])
@@ -84,6 +85,7 @@ async def load_facts(competition: CompetitionInfo, team_code: str | None = None)
             Activity.residents_reached,
             Activity.preemptive,
             Activity.status,
+            Activity.officer_confirmed,
         )
         .where(
             (Activity.competition == competition.id)

@@ -16,6 +16,7 @@ from app import i18n
 from app.competitions.services import ruleset_in_force
 from app.leaderboard import caches, views
 from app.leaderboard.freeze import FROZEN_PERIOD
+from app.leaderboard.people import People, people
 from app.leaderboard.services import load_facts, season_overall
 from app.leaderboard.state import _aware
 from app.tables import Activity, ActivityType, Standing, StandingSnapshot
@@ -80,6 +81,7 @@ class Summary:
     teams: int = 0  # how many teams are ranked
     shared: bool = False
     move: int | None = None
+    people: People | None = None  # the Senkom members and officers of its verified activities
 
 
 async def _standing(competition_id: int, team_id: int, frozen: bool) -> dict[str, Any] | None:
@@ -301,4 +303,5 @@ async def summary(
         teams=len(ranks),
         shared=standing is not None and ranks.count(standing["rank"]) > 1,
         move=move,
+        people=await people(state, team, audience),
     )

@@ -4,10 +4,8 @@ rules reference. Every change goes through a service that records its audit even
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -325,19 +323,6 @@ class RulesetController(Controller):
         return Redirect(f"/panitia/aturan?terbit={published}")
 
 
-def _parse_moment(value: str | None, timezone: str, end: bool = False) -> datetime | None:
-    """A date (YYYY-MM-DD) or date and time from the filter form, in the competition's time zone."""
-    if not value:
-        return None
-    try:
-        moment = datetime.fromisoformat(value.strip())
-    except ValueError:
-        return None
-    if len(value.strip()) <= 10 and end:
-        moment += timedelta(days=1)
-    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
-
-
 class ConsoleHomeController(Controller):
     """The organisers' console home: the season at a glance and every section of the console."""
 
@@ -378,8 +363,8 @@ class AuditController(Controller):
             "sampai": (sampai or "")[:16],
         }
         errors: dict[str, str] = {}
-        since = _parse_moment(values["dari"], timezone)
-        until = _parse_moment(values["sampai"], timezone, end=True)
+        since = audit.parse_moment(values["dari"], timezone)
+        until = audit.parse_moment(values["sampai"], timezone, end=True)
         if values["dari"] and since is None:
             errors["dari"] = i18n._("Enter a date such as 2024-02-14.")
         if values["sampai"] and until is None:

@@ -41,6 +41,10 @@ def plain(rule_id: str, params: dict[str, Any], type_names: dict[str, str]) -> s
             "Bhabinkamtibmas / Polisi RW officer(s) take part.",
             senkom=p.min_senkom,
             officers=p.min_officers,
+        ) + (
+            " " + i18n._("An activity counts only once an officer named on it has confirmed it.")
+            if p.require_confirmation
+            else ""
         )
     if rule_id == "cap_per_period":
         if p.scope == "type":

@@ -61,6 +61,7 @@ TIE_BREAK_LABELS = {
 PARAM_LABELS = {
     "min_senkom": i18n.lazy("Minimum Senkom members"),
     "min_officers": i18n.lazy("Minimum officers"),
+    "require_confirmation": i18n.lazy("Only activities an officer has confirmed"),
     "period": i18n.lazy("Period"),
     "max": i18n.lazy("Maximum"),
     "scope": i18n.lazy("Counted per"),
@@ -102,7 +103,7 @@ class Field:
     name: str  # the form field: p.<param> or p.<param>.<CODE>
     param: str
     label: str
-    kind: str  # integer, decimal, enum, mapping
+    kind: str  # integer, decimal, enum (a yes/no parameter too), mapping
     value: str
     minimum: Any = None
     maximum: Any = None
@@ -128,6 +129,11 @@ def param_fields(rule_id: str, params: dict[str, Any], activity_types: list[dict
         if "enum" in prop:
             options = tuple((str(o), i18n._(ENUM_LABELS.get(str(o), str(o)))) for o in prop["enum"])
             fields.append(Field(f"p.{key}", key, label, "enum", _plain(value), options=options))
+        elif prop.get("type") == "boolean":
+            options = (("false", i18n._("No")), ("true", i18n._("Yes")))
+            fields.append(
+                Field(f"p.{key}", key, label, "enum", "true" if value is True else "false", options=options)
+            )
         elif prop.get("type") == "object":
             mapping = value if isinstance(value, dict) else {}
             locale = i18n.get_locale()
@@ -188,6 +194,11 @@ def params_from_form(rule_id: str, form: dict[str, str]) -> tuple[dict[str, Any]
             continue  # the default applies
         if "enum" in prop:
             params[key] = raw
+        elif prop.get("type") == "boolean":
+            if raw in ("true", "false"):
+                params[key] = raw == "true"
+            else:
+                errors[name] = i18n._("Choose yes or no.")
         elif prop.get("type") == "integer":
             number = _number(raw)
             if isinstance(number, Decimal) and number == number.to_integral():

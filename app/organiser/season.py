@@ -16,6 +16,7 @@ from litestar.response import Redirect, Template
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only
 from app.competitions import services as competitions
+from app.competitions.catalogue import validate_activity_type
 from app.competitions.services import CompetitionConflict, CompetitionInfo, current_competition
 from app.errors import Conflict
 from app.leaderboard.services import leaderboard
@@ -36,7 +37,6 @@ from app.organiser.season_settings import (
     RUBRIC_FIELDS,
     RUBRIC_SCOPES,
     TIMEZONES,
-    TYPE_CODE,
     _count,
     active_judges,
     jury_settings,
@@ -51,6 +51,8 @@ from app.organiser.season_settings import (
 )
 from app.tables import CLUSTERS, Adjustment
 from app.web import Pager, page, page_number
+
+TYPE_FIELDS = ("code", "name", "name_en", "cluster")
 
 
 async def _competition() -> CompetitionInfo:
@@ -155,32 +157,25 @@ class SeasonController(Controller):
     ) -> Template | Redirect:
         competition = await _competition()
         form = await request.form()
-        values = {k: str(form.get(k) or "").strip()[:200] for k in ("code", "name", "name_en", "cluster")}
-        values["code"] = values["code"].upper()
-        errors: dict[str, str] = {}
-        if not TYPE_CODE.match(values["code"]):
-            errors["code"] = i18n._(
-                "2–32 characters: capital letters, digits and underscores, e.g. RONDA_MALAM."
-            )
-        if not values["name"]:
-            errors["name"] = i18n._("This field is required.")
-        if values["cluster"] not in CLUSTERS:
-            errors["cluster"] = i18n._("Choose a cluster.")
+        values, errors = validate_activity_type({k: str(form.get(k) or "") for k in TYPE_FIELDS})
+        status = 422
         if not errors:
             try:
                 await competitions.add_activity_type(
                     competition.id,
                     code=values["code"],
                     name=values["name"],
-                    name_en=values["name_en"] or values["name"],
+                    name_en=values["name_en"],
                     cluster=values["cluster"],
                     actor_id=user.id,
                     actor_name=user.username,
                 )
             except CompetitionConflict as exc:
+                # A code already taken: a conflict, with the API's status.
                 errors[exc.field] = exc.message
+                status = 409
         if errors:
-            return await self._page(request, type_values=values, type_errors=errors, status_code=422)
+            return await self._page(request, type_values=values, type_errors=errors, status_code=status)
         return Redirect("/panitia/musim?jenis=1#katalog")
 
     @post("/rubrik")

@@ -27,7 +27,6 @@ RUBRIC_SCOPES = ("activity", "team")
 MAX_LEVELS = 20
 DESCRIPTION_MAX = 2000
 MAX_POINTS = Decimal(100_000)
-TYPE_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,31}$")
 PAGE_SIZE = 50
 RUBRIC_FIELDS = ("code", "name", "name_en", "weight", "min", "max")
 # The rubric form's other inputs per criterion: scope, description and the score levels (one per line).

@@ -1,6 +1,7 @@
 """Bytes a phone downloads to open the capture page (/kegiatan/baru) before any photo: the HTML, the
-stylesheet and the scripts it links, as transferred with `Accept-Encoding: gzip` (the app's own gzip; where it
-sends a resource uncompressed, gzip level 6 is computed, as a reverse proxy would send it).
+stylesheet and the scripts it links, the service worker (/sw.js) and what it keeps for use without signal
+(the desa/kelurahan list, the icon), as transferred with `Accept-Encoding: gzip` (the app's own gzip; where
+it sends a resource uncompressed, gzip level 6 is computed, as a reverse proxy would send it).
 
     .venv/bin/python bench/capture/measure.py [--budget 61440]
 
@@ -43,6 +44,7 @@ from app.tables import Team  # noqa: E402
 
 BUDGET = 60 * 1024
 ASSET_RE = re.compile(r'<(?:link[^>]+rel="stylesheet"[^>]+href|script[^>]+src)="([^"]+)"')
+KEPT_RE = re.compile(r'"(/(?:static|kegiatan)/[^"]+)"')
 
 
 def gzipped(body: bytes) -> int:
@@ -70,7 +72,14 @@ async def measure(
     assert signed.status_code in (302, 303), signed.text[:300]
     html, size, wire, how = await fetch(client, "/kegiatan/baru")
     rows = [("/kegiatan/baru", size, wire, how)]
-    for url in dict.fromkeys(ASSET_RE.findall(html)):
+    urls = list(dict.fromkeys(ASSET_RE.findall(html)))
+    if "/static/outbox-view.js" in urls:
+        # The service worker, then what it fetches and keeps on install beyond what the page linked.
+        worker, size, wire, how = await fetch(client, "/sw.js")
+        rows.append(("/sw.js", size, wire, how))
+        kept = [u for u in KEPT_RE.findall(worker) if u != "/kegiatan/baru"]
+        urls += [u for u in kept if u not in urls]
+    for url in urls:
         _text, size, wire, how = await fetch(client, url)
         rows.append((url, size, wire, how))
     await client.post("/keluar", headers={"x-csrftoken": client.cookies.get("csrftoken", "")})

@@ -85,6 +85,13 @@ DOORS = (
     ),
     Door("API rubric", f"{API}/rubric", "/api/v1/competitions/uji/rubric", kind="api", frozen=False),
     Door("API ruleset", f"{API}/ruleset", "/api/v1/competitions/uji/ruleset", kind="api", frozen=False),
+    Door(
+        "API final results",
+        f"{API}/final-results",
+        "/api/v1/competitions/uji/final-results",
+        kind="api",
+        frozen=False,
+    ),
 )
 
 # Public GET routes that serve nothing of a competition's board, and why.

@@ -48,7 +48,7 @@ async def test_catalogue_entry(app, season, browser_factory):
     dup = await organiser.post(
         "/panitia/musim/jenis", data={"code": "DDS", "name": "Lagi", "cluster": "kamtibmas"}
     )
-    assert dup.status_code == 422
+    assert dup.status_code == 409  # a code already taken: a conflict, as on the API
     ok = await organiser.post(
         "/panitia/musim/jenis", data={"code": "ronda_malam", "name": "Ronda malam", "cluster": "kamtibmas"}
     )

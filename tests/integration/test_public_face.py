@@ -30,6 +30,21 @@ async def test_favicon_and_manifest_answer(season, browser_factory):
     assert 'href="/favicon.ico"' in page and "brand/icon.svg" in page
 
 
+async def test_service_worker_is_served_at_the_root_for_the_capture_page(season, browser_factory):
+    public = await browser_factory()
+    worker = await public.get("/sw.js")
+    assert worker.status_code == 200
+    assert worker.headers["content-type"].startswith("text/javascript")
+    assert worker.headers["cache-control"] == "no-cache" and worker.headers["service-worker-allowed"] == "/"
+    assert "Content-Security-Policy" in worker.headers
+    # Every file it keeps for offline use exists, and the capture page loads its two outbox scripts.
+    for asset in re.findall(r'"(/static/[^"]+)"', worker.text):
+        assert (await public.get(asset)).status_code == 200, asset
+    participant = await browser_factory("peserta.sby")
+    form = (await participant.get("/kegiatan/baru")).text
+    assert "/static/outbox.js" in form and "/static/outbox-view.js" in form and "data-owner=" in form
+
+
 async def test_pages_carry_no_inline_style_or_script(season, browser_factory):
     public = await browser_factory()
     for path in ("/", "/tim/35.78", "/peta", "/aturan", "/hasil-akhir", "/papan/tahap", "/masuk", "/layar"):

@@ -10,6 +10,7 @@ import re
 
 from app.accounts.auth import AUTHENTICATED, PUBLIC
 from app.accounts.services import open_session
+from app.tables import Stage
 from tests.integration.api.helpers import activity_body
 
 USER_FOR_ROLE = {
@@ -51,7 +52,14 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
     created = await participant.post(
         "/api/v1/competitions/uji/activities", activity_body(), headers={"Idempotency-Key": "matrix"}
     )
-    values = {"slug": "uji", "code": "35.78", "activity_id": str(created.json()["id"]), "path": "nope"}
+    stage = await Stage.select(Stage.id).where(Stage.code == "verifikasi").first()
+    values = {
+        "slug": "uji",
+        "code": "35.78",
+        "activity_id": str(created.json()["id"]),
+        "path": "nope",
+        "stage_id": str(stage["id"]),
+    }
     clients = {None: await api_factory()}
     for role, username in USER_FOR_ROLE.items():
         client = await api_factory()

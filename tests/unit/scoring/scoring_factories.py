@@ -48,6 +48,7 @@ def act(
     preemptive: bool = False,
     status: str = "verified",
     judges: tuple[JudgeScore, ...] = (),
+    confirmed: bool = False,
 ) -> Activity:
     return Activity(
         id=id,
@@ -62,6 +63,7 @@ def act(
         preemptive=preemptive,
         status=status,
         judge_scores=judges,
+        officer_confirmed=confirmed,
     )
 
 

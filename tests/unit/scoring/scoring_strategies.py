@@ -67,6 +67,7 @@ def activity_fields(
         "preemptive": draw(st.booleans()),
         "status": status or draw(st.sampled_from(STATUSES)),
         "judge_scores": draw(judge_scores),
+        "officer_confirmed": draw(st.booleans()),
     }
 
 
@@ -98,7 +99,10 @@ def facts(draw: st.DrawFn, max_activities: int = 30) -> Facts:
 #: Parameters tuned to the facts above for the built-in rules (small caps and steps, so that they bite);
 #: any other rule's are drawn from its schema (:func:`params_for`).
 PARAMS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
-    "joint_only": st.fixed_dictionaries({"min_senkom": st.integers(0, 3), "min_officers": st.integers(0, 2)}),
+    "joint_only": st.fixed_dictionaries(
+        {"min_senkom": st.integers(0, 3), "min_officers": st.integers(0, 2)},
+        optional={"require_confirmation": st.booleans()},
+    ),
     "cap_per_period": st.fixed_dictionaries(
         {
             "period": st.sampled_from(("week", "month")),
@@ -151,6 +155,8 @@ def _from_schema(prop: dict[str, Any]) -> st.SearchStrategy[Any]:
     """Values of one parameter within its schema's bounds, the smallest few most often."""
     if "enum" in prop:
         return st.sampled_from(prop["enum"])
+    if prop.get("type") == "boolean":
+        return st.booleans()
     if prop.get("type") == "object":
         return st.dictionaries(st.sampled_from(TYPES), _from_schema(prop["additionalProperties"]), max_size=4)
     if prop.get("type") == "integer":

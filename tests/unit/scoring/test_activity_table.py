@@ -21,7 +21,7 @@ from scoring import Competition, Criterion, Facts, JudgeScore, default_ruleset, 
 from scoring.arrays import in_order, radix_order
 from scoring.columnar import Columns
 from scoring.engine import evaluate_reference
-from scoring.facts import ActivityTable, encode, microseconds
+from scoring.facts import Activity, ActivityTable, encode, microseconds
 
 
 def as_table(data: Facts, competition: Competition | None = None) -> Facts:
@@ -173,6 +173,8 @@ def test_a_table_refuses_inconsistent_columns() -> None:
         {"preemptive": [0.5, 1.0]},  # not booleans
         {"occurred_at": [0, 2**62]},  # no such datetime
         {"judge_scores": {5: (JudgeScore("A", ()),)}},  # no such row
+        {"officer_confirmed": [True]},  # too short
+        {"officer_confirmed": [0.5, 1.0]},  # not booleans
     ]
     for change in bad:
         with pytest.raises(ValueError):
@@ -233,3 +235,25 @@ def test_the_radix_order_is_lexsort(keys: list[tuple[int, int, int]], ascending_
         and len(set(zip(owner.tolist(), instant.tolist(), ids.tolist(), strict=True))) == len(owner)
     )
     assert radix_order(owner, instant, ids).tolist() == np.lexsort((ids, instant, owner)).tolist()
+
+
+def test_the_officer_confirmation_is_a_column_that_defaults_to_unconfirmed() -> None:
+    confirmed, unconfirmed = act(1, confirmed=True), act(2, when=at(14))
+    table = ActivityTable.from_activities((confirmed, unconfirmed))
+    assert table.officer_confirmed.tolist() == [True, False]
+    assert [a.officer_confirmed for a in table] == [True, False]
+    assert table.take([1, 0]).officer_confirmed.tolist() == [False, True]
+    assert table.of_team(confirmed.team)[0] == confirmed
+    with pytest.raises(ValueError):
+        table.officer_confirmed[0] = False  # read-only, like the other columns
+    # A loader that does not read the column (an older one, a plug-in's) gets unconfirmed activities.
+    fields = {
+        name: [getattr(a, name) for a in (confirmed, unconfirmed)] for name in Activity.__struct_fields__
+    }
+    del fields["officer_confirmed"], fields["judge_scores"]
+    assert ActivityTable.from_values(fields).officer_confirmed.tolist() == [False, False]
+    assert Activity(**{**fields_of(confirmed), "officer_confirmed": False}) == act(1)
+
+
+def fields_of(activity: Activity) -> dict[str, Any]:
+    return {name: getattr(activity, name) for name in Activity.__struct_fields__}
