@@ -49,10 +49,12 @@ from app.organiser.controllers import (
 from app.organiser.jury import JuryActivityController, JuryController
 from app.organiser.people import OrganiserController
 from app.organiser.season import AdjustmentController, SeasonController
+from app.organiser.webhooks import WebhookConsoleController
 from app.ratelimit import Limiter, MemoryLimiter, RedisLimiter
 from app.settings import REPO_ROOT, Settings
 from app.site import SiteController
 from app.web import domain_error_handler, http_exception_handler, internal_error_handler
+from app.webhooks import sender
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 TEMPLATES_DIR = REPO_ROOT / "templates"
@@ -140,6 +142,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StageConsoleController,
             BeritaAcaraController,
             StageBoardController,
+            WebhookConsoleController,
             SiteController,
             static,
             api_router(),
@@ -193,7 +196,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Exception: internal_error_handler,
         },
         # Kept photos of refused forms are swept at start and every hour (no cron needed).
-        lifespan=[lifespan, lambda _app: kept_photos.sweeping_pending(settings.var_dir)],
+        # The webhook sender runs beside them (app.webhooks.sender; SINERGI_WEBHOOK_SENDER=0 turns it off).
+        lifespan=[
+            lifespan,
+            lambda _app: kept_photos.sweeping_pending(settings.var_dir),
+            lambda _app: sender.sending(settings),
+        ],
         openapi_config=openapi_config(),
         # Only the JSON API is documented; every HTML page stays out of the OpenAPI document.
         include_in_schema=False,

@@ -51,6 +51,14 @@ class Settings:
     # labelled key derivation, app.security.derive_key); SECRET_KEY when unset. Setting it to the old
     # SECRET_KEY lets SECRET_KEY be changed without the chain and the backups failing their checks.
     audit_secret: str = ""
+    # Webhooks (app.webhooks.sender): whether this process runs a sender (several may: each delivery is
+    # claimed by one), how often it looks for due deliveries, the first retry's delay (doubled at each
+    # failure, with jitter), the attempts before a delivery is marked failed, and each POST's timeout.
+    webhook_sender: bool = True
+    webhook_poll_seconds: float = 2.0
+    webhook_retry_seconds: float = 30.0
+    webhook_max_attempts: int = 10
+    webhook_timeout: float = 10.0
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -103,6 +111,19 @@ class Settings:
             forwarded_allow_ips=env.get("SINERGI_FORWARDED_ALLOW_IPS") or None,
             log_format=_log_format(env.get("SINERGI_LOG_FORMAT")),
             audit_secret=audit_secret,
+            webhook_sender=_bool(env.get("SINERGI_WEBHOOK_SENDER"), default=True),
+            webhook_poll_seconds=_positive_float(
+                env.get("SINERGI_WEBHOOK_POLL_SECONDS"), 2.0, "SINERGI_WEBHOOK_POLL_SECONDS"
+            ),
+            webhook_retry_seconds=_positive_float(
+                env.get("SINERGI_WEBHOOK_RETRY_SECONDS"), 30.0, "SINERGI_WEBHOOK_RETRY_SECONDS"
+            ),
+            webhook_max_attempts=_positive_int(
+                env.get("SINERGI_WEBHOOK_MAX_ATTEMPTS"), 10, "SINERGI_WEBHOOK_MAX_ATTEMPTS"
+            ),
+            webhook_timeout=_positive_float(
+                env.get("SINERGI_WEBHOOK_TIMEOUT"), 10.0, "SINERGI_WEBHOOK_TIMEOUT"
+            ),
         )
 
 

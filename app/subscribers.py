@@ -3,8 +3,9 @@
 Lower contexts emit events and import nothing above them; this module, above every context, wires the
 reactions: judging assigns judges and moves a disabled judge's work, the leaderboard recomputes its
 standings (all in the emitter's transaction, as if the emitter had called them) and announces them (after
-the commit). `wire()` is called by every entry point before anything happens: `create_app`, the demo seed
-and the CLI commands that change data. It is idempotent.
+the commit); webhooks write their outbox rows (in the transaction). `wire()` is called by every entry point
+before anything happens: `create_app`, the demo seed and the CLI commands that change data. It is
+idempotent.
 """
 
 from __future__ import annotations
@@ -12,12 +13,14 @@ from __future__ import annotations
 from app import events
 from app.accounts.events import AccountDisabled
 from app.activities.events import ActivitySubmitted, AttestationChanged
-from app.competitions.events import ScoringInputChanged
+from app.competitions.events import ResultsPublished, ScoringInputChanged
 from app.competitions.services import competition_by_id
 from app.judging import assignment
-from app.judging.events import StageRankingChanged, VerificationChanged
+from app.judging.events import ActivityDecided, StageClosed, StageRankingChanged, VerificationChanged
 from app.leaderboard import live
 from app.leaderboard import services as standings
+from app.leaderboard.events import BoardFrozen, BoardUnfrozen, StandingsChanged
+from app.webhooks import outbox
 
 
 async def assign_judges(event: ActivitySubmitted) -> None:
@@ -50,3 +53,12 @@ def wire() -> None:
     events.subscribe(VerificationChanged, recompute_team, in_transaction=True)
     events.subscribe(AttestationChanged, recompute_team, in_transaction=True)
     events.subscribe(StageRankingChanged, announce_stage)
+    # Webhooks: the outbox rows are written in the transaction of the change (never lost, never for a
+    # rolled-back change); the sender picks them up after the commit.
+    events.subscribe(ActivitySubmitted, outbox.on_activity_submitted, in_transaction=True)
+    events.subscribe(ActivityDecided, outbox.on_activity_decided, in_transaction=True)
+    events.subscribe(StandingsChanged, outbox.on_standings_changed, in_transaction=True)
+    events.subscribe(StageClosed, outbox.on_stage_closed, in_transaction=True)
+    events.subscribe(ResultsPublished, outbox.on_results_published, in_transaction=True)
+    events.subscribe(BoardFrozen, outbox.on_board_frozen, in_transaction=True)
+    events.subscribe(BoardUnfrozen, outbox.on_board_unfrozen, in_transaction=True)

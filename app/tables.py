@@ -412,6 +412,51 @@ class OfficerInvite(Table, tablename="officer_invite"):
     account = ForeignKey(references=Account, null=True, default=None)
 
 
+class WebhookEndpoint(Table, tablename="webhook_endpoint"):
+    """An organiser's receiver of a competition's events (app.webhooks). The secret signs every delivery,
+    so it is kept readable; pages and the API show only its first characters after creation."""
+
+    competition = ForeignKey(references=Competition, index=True)
+    url = Varchar(length=2000)
+    description = Varchar(length=200, default="")
+    events = Text(default="[]")  # JSON list of event types
+    secret = Varchar(length=128)
+    trusted = Boolean(default=False)  # receives a private board's events
+    active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    created_by = ForeignKey(references=Account, null=True, default=None)
+
+
+class WebhookDelivery(Table, tablename="webhook_delivery"):
+    """One event for one endpoint: the outbox row, written in the transaction of the change. `uuid` is the
+    idempotency id (header Sinergi-Delivery); `body` is the JSON exactly as signed and sent."""
+
+    endpoint = ForeignKey(references=WebhookEndpoint, index=True)
+    uuid = Varchar(length=36, unique=True)
+    event_id = Varchar(length=36)
+    event_type = Varchar(length=40)
+    body = Text(default="{}")
+    state = Varchar(length=12, default="pending")  # pending, delivered, failed
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    lease_token = Varchar(length=36, null=True, default=None)
+    lease_until = Timestamptz(null=True, default=None)
+    last_status = Integer(null=True, default=None)
+    last_error = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    delivered_at = Timestamptz(null=True, default=None)
+
+
+class WebhookAttempt(Table, tablename="webhook_attempt"):
+    """One POST of a delivery: when, the receiver's status (None: no answer), the error, how long."""
+
+    delivery = ForeignKey(references=WebhookDelivery, index=True)
+    attempted_at = Timestamptz(default=TimestamptzNow())
+    status_code = Integer(null=True, default=None)
+    error = Text(default="")
+    duration_ms = Integer(default=0)
+
+
 ALL_TABLES: tuple[type[Table], ...] = (
     Competition,
     Team,
@@ -440,4 +485,7 @@ ALL_TABLES: tuple[type[Table], ...] = (
     OfficerProfile,
     Attestation,
     OfficerInvite,
+    WebhookEndpoint,
+    WebhookDelivery,
+    WebhookAttempt,
 )

@@ -24,6 +24,7 @@ from app.api.season import SeasonController
 from app.api.stages import StageController
 from app.api.tokens import TokenController
 from app.api.users import UserController
+from app.api.webhooks import WebhookController
 from app.errors import DomainError
 from app.inputs import refuse_malformed
 
@@ -40,6 +41,7 @@ CONTROLLERS = (
     SeasonController,
     StageController,
     AuditController,
+    WebhookController,
 )
 SCHEMA_PATH = "/schema"
 
@@ -123,6 +125,7 @@ def openapi_config() -> OpenAPIConfig:
                 "season",
                 "stages",
                 "audit",
+                "webhooks",
             )
         ],
         components=Components(

@@ -49,6 +49,9 @@ ACTIONS = {
     "team.create": i18n.lazy("Team added"),
     "team_review.create": i18n.lazy("Team scored by a judge"),
     "team_review.revise": i18n.lazy("Team score revised"),
+    "webhook.create": i18n.lazy("Webhook registered"),
+    "webhook.update": i18n.lazy("Webhook changed"),
+    "webhook.delete": i18n.lazy("Webhook deleted"),
 }
 
 OBJECT_TYPES = {
@@ -67,6 +70,7 @@ OBJECT_TYPES = {
     "ruleset_draft": i18n.lazy("Rules draft"),
     "stage": i18n.lazy("Stage"),
     "team": i18n.lazy("Team"),
+    "webhook": i18n.lazy("Webhook"),
 }
 
 ROLES = {

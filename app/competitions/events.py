@@ -43,3 +43,11 @@ class AdjustmentChanged(ScoringInputChanged):
 @dataclass(frozen=True, slots=True)
 class RulesetPublished(ScoringInputChanged):
     version: int
+
+
+@dataclass(frozen=True, slots=True)
+class ResultsPublished(Event):
+    """The final results were published (in their transaction): other systems are told (webhooks)."""
+
+    competition_id: int
+    ruleset_version: int

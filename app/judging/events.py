@@ -29,3 +29,15 @@ class StageRankingChanged(Event):
 @dataclass(frozen=True, slots=True)
 class StageClosed(StageRankingChanged):
     stage_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class ActivityDecided(Event):
+    """An activity's status became verified or rejected (in the transaction of the verdict, before the
+    standings are recomputed): other systems are told (webhooks)."""
+
+    competition: CompetitionInfo
+    activity_id: int
+    team_code: str
+    status: str
+    previous_status: str

@@ -18,7 +18,7 @@ from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.events import emit
 from app.i18n import _
 from app.judging.assignment import ACTIVE, active_assignments, assign, judge_slots, now, reviews_required
-from app.judging.events import StageRankingChanged, VerificationChanged
+from app.judging.events import ActivityDecided, StageRankingChanged, VerificationChanged
 from app.judging.scores import judge_q, stored_scores
 from app.tables import Activity, Assignment, Competition, Review, Team, TeamReview
 from scoring import jury as pure
@@ -205,6 +205,8 @@ async def apply_status(
     await Activity.update({Activity.status: status, Activity.jury_flag: flag}).where(
         Activity.id == activity_id
     )
+    if status != old_status and status in ("verified", "rejected"):
+        await emit(ActivityDecided(competition, activity_id, team_code, status, old_status))
     # A verified activity's points depend on its judges' current scores: a revision or an annulment that
     # keeps it verified still changes them.
     if "verified" in (status, old_status):

@@ -8,7 +8,9 @@ from typing import Any
 from app.audit.services import record
 from app.competitions.services import CompetitionInfo
 from app.db import after_commit, write_transaction
+from app.events import emit
 from app.leaderboard import periods
+from app.leaderboard.events import BoardFrozen, BoardUnfrozen
 from app.leaderboard.live import announce
 from app.tables import Competition, FrozenActivity, StandingSnapshot
 
@@ -136,6 +138,7 @@ async def freeze(competition_id: int, actor: Any) -> bool:
             after={"frozen_at": now.isoformat(), "version": row["standings_version"] + 1},
             competition_id=competition_id,
         )
+        await emit(BoardFrozen(competition_id, row["standings_version"] + 1, now))
         # The public channel hears the freeze itself (its version is the snapshot's): open pages show
         # the frozen notice at once, then nothing until the unfreeze.
         await after_commit(lambda: announce(competition_id, tell_public=True))
@@ -165,5 +168,6 @@ async def unfreeze(competition_id: int, actor: Any) -> bool:
             object_id=competition_id,
             competition_id=competition_id,
         )
+        await emit(BoardUnfrozen(competition_id, row["standings_version"] + 1))
         await after_commit(lambda: announce(competition_id))
     return True

@@ -7,6 +7,9 @@ JSON API — asks here instead of deciding for itself.
   their role (the rule the API and the per-stage board always had): an anonymous visitor is asked to sign
   in (`NotSignedIn`: pages redirect to the sign-in page, the API answers 401). Nothing is rendered,
   streamed or answered "unchanged" (204) before this check.
+- **Webhooks.** What other systems are told follows the same two rules (`tells_public`,
+  `board_frozen_for_public`): a private board's events go only to the endpoints the organisers trust, and
+  while the board is frozen no event tells the public that the standings moved.
 - **Freeze.** Organisers and judges see the live standings; everyone else (participants and the public)
   sees the board at the freeze: the snapshot's rows, the snapshot's version (`standings_version` too),
   and the team page's activities as they were at the freeze (`views.frozen_activities`).
@@ -20,6 +23,7 @@ from app import i18n
 from app.competitions.services import CompetitionInfo
 from app.errors import NotFound, NotSignedIn
 from app.leaderboard import views
+from app.tables import Competition
 
 
 def sees_private_boards(viewer: Any) -> bool:
@@ -82,3 +86,16 @@ def standings_version(viewer: Any, state: views.State) -> int:
 def standings_version_of_row(viewer: Any, row: dict[str, Any]) -> int:
     """`standings_version` of a competition row (lists), under the same rule."""
     return standings_version(viewer, views.state_of(row))
+
+
+def tells_public(competition: CompetitionInfo) -> bool:
+    """Whether anyone may see this competition's board (its webhook events may go to any endpoint); a
+    private board's go only to endpoints the organisers marked trusted."""
+    return not competition.is_private or sees_private_boards(None)
+
+
+async def board_frozen_for_public(competition_id: int) -> bool:
+    """Whether the public sees this competition's board at the freeze, read now in the caller's
+    transaction (not from the read cache): webhooks tell no one that the standings moved while it holds."""
+    row = await Competition.select().where(Competition.id == competition_id).first()
+    return row is not None and frozen_for(None, views.state_of(row))

@@ -12,7 +12,9 @@ from typing import Any
 from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.db import after_commit
+from app.events import emit
 from app.leaderboard import periods
+from app.leaderboard.events import Mover, StandingsChanged
 from app.leaderboard.freeze import keep_week_baseline
 from app.leaderboard.live import announce
 from app.standings import season_overall, stored_season
@@ -293,8 +295,23 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
                 moved.setdefault(result.rank, []).append(team_ids[result.team])
         for new_rank, ids in moved.items():
             await Standing.update({Standing.rank: new_rank}).where(season_rows & Standing.team.is_in(ids))
+        movers = [Mover(team_code, standings.row(team_code).rank, old_ranks.get(team_code))]
+        movers += [
+            Mover(r.team, r.rank, old_ranks.get(r.team))
+            for r in standings.rows
+            if r.team != team_code and old_ranks.get(r.team) != r.rank
+        ]
     else:
         standings = evaluate(ruleset, await load_facts(competition))
+        previous = {
+            r["team.code"]: r["rank"]
+            for r in await Standing.select(Standing.team.code, Standing.rank).where(season_rows)
+        }
+        movers = [
+            Mover(r.team, r.rank, previous.get(r.team))
+            for r in standings.rows
+            if previous.get(r.team) != r.rank
+        ]
         await Standing.delete().where(season_rows)
         fresh_rows = [
             _standing_row(competition.id, team_ids[r.team], r, version, data_version)
@@ -308,6 +325,10 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
     ).where(Competition.id == competition.id)
     competition_id = competition.id
     await after_commit(lambda: announce(competition_id))
+    # The recomputed team first, then those it moved (a team-local recompute keeps the others' ranks).
+    await emit(
+        StandingsChanged(competition, data_version, tuple(m for m in movers if m.rank != m.previous_rank))
+    )
     return data_version
 
 

@@ -13,9 +13,11 @@ from typing import Any
 
 from app import i18n
 from app.audit import services as audit
+from app.competitions.events import ResultsPublished
 from app.competitions.services import CompetitionInfo, ensure_results_open, results_published
 from app.db import write_transaction
 from app.errors import Conflict
+from app.events import emit
 from app.leaderboard.services import leaderboard
 from app.tables import Activity, FinalResult
 
@@ -111,3 +113,4 @@ async def publish_final(
             after={"ruleset_version": version, "note": note, "standings": standings},
             competition_id=competition.id,
         )
+        await emit(ResultsPublished(competition.id, version))

@@ -165,6 +165,8 @@ NOT_ACTIVITY_IDS = {
     "path",
     "slug",
     "token",
+    "webhook_id",
+    "delivery_id",
 }
 
 

@@ -83,6 +83,8 @@ async def test_route_role_matrix(app, season, browser_factory):
         "photo_id": "1",
         "stage_id": "1",
         "token": "bukan-token",
+        "webhook_id": "1",
+        "delivery_id": "1",
     }
 
     browsers: dict[str | None, Any] = {}

@@ -27,6 +27,7 @@ LAYERS = (
     "activities",
     "judging",
     "leaderboard",
+    "webhooks",  # tells other systems: reads every lower context's events, asks the board policy
     "organiser",  # the organisers' console: a door
     "api",  # the JSON API: a door
     "site",  # the home page and brand pages: a door

@@ -63,7 +63,9 @@ def model_team(
             counted = [
                 a
                 for a in counted
-                if a.senkom_count >= p["min_senkom"] and a.officer_count >= p["min_officers"]
+                if a.senkom_count >= p["min_senkom"]
+                and a.officer_count >= p["min_officers"]
+                and (a.officer_confirmed or not p.get("require_confirmation", False))
             ]
         elif rule_id == "cap_per_period":
             seen: Counter[Any] = Counter()
