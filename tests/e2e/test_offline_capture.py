@@ -139,6 +139,8 @@ def test_two_activities_recorded_without_signal_wait_and_reach_the_server_once(
 
     context.set_offline(False)
     expect(form.outbox).to_be_hidden(timeout=20_000)
+    sent = page.get_by_test_id("outbox-sent")
+    expect(sent).to_contain_text("2 kegiatan yang menunggu sinyal sudah terkirim")
     for title, photos in zip(titles, (2, 1), strict=True):
         activity_id = sent_activity(page, title)
         page.goto(f"/kegiatan/{activity_id}")
