@@ -18,7 +18,9 @@ from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
+from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
+from app.api.photos import PhotoController
 from app.api.scoring import ScoringController
 from app.api.season import SeasonController
 from app.api.stages import StageController
@@ -38,6 +40,8 @@ CONTROLLERS = (
     AttestationController,
     ScoringController,
     LeaderboardController,
+    JuryController,
+    PhotoController,
     SeasonController,
     StageController,
     AuditController,
@@ -122,6 +126,8 @@ def openapi_config() -> OpenAPIConfig:
                 "attestations",
                 "scoring",
                 "leaderboard",
+                "jury",
+                "photos",
                 "season",
                 "stages",
                 "audit",
