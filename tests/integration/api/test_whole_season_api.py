@@ -1,8 +1,10 @@
 """A whole season driven through the API alone, as another system would run it: the settings and the
 catalogue, the accounts, activities sent and judged, the board frozen and unfrozen, every stage closed in
 order, the final results published, each Berita Acara downloaded and checked against its SHA-256, and the
-audit trail read and its chain verified. Nothing here touches the database or a page: every step is an
-HTTP request with a bearer token."""
+audit trail read and its chain verified. Past the fixture's competition (the current one, whose default
+stages and Jawa Timur teams it has) and its five accounts, nothing here touches the database or a page:
+every step is an HTTP request with a bearer token. The field stage's team assessment has no API verdict
+yet, so that stage closes with its assignments open (closing withdraws them, as on the console)."""
 
 from __future__ import annotations
 
