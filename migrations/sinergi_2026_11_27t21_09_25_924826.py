@@ -87,9 +87,7 @@ DESCRIPTION = "True"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="sinergi", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="sinergi", description=DESCRIPTION)
 
     manager.add_table(
         class_name="AuditEvent",
@@ -112,21 +110,13 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Account", tablename="account", schema=None, columns=None
-    )
+    manager.add_table(class_name="Account", tablename="account", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Team", tablename="team", schema=None, columns=None
-    )
+    manager.add_table(class_name="Team", tablename="team", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Activity", tablename="activity", schema=None, columns=None
-    )
+    manager.add_table(class_name="Activity", tablename="activity", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Adjustment", tablename="adjustment", schema=None, columns=None
-    )
+    manager.add_table(class_name="Adjustment", tablename="adjustment", schema=None, columns=None)
 
     manager.add_table(
         class_name="Competition",
@@ -135,13 +125,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Review", tablename="review", schema=None, columns=None
-    )
+    manager.add_table(class_name="Review", tablename="review", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Standing", tablename="standing", schema=None, columns=None
-    )
+    manager.add_table(class_name="Standing", tablename="standing", schema=None, columns=None)
 
     manager.add_table(
         class_name="RulesetVersion",

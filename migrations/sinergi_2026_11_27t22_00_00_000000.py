@@ -13,7 +13,9 @@ async def forwards():
     async def run():
         from app.tables import Activity
 
-        await Activity.raw("CREATE INDEX IF NOT EXISTS activity_team_request_hash ON activity (team, request_hash)")
+        await Activity.raw(
+            "CREATE INDEX IF NOT EXISTS activity_team_request_hash ON activity (team, request_hash)"
+        )
 
     manager.add_raw(run)
     return manager

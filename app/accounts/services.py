@@ -10,8 +10,8 @@ from typing import Any
 from app import regions
 from app.accounts.events import AccountDisabled
 from app.audit import services as audit
-from app.db import write_transaction
-from app.errors import Invalid, NotSignedIn, TooManyAttempts
+from app.db import is_postgres, write_transaction
+from app.errors import Conflict, Invalid, NotFound, NotSignedIn, TooManyAttempts
 from app.events import emit
 from app.i18n import _
 from app.ratelimit import Limiter
@@ -36,8 +36,6 @@ async def validate_new_account(
         errors["username"] = _(
             "Username: 3–64 characters, lowercase letters, digits, dot, dash or underscore."
         )
-    elif await Account.exists().where(Account.username == username):
-        errors["username"] = _("That username is already taken.")
     if len(password) < MIN_PASSWORD:
         errors["password"] = _("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
     if role not in ROLES:
@@ -66,10 +64,17 @@ async def create_account(
     )
     if errors:
         raise AccountError(errors)
+    if await Account.exists().where(Account.username == username):
+        raise Conflict(
+            _("That username is already taken."), fields={"username": _("That username is already taken.")}
+        )
     password_hash = await hash_password(password)
     async with write_transaction(lock="accounts"):
         if await Account.exists().where(Account.username == username):
-            raise AccountError({"username": _("That username is already taken.")})
+            raise Conflict(
+                _("That username is already taken."),
+                fields={"username": _("That username is already taken.")},
+            )
         account = Account(
             username=username,
             password_hash=password_hash,
@@ -145,13 +150,17 @@ async def close_session(token: str) -> None:
     await AuthSession.delete().where(AuthSession.token_hash == token_digest(token))
 
 
-async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:
+async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> None:
+    """Enables or disables an account. Disabling ends every session of it at once, the web's and the API
+    tokens alike, and hands a judge's open assignments over (AccountDisabled). Nobody disables themself."""
+    if account_id == actor_id and not active:
+        raise Conflict(_("You cannot disable your own account."))
     async with write_transaction(lock="accounts"):
         row = (
             await Account.select(Account.is_active, Account.username).where(Account.id == account_id).first()
         )
         if row is None:
-            return False
+            raise NotFound(_("Account not found."))
         await Account.update({Account.is_active: active}).where(Account.id == account_id)
         if not active:
             await AuthSession.delete().where(AuthSession.account == account_id)
@@ -165,7 +174,6 @@ async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name
             before={"is_active": row["is_active"]},
             after={"is_active": active},
         )
-    return True
 
 
 async def list_accounts(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -187,6 +195,52 @@ async def list_accounts(offset: int, limit: int) -> tuple[list[dict[str, Any]], 
     )
     total = await Account.count()
     return rows, total
+
+
+ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.username,
+    Account.full_name,
+    Account.role,
+    Account.region_code,
+    Account.is_active,
+    Account.team.code,
+    Account.team.name,
+)
+
+
+async def accounts_after(
+    *,
+    after_id: int,
+    limit: int,
+    role: str | None = None,
+    active: bool | None = None,
+    team_code: str | None = None,
+    search: str | None = None,
+) -> list[dict[str, Any]]:
+    """Accounts by id after `after_id` (cursor pages), filtered; one more row than `limit` tells that another
+    page follows. `search` matches the username or the full name, case-insensitively."""
+    where = Account.id > after_id
+    if role:
+        where &= Account.role == role
+    if active is not None:
+        where &= Account.is_active == active
+    if team_code:
+        where &= Account.team.code == team_code
+    if search:
+        # "%" would match anything: dropped; "_" (any one character) only widens the match a little.
+        pattern = "%" + search.lower().replace("\\", "").replace("%", "") + "%"
+        # LIKE ignores the case of ASCII letters on SQLite; PostgreSQL needs ILIKE for that.
+        if is_postgres():
+            where &= Account.username.ilike(pattern) | Account.full_name.ilike(pattern)
+        else:
+            where &= Account.username.like(pattern) | Account.full_name.like(pattern)
+    return await Account.select(*ACCOUNT_COLUMNS).where(where).order_by(Account.id).limit(limit + 1)
+
+
+async def account_row(account_id: int) -> dict[str, Any] | None:
+    """One account in the shape of the lists (`ACCOUNT_COLUMNS`)."""
+    return await Account.select(*ACCOUNT_COLUMNS).where(Account.id == account_id).first()
 
 
 async def account_by_id(account_id: int) -> dict[str, Any] | None:

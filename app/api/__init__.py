@@ -17,7 +17,9 @@ from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
+from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
+from app.api.photos import PhotoController
 from app.api.scoring import ScoringController
 from app.api.season import SeasonController
 from app.api.stages import StageController
@@ -36,6 +38,8 @@ CONTROLLERS = (
     ActivityController,
     ScoringController,
     LeaderboardController,
+    JuryController,
+    PhotoController,
     SeasonController,
     StageController,
     AuditController,
@@ -119,6 +123,8 @@ def openapi_config() -> OpenAPIConfig:
                 "activities",
                 "scoring",
                 "leaderboard",
+                "jury",
+                "photos",
                 "season",
                 "stages",
                 "audit",

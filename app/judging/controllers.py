@@ -25,7 +25,7 @@ from app.activities import photos as photo_service
 from app.activities import policy
 from app.competitions.services import CompetitionInfo, current_competition
 from app.competitions.stages import stage_closed_for_activity
-from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid
 from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, queue_views, reviews, scores
@@ -208,7 +208,8 @@ class JudgeController(Controller):
         context = await _base_context(request, user, competition)
         assignment = None
         if competition is not None:
-            assignment = await assignments.next_assignment(competition.id, user)
+            # The same next assignment the API's queue gives (queue_views.next_in_queue).
+            assignment, _view = await queue_views.next_in_queue(competition.id, user)
         context.update(
             assignment=assignment,
             done=selesai,
@@ -494,8 +495,10 @@ class JudgeController(Controller):
         confirmed = form.get("confirm") == "1"
         values = {"team": team_id, "reason": reason, "confirm": confirmed}
         errors: dict[str, str] = {}
-        choices = {t["id"] for t in await queue_views.teams_for_conflict(competition.id, user)}
-        if team_id is None or team_id not in choices:
+        status_code = 422
+        # Which teams and reasons are acceptable is the service's rule (corrections.declare_conflict);
+        # the page only reads its form and asks for the confirmation.
+        if team_id is None:
             errors["team"] = i18n._("Choose a team.")
         if not reason.strip():
             errors["reason"] = i18n._("Say briefly why (e.g. family, former member of the team).")
@@ -504,13 +507,14 @@ class JudgeController(Controller):
         if not errors and team_id is not None:
             try:
                 await corrections.declare_conflict(competition, user, team_id, reason)
-            except (NotFound, Conflict) as exc:
-                errors["team"] = exc.message
             except Invalid as exc:
-                errors["reason"] = exc.message
+                errors.update(exc.fields)
+            except Conflict as exc:
+                errors["team"] = exc.message
+                status_code = 409
             else:
                 return Redirect("/juri/konflik?tersimpan=1")
-        return await _conflict_page(request, competition, user, errors, values, status_code=422)
+        return await _conflict_page(request, competition, user, errors, values, status_code=status_code)
 
 
 def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:

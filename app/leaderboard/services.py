@@ -5,26 +5,20 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
-from datetime import UTC
 from decimal import Decimal
 from typing import Any
 
-from app import regions
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.db import after_commit
 from app.events import emit
 from app.leaderboard import periods
 from app.leaderboard.events import Mover, StandingsChanged
+from app.leaderboard.facts import load_facts
 from app.leaderboard.freeze import keep_week_baseline
 from app.leaderboard.live import announce
 from app.standings import season_overall, stored_season
-from app.tables import Activity, Adjustment, Competition, Review, RubricCriterion, Standing, Team
+from app.tables import Competition, Standing, Team
 from scoring.engine import TeamResult, evaluate, evaluate_team, rank
-from scoring.facts import ActivityTable, Criterion, Facts, JudgeScore
-from scoring.facts import Adjustment as FactAdjustment
-from scoring.facts import Competition as FactCompetition
-from scoring.facts import Team as FactTeam
-from scoring.jury import normalise_judges
 from scoring.registry import get_rule
 
 
@@ -38,129 +32,6 @@ class Row:
     shared: bool
 
 
-def _activity_table(rows: list[dict[str, Any]], judge_scores: dict[int, list[JudgeScore]]) -> ActivityTable:
-    """The activities as the engine's columns (its fast path reads them without an object per row)."""
-
-    def column(name: str) -> list[Any]:
-        return [row[name] for row in rows]
-
-    return ActivityTable.from_values(
-        {
-            "id": column("id"),
-            "team": column("team.code"),
-            "type": column("activity_type.code"),
-            "cluster": column("activity_type.cluster"),
-            # SQLite hands back naive datetimes; they are stored in UTC.
-            "occurred_at": [at if at.tzinfo else at.replace(tzinfo=UTC) for at in column("occurred_at")],
-            "desa_code": column("village_code"),
-            "senkom_count": column("senkom_count"),
-            "officer_count": column("officer_count"),
-            "residents_reached": column("residents_reached"),
-            "preemptive": [bool(value) for value in column("preemptive")],
-            "status": column("status"),
-            "officer_confirmed": [bool(value) for value in column("officer_confirmed")],
-        },
-        {
-            position: tuple(judge_scores[row["id"]])
-            for position, row in enumerate(rows)
-            if row["id"] in judge_scores
-        },
-    )
-
-
-async def load_facts(competition: CompetitionInfo, team_code: str | None = None) -> Facts:
-    """The competition's facts; with `team_code`, only that team's activities and adjustments."""
-    teams = (
-        await Team.select(Team.code, Team.name).where(Team.competition == competition.id).order_by(Team.id)
-    )
-    # The engine ranks activities by (team, time, id): rows already in that order skip its sort.
-    activities = (
-        await Activity.select(
-            Activity.id,
-            Activity.team.code,
-            Activity.activity_type.code,
-            Activity.activity_type.cluster,
-            Activity.occurred_at,
-            Activity.village_code,
-            Activity.senkom_count,
-            Activity.officer_count,
-            Activity.residents_reached,
-            Activity.preemptive,
-            Activity.status,
-            Activity.officer_confirmed,
-        )
-        .where(
-            (Activity.competition == competition.id)
-            & (Activity.status == "verified")
-            & (Activity.team.code == team_code if team_code else Activity.id.is_not_null())
-        )
-        .order_by(Activity.team, Activity.occurred_at, Activity.id)
-    )
-    adjustments = await Adjustment.select(
-        Adjustment.id, Adjustment.team.code, Adjustment.points, Adjustment.reason
-    ).where(
-        (Adjustment.competition == competition.id)
-        & (Adjustment.team.code == team_code if team_code else Adjustment.id.is_not_null())
-    )
-    criteria = await RubricCriterion.select().where(
-        (RubricCriterion.competition == competition.id) & (RubricCriterion.scope == "activity")
-    )
-    judge_scores: dict[int, list[JudgeScore]] = {}
-    if criteria:
-        counted = (
-            (Review.activity.competition == competition.id)
-            & (Review.activity.status == "verified")
-            # Only each judge's current version counts, and never an annulled review.
-            & Review.is_current.eq(True)
-            & Review.annulled_at.is_null()
-        )
-        normalised: dict[tuple[int, tuple[int, str]], Decimal] | None = None
-        if await judge_normalisation(competition.id):
-            # A judge's mean and spread span every team: computed over the whole competition's counted
-            # reviews even when only one team's facts are asked for.
-            normalised = _normalise(
-                await Review.select(Review.activity, Review.judge, Review.scores).where(counted), criteria
-            )
-        for review in await Review.select(Review.activity, Review.judge, Review.scores).where(
-            counted & (Review.activity.team.code == team_code if team_code else Review.id.is_not_null())
-        ):
-            scores = _review_scores(review["scores"])
-            if normalised is not None:
-                scores = {
-                    code: normalised.get((review["judge"], (review["activity"], code)), value)
-                    for code, value in scores.items()
-                }
-            if scores:
-                judge_scores.setdefault(review["activity"], []).append(
-                    JudgeScore(
-                        judge=str(review["judge"]),
-                        scores=tuple(sorted(scores.items())),
-                    )
-                )
-    return Facts(
-        competition=FactCompetition(
-            starts_on=competition.starts_on,
-            ends_on=competition.ends_on,
-            timezone=competition.timezone,
-            rubric=tuple(
-                Criterion(
-                    code=c["code"], weight=Decimal(c["weight"]), min=Decimal(c["min"]), max=Decimal(c["max"])
-                )
-                for c in criteria
-            ),
-        ),
-        teams=tuple(
-            FactTeam(code=t["code"], name=t["name"], desa_count=regions.village_count(t["code"]))
-            for t in teams
-        ),
-        activities=_activity_table(activities, judge_scores),
-        adjustments=tuple(
-            FactAdjustment(id=j["id"], team=j["team.code"], points=Decimal(j["points"]), reason=j["reason"])
-            for j in adjustments
-        ),
-    )
-
-
 async def judge_normalisation(competition_id: int) -> bool:
     row = (
         await Competition.select(Competition.judge_normalisation)
@@ -168,29 +39,6 @@ async def judge_normalisation(competition_id: int) -> bool:
         .first()
     )
     return bool(row and row["judge_normalisation"])
-
-
-def _review_scores(raw: Any) -> dict[str, Decimal]:
-    scores = json.loads(raw) if isinstance(raw, str) else raw or {}
-    return {code: Decimal(value) for code, value in scores.items()}
-
-
-def _normalise(
-    reviews: list[dict[str, Any]], criteria: list[dict[str, Any]]
-) -> dict[tuple[int, tuple[int, str]], Decimal]:
-    """Per criterion, each judge's scores mapped through their own mean and spread onto everyone's
-    (scoring.jury.normalise_judges; low/high the criterion's min/max). Keyed (judge, (activity, code))."""
-    by_code: dict[str, list[tuple[int, tuple[int, str], Decimal]]] = {c["code"]: [] for c in criteria}
-    for review in reviews:
-        for code, value in _review_scores(review["scores"]).items():
-            if code in by_code:
-                by_code[code].append((review["judge"], (review["activity"], code), value))
-    result: dict[tuple[int, tuple[int, str]], Decimal] = {}
-    for c in criteria:
-        low, high = Decimal(c["min"]), Decimal(c["max"])
-        if by_code[c["code"]] and low <= high:
-            result.update(normalise_judges(by_code[c["code"]], low, high))
-    return result
 
 
 def _standing_row(

@@ -14,6 +14,7 @@ from app import i18n, regions, spreadsheet
 from app.accounts.services import MIN_PASSWORD, USERNAME_RE
 from app.audit import services as audit
 from app.db import write_transaction
+from app.errors import Conflict
 from app.security import hash_password
 from app.tables import Account, AuthSession, Team
 
@@ -202,8 +203,8 @@ def new_password() -> str:
 
 
 async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -> list[tuple[ImportRow, str]]:
-    """Creates every account in one transaction (nothing if any username was taken meanwhile); returns the
-    rows with the passwords generated for rows that had none (shown once to the organiser)."""
+    """Creates every account in one transaction (nothing, Conflict, if a username was taken meanwhile);
+    returns the rows with the passwords generated for rows that had none (shown once to the organiser)."""
     prepared: list[tuple[ImportRow, str, str]] = []
     for row in rows:
         password = row.password or new_password()
@@ -211,7 +212,9 @@ async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -
     async with write_transaction(lock="accounts"):
         names = [row.username for row, _, _ in prepared]
         if await Account.exists().where(Account.username.is_in(names or [""])):
-            raise ValueError("taken")
+            raise Conflict(
+                i18n._("A username was taken meanwhile; nothing was written. Upload the file again.")
+            )
         for row, _, password_hash in prepared:
             account = Account(
                 username=row.username,
@@ -283,7 +286,12 @@ async def reset_password(account_id: int, password: str, *, actor_id: int, actor
     return {}
 
 
-async def export_csv() -> str:
+EXPORT_HEADINGS = ("username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export_rows() -> list[list[str]]:
+    """Every account as the export lists it (the import's columns, no password), by role and username."""
     rows = await (
         Account.select(
             Account.username,
@@ -297,22 +305,38 @@ async def export_csv() -> str:
         .order_by(Account.role)
         .order_by(Account.username)
     )
+    return [
+        [
+            r["username"],
+            r["full_name"],
+            r["role"],
+            r["team.code"] or "",
+            r["team.name"] or "",
+            r["region_code"] or "",
+            "ya" if r["is_active"] else "tidak",
+        ]
+        for r in rows
+    ]
+
+
+async def export_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif"])
-    for r in rows:
+    writer.writerow(EXPORT_HEADINGS)
+    for row in await export_rows():
         # No spreadsheet formulas from data (app.spreadsheet, shared by every export).
-        writer.writerow(
-            spreadsheet.csv_row(
-                [
-                    r["username"],
-                    r["full_name"],
-                    r["role"],
-                    r["team.code"] or "",
-                    r["team.name"] or "",
-                    r["region_code"] or "",
-                    "ya" if r["is_active"] else "tidak",
-                ]
-            )
-        )
+        writer.writerow(spreadsheet.csv_row(row))
+    return out.getvalue()
+
+
+async def export_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=i18n._("Accounts")[:31])
+    sheet.append(list(EXPORT_HEADINGS))
+    for row in await export_rows():
+        sheet.append(spreadsheet.xlsx_row(sheet, row))
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()

@@ -15,6 +15,7 @@ from app import i18n, regions
 from app.accounts import services
 from app.accounts.auth import CurrentUser, organiser_only
 from app.competitions.services import current_competition, teams
+from app.errors import Conflict
 from app.tables import ROLES, Activity
 from app.web import Pager, page, page_number
 
@@ -97,6 +98,7 @@ class OrganiserController(Controller):
         competition = await current_competition()
         team_id = None
         errors: dict[str, str] = {}
+        status_code = 422
         if values["team"]:
             team_id = await services.team_id_for(competition.id, values["team"]) if competition else None
             if team_id is None:
@@ -115,9 +117,13 @@ class OrganiserController(Controller):
                 )
             except services.AccountError as exc:
                 errors = exc.errors
+            except Conflict as exc:
+                errors, status_code = exc.fields, 409
         if errors:
             rows, total = await services.list_accounts(0, PAGE_SIZE)
-            return await self._accounts_page(request, rows, Pager(1, PAGE_SIZE, total), values, errors, 422)
+            return await self._accounts_page(
+                request, rows, Pager(1, PAGE_SIZE, total), values, errors, status_code
+            )
         return Redirect("/panitia/akun?dibuat=1")
 
     @get("/akun/{account_id:int}/status")
@@ -133,8 +139,6 @@ class OrganiserController(Controller):
     ) -> Redirect:
         form = await request.form()
         active = form.get("active") == "1"
-        if account_id == user.id and not active:
-            return Redirect("/panitia/akun")
-        if not await services.set_active(account_id, active, actor_id=user.id, actor_name=user.username):
-            raise NotFoundException()
+        # Unknown account (404), one's own (409): the service's refusals, as through the API.
+        await services.set_active(account_id, active, actor_id=user.id, actor_name=user.username)
         return Redirect("/panitia/akun")

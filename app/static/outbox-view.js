@@ -67,9 +67,16 @@
     });
   }
 
+  function sent(n) {
+    var note = document.getElementById("outbox-sent");
+    if (!n || !note) return;
+    note.firstElementChild.textContent = note.dataset[n === 1 ? "one" : "other"].replace("{n}", number(n));
+    note.hidden = false;
+  }
+
   function flush() {
     if (navigator.onLine === false) return render();
-    return Outbox.flush().catch(function () {}).then(render);
+    return Outbox.flush().then(sent, function () {}).then(render);
   }
 
   function later() {
@@ -89,7 +96,10 @@
   window.addEventListener("online", flush);
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (e) {
-      if (e.data && e.data.outbox === "changed") render();
+      if (e.data && e.data.outbox === "changed") {
+        sent(e.data.sent);
+        render();
+      }
     });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;

@@ -139,6 +139,8 @@ def test_two_activities_recorded_without_signal_wait_and_reach_the_server_once(
 
     context.set_offline(False)
     expect(form.outbox).to_be_hidden(timeout=20_000)
+    sent = page.get_by_test_id("outbox-sent")
+    expect(sent).to_contain_text("2 kegiatan yang menunggu sinyal sudah terkirim")
     for title, photos in zip(titles, (2, 1), strict=True):
         activity_id = sent_activity(page, title)
         page.goto(f"/kegiatan/{activity_id}")
@@ -243,3 +245,28 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     assert ActivityListPage(page).goto().count_titled(second) == 0
     form = OfflineCapture(page).goto()
     expect(form.outbox).to_be_hidden()
+
+
+def test_with_the_tab_closed_background_sync_sends_what_waits(
+    new_context: NewContext, tmp_path: Path
+) -> None:
+    context, page = signed_in_phone(new_context)
+    form = OfflineCapture(page).goto().wait_until_kept_for_offline()
+    context.set_offline(True)
+    title = f"Ronda malam {uuid.uuid4().hex[:8]}"
+    form.record(title, [phone_photo(tmp_path / "a.jpg", 9)])
+    expect(form.outbox_count).to_have_text("1 kegiatan menunggu sinyal")
+    page.close()  # no capture page open any more: only the service worker can send it
+
+    context.set_offline(False)
+    page = context.new_page()
+    listing = ActivityListPage(page)
+    deadline = time.monotonic() + 30
+    while listing.goto().count_titled(title) == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(1_000)
+    activity_id = sent_activity(page, title)
+    page.goto(f"/kegiatan/{activity_id}")
+    expect(ActivityDetailPage(page).photos).to_have_count(1)
+    assert page.evaluate("async () => (await window.SinergiOutbox?.all?.())?.length ?? 'no outbox here'") == (
+        "no outbox here"
+    )

@@ -127,10 +127,33 @@ DOORS: dict[tuple[str, str], Door] = {
         "list", lambda c: c.api.get(f"/api/v1/competitions/{SLUG}/activities"), listing=True
     ),
     ("GET", "/juri/daftar"): Door("judge-list", lambda c: c.page.get("/juri/daftar"), listing=True),
+    ("GET", "/api/v1/competitions/{slug:str}/queue"): Door(
+        "judge-list", lambda c: c.api.get(f"/api/v1/competitions/{SLUG}/queue"), listing=True
+    ),
+    # The photo's stored copy through the API: the /foto route's rule.
+    ("GET", "/api/v1/photos/{photo_id:int}"): Door(
+        "photo", lambda c: c.api.get(f"/api/v1/photos/{c.photo_id}")
+    ),
+    ("GET", "/api/v1/photos/{photo_id:int}/thumbnail"): Door(
+        "photo", lambda c: c.api.get(f"/api/v1/photos/{c.photo_id}/thumbnail")
+    ),
 }
 
 # Routes with an id that are not an activity's (checked by name so that a new activity route is not missed).
-NOT_ACTIVITY_IDS = {"account_id", "version", "index", "stage_id", "code", "file_path", "path", "slug"}
+# An assignment's routes (override, skip): their own table in tests/integration/test_door_parity_people.py.
+NOT_ACTIVITY_IDS = {
+    "account_id",
+    "version",
+    "index",
+    "stage_id",
+    "code",
+    "file_path",
+    "path",
+    "slug",
+    "assignment_id",
+    "webhook_id",
+    "delivery_id",
+}
 
 
 @dataclass(frozen=True)
@@ -252,7 +275,7 @@ def _verdict(door: Door, response: Any, ctx: Ctx) -> str:
     status = response.status_code
     if door.listing:
         assert status == 200, response.text
-        if door.kind == "list":
+        if "json" in response.headers.get("content-type", ""):
             listed = ctx.activity_id in {item["id"] for item in response.json()["items"]}
         else:
             listed = re.search(rf'data-activity-id="{ctx.activity_id}"', response.text) is not None
