@@ -23,7 +23,8 @@ def people(html: str, side: str) -> dict[str, str]:
     return {
         who: re.sub(r"<[^>]+>", "", count).strip()
         for who, count in re.findall(
-            r'<span class="who">(.*?)</span><span class="num" data-testid="person-count">(.*?)</span></li>',
+            r'<span class="person-name">(.*?)</span>'
+            r'<span class="num" data-testid="person-count">(.*?)</span></li>',
             listed.group(1),
             re.S,
         )
