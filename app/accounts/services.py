@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import regions
+from app.accounts import officers
 from app.accounts.events import AccountDisabled
 from app.audit import services as audit
 from app.db import is_postgres, write_transaction
@@ -39,7 +40,7 @@ async def validate_new_account(
     if len(password) < MIN_PASSWORD:
         errors["password"] = _("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
     if role not in ROLES:
-        errors["role"] = _("Choose a role: organiser, judge or participant.")
+        errors["role"] = _("Choose a role: organiser, judge, participant or officer.")
     if role == "participant" and team_id is None:
         errors["team"] = _("A participant must belong to a team.")
     if region_code and regions.regency(region_code) is None:
@@ -57,11 +58,18 @@ async def create_account(
     region_code: str | None = None,
     actor_id: int | None = None,
     actor_name: str = "system",
+    officer: officers.OfficerFields | None = None,
 ) -> int:
+    """A new account; an officer's (role "officer", alias "petugas") needs `officer`: NRP, rank, Polres and
+    desa of duty, saved with it in one transaction."""
     username = username.strip().lower()
+    role = officers.role_of(role)
     errors = await validate_new_account(
         username=username, password=password, role=role, team_id=team_id, region_code=region_code
     )
+    if role == officers.ROLE:
+        officer = (officer or officers.OfficerFields()).cleaned()
+        errors.update(await officers.validate(officer))
     if errors:
         raise AccountError(errors)
     if await Account.exists().where(Account.username == username):
@@ -70,28 +78,60 @@ async def create_account(
         )
     password_hash = await hash_password(password)
     async with write_transaction(lock="accounts"):
-        if await Account.exists().where(Account.username == username):
-            raise Conflict(
-                _("That username is already taken."),
-                fields={"username": _("That username is already taken.")},
-            )
-        account = Account(
+        return await insert_account(
             username=username,
             password_hash=password_hash,
-            full_name=full_name.strip(),
             role=role,
-            team=team_id,
-            region_code=region_code or None,
-        )
-        await account.save()
-        await audit.record(
+            full_name=full_name,
+            team_id=team_id,
+            region_code=region_code,
             actor_id=actor_id,
             actor_name=actor_name,
-            action="account.create",
-            object_type="account",
-            object_id=account.id,
-            after={"username": username, "role": role, "team": team_id, "region_code": region_code},
+            officer=officer,
         )
+
+
+async def insert_account(
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    full_name: str = "",
+    team_id: int | None = None,
+    region_code: str | None = None,
+    actor_id: int | None = None,
+    actor_name: str = "system",
+    officer: officers.OfficerFields | None = None,
+) -> int:
+    """Inside the caller's write transaction, after validation: the account (and an officer's profile),
+    audited. Conflict if the username was taken meanwhile, AccountError if the NRP was."""
+    if await Account.exists().where(Account.username == username):
+        raise Conflict(
+            _("That username is already taken."), fields={"username": _("That username is already taken.")}
+        )
+    account = Account(
+        username=username,
+        password_hash=password_hash,
+        full_name=full_name.strip(),
+        role=role,
+        team=team_id,
+        region_code=region_code or None,
+    )
+    await account.save()
+    after: dict[str, Any] = {"username": username, "role": role, "team": team_id, "region_code": region_code}
+    if role == officers.ROLE and officer is not None:
+        if await officers.has_account(officer.nrp):
+            raise AccountError({"nrp": _("An officer account with this NRP already exists.")})
+        await officers.save_profile(int(account.id), officer)
+        after.update({"nrp": officer.nrp, "rank": officer.rank, "polres": officer.polres})
+    await audit.record(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action="account.create",
+        object_type="account",
+        object_id=account.id,
+        after=after,
+    )
     return int(account.id)
 
 

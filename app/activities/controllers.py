@@ -18,7 +18,7 @@ from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
-from app.activities import forms, kept_photos, photos, policy, services
+from app.activities import forms, kept_photos, officer_pages, photos, policy, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
@@ -480,6 +480,7 @@ class ActivityController(Controller):
             and await services.verification_closed(activity_id),
             timeline=await services.timeline(row),
             resubmitted=await services.resubmission_of(user.team_id, activity_id),
+            officer_panel=await officer_pages.participant_panel(request, row),
         )
 
 

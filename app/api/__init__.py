@@ -13,6 +13,7 @@ from markupsafe import escape
 
 from app.accounts.auth import public
 from app.api.activities import ActivityController
+from app.api.attestations import AttestationController
 from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
@@ -36,6 +37,7 @@ CONTROLLERS = (
     CompetitionPartsController,
     UserController,
     ActivityController,
+    AttestationController,
     ScoringController,
     LeaderboardController,
     JuryController,
@@ -121,6 +123,7 @@ def openapi_config() -> OpenAPIConfig:
                 "competitions",
                 "users",
                 "activities",
+                "attestations",
                 "scoring",
                 "leaderboard",
                 "jury",

@@ -16,6 +16,7 @@ from litestar.params import JSONBody, MultipartBody, PathParameter, QueryParamet
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app import i18n
+from app.accounts import officers
 from app.accounts import services as accounts
 from app.accounts.auth import CurrentUser, organiser_only
 from app.api import schemas as s
@@ -163,13 +164,25 @@ class UserController(Controller):
                 region_code=(data.region_code or "").strip() or None,
                 actor_id=user.id,
                 actor_name=user.username,
+                officer=officers.OfficerFields(
+                    data.nrp or "", data.rank or "", data.polres or "", data.village_code or ""
+                ),
             )
         except accounts.AccountError as exc:
-            names = {"team": "team_code", "region": "region_code"}
+            names = {"team": "team_code", "region": "region_code", "village": "village_code"}
             raise Invalid({names.get(k, k): v for k, v in exc.errors.items()}) from None
         row = await accounts.account_row(account_id)
         assert row is not None
-        return _user_out(row)
+        profile = await officers.profile_of(account_id)
+        if profile is None:
+            return _user_out(row)
+        return msgspec.structs.replace(
+            _user_out(row),
+            nrp=profile["nrp"],
+            rank=profile["rank"],
+            polres=profile["polres"],
+            village_code=profile["village_code"],
+        )
 
     async def _set_active(self, account_id: int, active: bool, user: CurrentUser) -> s.UserOut:
         await accounts.set_active(account_id, active, actor_id=user.id, actor_name=user.username)

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import i18n, regions, spreadsheet
+from app.accounts import officers
 from app.accounts.services import MIN_PASSWORD, USERNAME_RE
 from app.audit import services as audit
 from app.db import write_transaction
@@ -40,6 +41,15 @@ HEADINGS = {
     "region": "region",
     "kata_sandi": "password",
     "password": "password",
+    # Officers (role petugas) only.
+    "nrp": "nrp",
+    "pangkat": "rank",
+    "rank": "rank",
+    "polres": "polres",
+    "desa": "village",
+    "desa_kelurahan": "village",
+    "kode_desa": "village",
+    "village": "village",
 }
 ROLE_WORDS = {
     "organiser": "organiser",
@@ -49,8 +59,9 @@ ROLE_WORDS = {
     "juri": "judge",
     "participant": "participant",
     "peserta": "participant",
+    **officers.ROLE_ALIASES,
 }
-FIELDS = ("username", "full_name", "role", "team", "region", "password")
+FIELDS = ("username", "full_name", "role", "team", "region", "password", "nrp", "rank", "polres", "village")
 
 
 class ImportFileError(ValueError):
@@ -66,6 +77,10 @@ class ImportRow:
     team: str = ""
     region: str = ""
     password: str = ""
+    nrp: str = ""
+    rank: str = ""
+    polres: str = ""
+    village: str = ""
     team_id: int | None = None
     team_name: str = ""
     region_code: str | None = None
@@ -148,6 +163,7 @@ async def validate_rows(
         )
     }
     seen: dict[str, int] = {}
+    nrps: dict[str, int] = {}
     result: list[ImportRow] = []
     for line, record in records:
         row = ImportRow(line=line, **{k: record.get(k, "") for k in FIELDS})
@@ -169,10 +185,10 @@ async def validate_rows(
             seen[row.username] = line
         role_word = row.role.strip().lower()
         if not role_word:
-            row.errors.append(i18n._("The role is missing (panitia, juri or peserta)."))
+            row.errors.append(i18n._("The role is missing (panitia, juri, peserta or petugas)."))
         elif role_word not in ROLE_WORDS:
             row.errors.append(
-                i18n._("Unknown role %(role)s: use panitia, juri or peserta.") % {"role": row.role}
+                i18n._("Unknown role %(role)s: use panitia, juri, peserta or petugas.") % {"role": row.role}
             )
         else:
             row.role = ROLE_WORDS[role_word]
@@ -190,6 +206,21 @@ async def validate_rows(
                 row.errors.append(i18n._("Unknown regency: %(region)s.") % {"region": row.region})
             else:
                 row.region_code = code
+        if row.role == officers.ROLE:
+            fields = officers.OfficerFields(row.nrp, row.rank, row.polres, row.village).cleaned()
+            row.nrp, row.rank, row.polres, row.village = (
+                fields.nrp,
+                fields.rank,
+                fields.polres,
+                fields.village_code,
+            )
+            row.errors += list((await officers.validate(fields)).values())
+            if fields.nrp and fields.nrp in nrps:
+                row.errors.append(
+                    i18n._("The NRP %(nrp)s is already used on row %(line)s.")
+                    % {"nrp": fields.nrp, "line": nrps[fields.nrp]}
+                )
+            nrps.setdefault(fields.nrp, line)
         if row.password and len(row.password) < MIN_PASSWORD:
             row.errors.append(
                 i18n._("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
@@ -225,19 +256,27 @@ async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -
                 region_code=row.region_code,
             )
             await account.save()
+            after: dict[str, Any] = {
+                "username": row.username,
+                "role": row.role,
+                "team": row.team_id,
+                "region_code": row.region_code,
+                "source": "import",
+            }
+            if row.role == officers.ROLE:
+                if await officers.has_account(row.nrp):
+                    raise ValueError("taken")
+                await officers.save_profile(
+                    int(account.id), officers.OfficerFields(row.nrp, row.rank, row.polres, row.village)
+                )
+                after.update({"nrp": row.nrp, "rank": row.rank, "polres": row.polres})
             await audit.record(
                 actor_id=actor_id,
                 actor_name=actor_name,
                 action="account.create",
                 object_type="account",
                 object_id=account.id,
-                after={
-                    "username": row.username,
-                    "role": row.role,
-                    "team": row.team_id,
-                    "region_code": row.region_code,
-                    "source": "import",
-                },
+                after=after,
             )
     return [(row, "" if row.password else password) for row, password, _ in prepared]
 

@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
-from app.accounts import services
+from app.accounts import officers, services
 from app.accounts.auth import CurrentUser, organiser_only
 from app.competitions.services import current_competition, teams
 from app.errors import Conflict
@@ -79,6 +79,8 @@ class OrganiserController(Controller):
             accounts=rows,
             pager=pager,
             roles=ROLES,
+            ranks=officers.RANKS,
+            polres=regions.polres_list(),
             teams=team_rows,
             regencies=regions.regencies(),
             values=values,
@@ -92,7 +94,7 @@ class OrganiserController(Controller):
         form = await request.form()
         values = {
             k: str(form.get(k) or "").strip()[:200]
-            for k in ("username", "full_name", "role", "team", "region")
+            for k in ("username", "full_name", "role", "team", "region", "nrp", "rank", "polres", "village")
         }
         password = str(form.get("password") or "")[:256]
         competition = await current_competition()
@@ -114,6 +116,9 @@ class OrganiserController(Controller):
                     region_code=values["region"] or None,
                     actor_id=user.id,
                     actor_name=user.username,
+                    officer=officers.OfficerFields(
+                        values["nrp"], values["rank"], values["polres"], values["village"]
+                    ),
                 )
             except services.AccountError as exc:
                 errors = exc.errors
@@ -127,11 +132,15 @@ class OrganiserController(Controller):
         return Redirect("/panitia/akun?dibuat=1")
 
     @get("/akun/{account_id:int}/status")
-    async def confirm_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
+    async def confirm_status(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         account = await services.account_by_id(account_id)
         if account is None:
             raise NotFoundException()
-        return page(request, "accounts/confirm_status.html", account=account)
+        # Disabling one's own account is refused (accounts.services.set_active): said before it is tried.
+        own = account_id == user.id and account["is_active"]
+        return page(request, "accounts/confirm_status.html", account=account, own=own)
 
     @post("/akun/{account_id:int}/status")
     async def set_status(

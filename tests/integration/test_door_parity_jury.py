@@ -122,6 +122,31 @@ DOORS: dict[tuple[str, str], Door] = {
             f"/api/v1/activities/{c.activity_id}/photos", files={"file": ("foto.jpg", jpeg(), "image/jpeg")}
         ),
     ),
+    # The named officer's doors: the confirm page (the QR code's address), the answers, and the API's.
+    ("GET", "/petugas/kegiatan/{activity_id:int}"): Door(
+        "officer-view", lambda c: c.page.get(f"/petugas/kegiatan/{c.activity_id}")
+    ),
+    ("POST", "/petugas/kegiatan/{activity_id:int}/konfirmasi"): Door(
+        "officer-answer", lambda c: c.page.post(f"/petugas/kegiatan/{c.activity_id}/konfirmasi", data={})
+    ),
+    ("POST", "/petugas/kegiatan/{activity_id:int}/tolak"): Door(
+        "officer-answer",
+        lambda c: c.page.post(f"/petugas/kegiatan/{c.activity_id}/tolak", data={"reason": "Bukan saya"}),
+    ),
+    ("POST", "/api/v1/activities/{activity_id:int}/attestation/confirm"): Door(
+        "officer-answer", lambda c: c.api.post(f"/api/v1/activities/{c.activity_id}/attestation/confirm", {})
+    ),
+    ("POST", "/api/v1/activities/{activity_id:int}/attestation/decline"): Door(
+        "officer-answer",
+        lambda c: c.api.post(
+            f"/api/v1/activities/{c.activity_id}/attestation/decline", {"reason": "Bukan saya"}
+        ),
+    ),
+    # The team invites a named officer without an account (the one named here has one: only the team rule).
+    ("POST", "/kegiatan/{activity_id:int}/undang-petugas"): Door(
+        "team-invite",
+        lambda c: c.page.post(f"/kegiatan/{c.activity_id}/undang-petugas", data={"nrp": "85011234"}),
+    ),
     # Lists that show activities.
     ("GET", "/api/v1/competitions/{slug:str}/activities"): Door(
         "list", lambda c: c.api.get(f"/api/v1/competitions/{SLUG}/activities"), listing=True
@@ -150,6 +175,7 @@ NOT_ACTIVITY_IDS = {
     "file_path",
     "path",
     "slug",
+    "token",
     "assignment_id",
     "webhook_id",
     "delivery_id",
@@ -168,7 +194,8 @@ class Rule:
 
 VIEW = {"any-view", "photo"}
 JUDGE_ITEM = {"judge-view", "review", "revise-view", "revise", *VIEW}
-TEAM_ITEM = {"team-view", "team-change", "team-only", "team-photo", *VIEW}
+TEAM_ITEM = {"team-view", "team-change", "team-only", "team-photo", "team-invite", *VIEW}
+OFFICER_ITEM = {"officer-view", "officer-answer", *VIEW}
 
 
 async def _declare_conflict(season: Season, make: Any, ctxs: list[Ctx]) -> None:
@@ -220,6 +247,23 @@ async def _moved_away(season: Season, make: Any, ctxs: list[Ctx]) -> None:
         assert answer.status_code in (302, 303), answer.text
 
 
+async def _other_officer(organiser: Any) -> None:
+    """An officer account whose NRP the activities do not name (made through the API's alias "petugas")."""
+    answer = await organiser.post(
+        "/api/v1/users",
+        {
+            "username": "petugas.lain",
+            "password": "rahasia-123",
+            "role": "petugas",
+            "nrp": "87654321",
+            "rank": "Bripda",
+            "polres": "Polrestabes Surabaya",
+            "village_code": "35.78.01.1001",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+
+
 async def _close_stage(season: Season, make: Any, ctxs: list[Ctx]) -> None:
     await Stage.update({Stage.status: "closed"}).where(
         (Stage.competition == season.competition.id) & (Stage.kind == "activity")
@@ -257,6 +301,15 @@ RULES: dict[str, Rule] = {
         "allowed",
         setup=_other_judge_reviewed,
         hidden=lambda c: [SECRET_REASON],
+    ),
+    "the named officer sees the activity and answers": Rule(
+        "petugas.sby", frozenset({*OFFICER_ITEM, "list"}), "allowed"
+    ),
+    "an officer not named: missing by every door": Rule(
+        "petugas.lain", frozenset({*OFFICER_ITEM, "list"}), "404"
+    ),
+    "only officers answer for an activity": Rule(
+        "juri.mlg", frozenset({"officer-view", "officer-answer"}), "403"
     ),
     "only the assigned judges review": Rule("juri.lain", frozenset({"review"}), "403"),
     "reassigned: the judge who lost the work no longer reviews it": Rule(
@@ -343,6 +396,8 @@ async def test_one_verdict_whatever_the_door(
         made[key] = (activity_id, photo.json()["id"])
     # Made after the activities got their judge (juri.mlg, the only eligible one then): assigned none.
     await _judge(organiser, "juri.lain", "35.10")
+    if rule.viewer == "petugas.lain":
+        await _other_officer(organiser)
     viewer = await make(rule.viewer)
     ctxs = {key: Ctx(a, p, viewer["page"], viewer["api"], names) for key, (a, p) in made.items()}
     if rule.setup is not None:

@@ -13,7 +13,12 @@ from app.accounts.services import open_session
 from app.tables import Stage
 from tests.integration.api.helpers import activity_body
 
-USER_FOR_ROLE = {"participant": "peserta.sby", "judge": "juri.mlg", "organiser": "panitia"}
+USER_FOR_ROLE = {
+    "participant": "peserta.sby",
+    "judge": "juri.mlg",
+    "organiser": "panitia",
+    "officer": "petugas.sby",
+}
 
 
 def api_routes(app):
