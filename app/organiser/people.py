@@ -132,11 +132,15 @@ class OrganiserController(Controller):
         return Redirect("/panitia/akun?dibuat=1")
 
     @get("/akun/{account_id:int}/status")
-    async def confirm_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
+    async def confirm_status(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         account = await services.account_by_id(account_id)
         if account is None:
             raise NotFoundException()
-        return page(request, "accounts/confirm_status.html", account=account)
+        # Disabling one's own account is refused (accounts.services.set_active): said before it is tried.
+        own = account_id == user.id and account["is_active"]
+        return page(request, "accounts/confirm_status.html", account=account, own=own)
 
     @post("/akun/{account_id:int}/status")
     async def set_status(

@@ -74,6 +74,10 @@ async def test_disable_ends_sessions_and_tokens_and_moves_the_judges_work(
     own = await organiser.post(f"{USERS}/{season.accounts['panitia']}/disable", lang="en")
     assert own.status_code == 409 and own.json()["detail"] == "You cannot disable your own account."
     page = await browser_factory("panitia")
+    confirm = await page.get(f"/panitia/akun/{season.accounts['panitia']}/status")
+    assert 'data-testid="own-account"' in confirm.text and 'data-testid="confirm"' not in confirm.text
+    other = await page.get(f"/panitia/akun/{season.accounts['juri.sby']}/status")
+    assert 'data-testid="own-account"' not in other.text and 'data-testid="confirm"' in other.text
     assert (
         await page.post(f"/panitia/akun/{season.accounts['panitia']}/status", data={"active": "0"})
     ).status_code == 409
