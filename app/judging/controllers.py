@@ -232,8 +232,10 @@ class JudgeController(Controller):
         request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         halaman: FromQuery[str | None] = None,
+        petugas: FromQuery[str | None] = None,
     ) -> Template:
-        """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
+        """Every submitted activity the judge may review, a page at a time (assigned ones marked), optionally
+        only those whose officer confirmation is in one state (`petugas`)."""
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
@@ -242,7 +244,7 @@ class JudgeController(Controller):
         blind = False
         closed = competition is not None and await stage_closed_for_activity(competition.id)
         if competition is not None and not closed:
-            rows, total, mine = await queue_views.waiting(competition.id, user, number)
+            rows, total, mine = await queue_views.waiting(competition.id, user, number, petugas)
             blind = await queue_views.blind_judging(competition.id)
             if blind:
                 rows = [policy.redact(row) for row in rows]
@@ -255,6 +257,7 @@ class JudgeController(Controller):
             mine=mine,
             blind=blind,
             pager=Pager(number, queue_views.LIST_PAGE_SIZE, total),
+            attested=petugas or "",
             photo_summary=await photo_service.photo_summaries(rows),
             days={r["id"]: _day(r["occurred_at"], competition) for r in rows},
         )

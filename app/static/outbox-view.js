@@ -107,5 +107,8 @@
       document.documentElement.setAttribute("data-offline", "ready");
     }).catch(function () {});
   }
-  flush();
+  // Shown first, so that a form that came back under a key that waits is emptied before anything is sent
+  // (the server's draft of an activity recorded without signal would otherwise look unsent).
+  // After every deferred script ran: capture.js listens for "sinergi:waiting" by then.
+  document.addEventListener("DOMContentLoaded", function () { render().then(flush); });
 })();

@@ -270,3 +270,29 @@ def test_with_the_tab_closed_background_sync_sends_what_waits(
     assert page.evaluate("async () => (await window.SinergiOutbox?.all?.())?.length ?? 'no outbox here'") == (
         "no outbox here"
     )
+
+
+def test_a_draft_typed_with_signal_and_sent_without_does_not_come_back_as_unsent(
+    new_context: NewContext, tmp_path: Path
+) -> None:
+    context, page = signed_in_phone(new_context)
+    form = OfflineCapture(page).goto().wait_until_kept_for_offline()
+    title = f"Penyuluhan {uuid.uuid4().hex[:8]}"
+    # Typed with signal: the server keeps a draft under the form's key as it is typed.
+    with page.expect_response(lambda r: r.url.endswith("/kegiatan/draf") and r.ok):
+        form.title.fill(title)
+        form.description.click()
+    context.set_offline(True)
+    form.record(title, [phone_photo(tmp_path / "a.jpg", 10)])
+    expect(form.outbox_count).to_have_text("1 kegiatan menunggu sinyal")
+    page.close()
+
+    # Opened again with signal: the server still offers that draft, but its key waits in the outbox, so
+    # the form starts empty, and the outbox sends the activity once.
+    context.set_offline(False)
+    page = context.new_page()
+    form = OfflineCapture(page).goto()
+    expect(form.outbox).to_be_hidden(timeout=20_000)
+    expect(form.title).to_have_value("")
+    expect(form.draft_restored).to_have_count(0)
+    assert sent_activity(page, title)
