@@ -314,6 +314,7 @@ def print_demo_banner(settings: Settings, host: str, port: int) -> None:
     print(f"  Akun demo / demo accounts (kata sandi / password: {DEMO_PASSWORD}):")
     for a in DEMO_ACCOUNTS:
         extra = f" tim {a.team}" if a.team else f" wilayah {a.region}" if a.region else ""
+        extra = f" NRP {a.nrp}" if a.nrp else extra
         print(f"    {a.username:<22} {a.role:<12}{extra}")
     print()
 

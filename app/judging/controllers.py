@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -233,8 +232,10 @@ class JudgeController(Controller):
         request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         halaman: FromQuery[str | None] = None,
+        petugas: FromQuery[str | None] = None,
     ) -> Template:
-        """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
+        """Every submitted activity the judge may review, a page at a time (assigned ones marked), optionally
+        only those whose officer confirmation is in one state (`petugas`)."""
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
@@ -243,7 +244,7 @@ class JudgeController(Controller):
         blind = False
         closed = competition is not None and await stage_closed_for_activity(competition.id)
         if competition is not None and not closed:
-            rows, total, mine = await queue_views.waiting(competition.id, user, number)
+            rows, total, mine = await queue_views.waiting(competition.id, user, number, petugas)
             blind = await queue_views.blind_judging(competition.id)
             if blind:
                 rows = [policy.redact(row) for row in rows]
@@ -256,6 +257,7 @@ class JudgeController(Controller):
             mine=mine,
             blind=blind,
             pager=Pager(number, queue_views.LIST_PAGE_SIZE, total),
+            attested=petugas or "",
             photo_summary=await photo_service.photo_summaries(rows),
             days={r["id"]: _day(r["occurred_at"], competition) for r in rows},
         )
@@ -451,15 +453,18 @@ class JudgeController(Controller):
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
-        errors = _check_team_scores(rubric, typed)
-        if not errors:
-            errors = await _form_errors(
-                reviews.score_team(
-                    competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
-                )
+        # The scores' rule (every criterion, within its bounds) is the service's, as through the API.
+        try:
+            await reviews.score_team(
+                competition, user, row["stage"], row["team"], typed, note, localised=True
             )
-            if not errors:
-                return Redirect(f"/juri?selesai=tim-{row['team']}")
+        except Invalid as exc:
+            errors = {
+                (f"score_{k.removeprefix('scores.')}" if k.startswith("scores.") else "decision"): v
+                for k, v in exc.fields.items()
+            } or {"decision": exc.message}
+        else:
+            return Redirect(f"/juri?selesai=tim-{row['team']}")
         context = await _base_context(request, user, competition)
         context.update(await _team_context(competition, user, assignment))
         context.update(
@@ -515,30 +520,6 @@ class JudgeController(Controller):
             else:
                 return Redirect("/juri/konflik?tersimpan=1")
         return await _conflict_page(request, competition, user, errors, values, status_code=status_code)
-
-
-def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not rubric:
-        errors["decision"] = i18n._("This competition has no team-level rubric yet.")
-    for criterion in rubric:
-        value = typed.get(criterion["code"])
-        if value is None:
-            errors[criterion["field"]] = i18n._("Give a score for this criterion.")
-            continue
-        number = i18n.parse_number(value)
-        if number is None:
-            errors[criterion["field"]] = i18n._("Must be a number.")
-            continue
-        if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
-            errors[criterion["field"]] = i18n._(
-                "Must be between %(low)s and %(high)s.",
-                low=i18n.format_number(criterion["min"], 3),
-                high=i18n.format_number(criterion["max"], 3),
-            )
-        else:
-            typed[criterion["code"]] = str(number)
-    return errors
 
 
 async def _team_context(

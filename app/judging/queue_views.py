@@ -11,7 +11,7 @@ from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
-from app.activities import policy
+from app.activities import attestation, policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.stages import stage_closed_for_activity
 from app.errors import DomainError
@@ -209,11 +209,15 @@ async def next_in_queue(
 
 
 async def waiting(
-    competition_id: int, judge: CurrentUser, page: int
+    competition_id: int, judge: CurrentUser, page: int, attested: str | None = None
 ) -> tuple[list[dict[str, Any]], int, set[int]]:
-    """The judge's list (`_waiting_where`), oldest first, a page at a time; and which of them are assigned
-    to the judge (all: only the assigned judges review, app.judging.reviews)."""
+    """The judge's list (`_waiting_where`), oldest first, a page at a time, optionally only the activities
+    whose officer confirmation is in state `attested` (app.activities.attestation.SUMMARY_STATES), each with
+    that confirmation (row "attestation"); and which of them are assigned to the judge (all: only the
+    assigned judges review, app.judging.reviews)."""
     where = await _waiting_where(competition_id, judge)
+    if attested in attestation.SUMMARY_STATES:
+        where &= Activity.id.is_in(await attestation.ids_in_state(competition_id, attested) or [0])
     rows = await (
         Activity.select(*ACTIVITY_COLUMNS)
         .where(where)
@@ -234,7 +238,8 @@ async def waiting(
                 & (Assignment.status == "open")
             )
         }
-    return [_decode(r) for r in rows], total, mine
+    summaries = await attestation.summaries(ids)
+    return [{**_decode(r), "attestation": summaries[r["id"]]} for r in rows], total, mine
 
 
 # --- Team-level stage ---------------------------------------------------------------------------------

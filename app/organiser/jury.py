@@ -21,6 +21,7 @@ from litestar.response import Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, organiser_only
+from app.activities import attestation
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.competitions.services import CompetitionInfo, current_competition, rubric, scoring_rubric, teams
@@ -87,6 +88,7 @@ class JuryController(Controller):
             percent_text=percent_text,
             fraction_text=fraction_text,
             tolerance=tolerance,
+            attested=await attestation.counts(competition.id),
         )
 
     async def _assignments_page(

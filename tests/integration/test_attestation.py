@@ -11,7 +11,10 @@ from typing import Any
 from app.accounts import officers
 from app.accounts.services import create_account
 from app.tables import Activity, Attestation, AuditEvent, OfficerInvite, Photo
+from tests.integration.api.helpers import api_factory
 from tests.integration.conftest import PASSWORD, activity_form, form_key
+
+__all__ = ["api_factory"]
 
 
 async def send(browser: Any, **overrides: Any) -> int:
@@ -284,3 +287,76 @@ async def test_officer_accounts_from_the_console_and_the_import(season, browser_
     )
     assert confirm.status_code in (200, 302, 303), confirm.text
     assert (await officers.account_for_nrp("66001122"))["rank"] == "Aiptu"
+
+
+async def test_judges_read_the_confirmation_and_filter_by_it(season, browser_factory):
+    participant = await browser_factory("peserta.sby")
+    confirmed = await send(participant, title="Sambang dikonfirmasi")
+    waiting = await send(participant, title="Sambang menunggu")
+    nobody = await send(participant, officer_nrp=["99999999", ""], title="Sambang tanpa akun")
+    officer = await browser_factory("petugas.sby")
+    await officer.post(f"/petugas/kegiatan/{confirmed}/konfirmasi", data={})
+    judge = await browser_factory("juri.mlg")
+    listing = (await judge.get("/juri/daftar")).text
+    # The officer's account name (the seeded one is "Petugas.Sby"), rank and NRP, and when, in WIB.
+    when = r"\d{1,2} [A-Z][a-z]+ \d{4}, \d{2}\.\d{2} WIB"
+    assert re.search(rf"Dikonfirmasi oleh Bripka Petugas\.Sby \(NRP 85011234\), {when}", listing), listing
+    assert "Belum dikonfirmasi" in listing
+    only = (await judge.get("/juri/daftar?petugas=confirmed")).text
+    ids = {int(i) for i in re.findall(r'data-activity-id="(\d+)"', only)}
+    assert ids == {confirmed}
+    pending = {
+        int(i)
+        for i in re.findall(
+            r'data-activity-id="(\d+)"', (await judge.get("/juri/daftar?petugas=pending")).text
+        )
+    }
+    assert pending == {waiting}
+    none = {
+        int(i)
+        for i in re.findall(r'data-activity-id="(\d+)"', (await judge.get("/juri/daftar?petugas=none")).text)
+    }
+    assert none == {nobody}
+    detail = (await judge.get(f"/juri/kegiatan/{confirmed}")).text
+    assert "Dikonfirmasi oleh Bripka Petugas.Sby (NRP 85011234)" in detail
+    organiser = await browser_factory("panitia")
+    jury = (await organiser.get("/panitia/juri")).text
+    counts = {
+        k: re.search(rf'data-testid="attested-{k}">([^<]+)<', jury).group(1)
+        for k in ("confirmed", "pending", "declined", "none")
+    }
+    assert counts == {"confirmed": "1", "pending": "1", "declined": "0", "none": "1"}
+    audit = (await organiser.get("/panitia/audit")).text
+    assert "Kegiatan dikonfirmasi petugas" in audit
+
+
+async def test_the_api_carries_the_attestation_and_the_officer_answers_through_it(
+    season, browser_factory, api_factory
+):
+    participant = await browser_factory("peserta.sby")
+    first = await send(participant, title="Lewat API satu")
+    second = await send(participant, title="Lewat API dua")
+    officer = await api_factory("petugas.sby")
+    pending = await officer.get("/api/v1/officer/attestations")
+    assert pending.status_code == 200
+    assert {i["activity_id"] for i in pending.json()["items"]} == {first, second}
+    listed = await officer.get("/api/v1/competitions/uji/activities")
+    assert {i["id"] for i in listed.json()["items"]} == {first, second}
+    done = await officer.post(f"/api/v1/activities/{first}/attestation/confirm", {"lat": -7.2, "lon": 112.7})
+    assert done.status_code == 200, done.text
+    assert done.json()["state"] == "confirmed" and done.json()["officer_nrp"] == "85011234"
+    refused = await officer.post(f"/api/v1/activities/{second}/attestation/decline", {"reason": " "})
+    assert refused.status_code == 422
+    declined = await officer.post(
+        f"/api/v1/activities/{second}/attestation/decline", {"reason": "Tidak ikut"}
+    )
+    assert declined.json()["state"] == "declined" and declined.json()["reason"] == "Tidak ikut"
+    again = await officer.post(f"/api/v1/activities/{second}/attestation/confirm", {})
+    assert again.status_code == 409
+    organiser = await api_factory("panitia")
+    detail = (await organiser.get(f"/api/v1/activities/{first}")).json()["attestation"]
+    assert detail["state"] == "confirmed"
+    assert (detail["officer_name"], detail["officer_rank"]) == ("Petugas.Sby", "Bripka")
+    assert detail["decided_at"]
+    judge = await api_factory("juri.mlg")
+    assert (await judge.post(f"/api/v1/activities/{first}/attestation/confirm", {})).status_code == 403
