@@ -24,6 +24,7 @@ from app.api.common import (
     Cursor,
     Invalid,
     Limit,
+    decimal_text,
     decode_cursor,
     iso,
     page_of,
@@ -32,9 +33,11 @@ from app.api.common import (
 )
 from app.competitions import services as competitions
 from app.errors import Invalid as InvalidInput
+from app.errors import NotFound
+from app.i18n import _
 from app.inputs import MAX_ID
 from app.judging import assignment as assignments
-from app.judging import corrections, queue_views
+from app.judging import corrections, queue_views, reviews
 from app.organiser import jury_reads
 
 AssignmentId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
@@ -93,6 +96,23 @@ class ConflictOut(msgspec.Struct):
 class ConflictPage(msgspec.Struct):
     items: list[ConflictOut]
     next_cursor: str | None
+
+
+class TeamReviewIn(msgspec.Struct):
+    """Scores for every criterion of the team rubric (criterion code -> number), and an optional note."""
+
+    scores: Annotated[dict[Annotated[str, Meta(max_length=32)], s.Number], Meta(max_length=50)]
+    note: Annotated[str, Meta(max_length=2000)] = ""
+
+
+class TeamReviewOut(msgspec.Struct):
+    """The judge's current team review; `team_code` null under blind judging."""
+
+    assignment_id: int
+    stage_id: int
+    team_code: str | None
+    scores: dict[str, str]
+    note: str
 
 
 class QueueTeam(msgspec.Struct):
@@ -369,3 +389,36 @@ class JuryController(Controller):
     ) -> None:
         competition = await visible_competition(slug, user)
         await assignments.skip(competition.id, user, assignment_id)
+
+    @post(
+        "/queue/{assignment_id:int}/team-review",
+        guards=[judge_only],
+        status_code=HTTP_201_CREATED,
+        operation_id="reviewTeam",
+        summary="Score a team of a team-level stage assigned to the judge (again: a new version)",
+        security=BEARER,
+        responses=responses(401, 403, 404, 409),
+    )
+    async def review_team(
+        self,
+        slug: FromPath[str],
+        assignment_id: AssignmentId,
+        data: JSONBody[TeamReviewIn],
+        user: NamedDependency[CurrentUser],
+    ) -> TeamReviewOut:
+        competition = await visible_competition(slug, user)
+        # The judge's own open or done team assignment, as the page's /juri/tim/nilai finds it.
+        row = await queue_views.team_assignment(competition.id, user.id, assignment_id)
+        if row is None:
+            raise NotFound(_("Assignment not found."))
+        await reviews.score_team(competition, user, row["stage"], row["team"], dict(data.scores), data.note)
+        current = await queue_views.current_team_review(row["stage"], row["team"], user.id)
+        team = await queue_views.team(competition.id, row["team"])
+        assert current is not None and team is not None
+        return TeamReviewOut(
+            assignment_id=assignment_id,
+            stage_id=row["stage"],
+            team_code=None if await policy.blind_judging(competition.id) else team["code"],
+            scores={k: decimal_text(v) for k, v in current["scores"].items()},
+            note=current["note"],
+        )

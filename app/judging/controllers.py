@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -454,15 +453,18 @@ class JudgeController(Controller):
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
-        errors = _check_team_scores(rubric, typed)
-        if not errors:
-            errors = await _form_errors(
-                reviews.score_team(
-                    competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
-                )
+        # The scores' rule (every criterion, within its bounds) is the service's, as through the API.
+        try:
+            await reviews.score_team(
+                competition, user, row["stage"], row["team"], typed, note, localised=True
             )
-            if not errors:
-                return Redirect(f"/juri?selesai=tim-{row['team']}")
+        except Invalid as exc:
+            errors = {
+                (f"score_{k.removeprefix('scores.')}" if k.startswith("scores.") else "decision"): v
+                for k, v in exc.fields.items()
+            } or {"decision": exc.message}
+        else:
+            return Redirect(f"/juri?selesai=tim-{row['team']}")
         context = await _base_context(request, user, competition)
         context.update(await _team_context(competition, user, assignment))
         context.update(
@@ -518,30 +520,6 @@ class JudgeController(Controller):
             else:
                 return Redirect("/juri/konflik?tersimpan=1")
         return await _conflict_page(request, competition, user, errors, values, status_code=status_code)
-
-
-def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not rubric:
-        errors["decision"] = i18n._("This competition has no team-level rubric yet.")
-    for criterion in rubric:
-        value = typed.get(criterion["code"])
-        if value is None:
-            errors[criterion["field"]] = i18n._("Give a score for this criterion.")
-            continue
-        number = i18n.parse_number(value)
-        if number is None:
-            errors[criterion["field"]] = i18n._("Must be a number.")
-            continue
-        if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
-            errors[criterion["field"]] = i18n._(
-                "Must be between %(low)s and %(high)s.",
-                low=i18n.format_number(criterion["min"], 3),
-                high=i18n.format_number(criterion["max"], 3),
-            )
-        else:
-            typed[criterion["code"]] = str(number)
-    return errors
 
 
 async def _team_context(

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from litestar import Litestar
 
-from app.tables import Assignment, Competition
+from app.tables import Assignment, Competition, RubricCriterion, Stage
 from tests.integration.api.helpers import activity_body, api_factory
 from tests.integration.conftest import Season
 from tests.integration.test_import import GOOD_AND_BAD
@@ -75,6 +75,46 @@ async def _declared(w: World, make: Any) -> None:
     judge = await make("juri.mlg", api=True)
     done = await judge.post(f"{BASE}/conflicts", {"team_code": "35.78", "reason": "Adik saya"})
     assert done.status_code == 201, done.text
+
+
+async def _team_stage(w: World, make: Any, *, close: bool = False) -> None:
+    """A team rubric (sinergi, dampak: 1..5), the team stage open (or closed) and juri.mlg asked to score
+    Kota Surabaya in it."""
+    competition = w.season.competition.id
+    await RubricCriterion.insert(
+        *[
+            RubricCriterion(
+                competition=competition, code=code, name=code, weight="1", min="1", max="5", scope="team"
+            )
+            for code in ("sinergi", "dampak")
+        ]
+    )
+    stage = (
+        await Stage.select(Stage.id)
+        .where((Stage.competition == competition) & (Stage.kind == "team"))
+        .first()
+    )
+    await Stage.update({Stage.status: "closed" if close else "open"}).where(Stage.id == stage["id"])
+    row = Assignment(
+        competition=competition, stage=stage["id"], team=w.season.team_ids["35.78"], judge=_id(w, "juri.mlg")
+    )
+    await row.save()
+    w.extra = {"team_assignment": row.id}
+
+
+async def _team_stage_closed(w: World, make: Any) -> None:
+    await _team_stage(w, make, close=True)
+
+
+def _score_team(scores: dict[str, str]) -> tuple[Call, Call]:
+    async def page(client: Any, w: World) -> Any:
+        data = {"assignment": str(w.extra["team_assignment"]), **{f"score_{k}": v for k, v in scores.items()}}
+        return await client.post("/juri/tim/nilai", data=data)
+
+    async def api(client: Any, w: World) -> Any:
+        return await client.post(f"{BASE}/queue/{w.extra['team_assignment']}/team-review", {"scores": scores})
+
+    return page, api
 
 
 def _override(judge: Callable[[World], int]) -> tuple[Call, Call]:
@@ -170,6 +210,7 @@ EXPORT = ("GET", "/api/v1/users/export.csv")
 EXPORT_XLSX = ("GET", "/api/v1/users/export.xlsx")
 QUEUE = ("GET", "/api/v1/competitions/{slug}/queue")
 NEXT = ("GET", "/api/v1/competitions/{slug}/queue/next")
+TEAM = ("POST", "/api/v1/competitions/{slug}/queue/{assignment_id}/team-review")
 
 
 def _case(
@@ -215,6 +256,21 @@ CASES: dict[str, Case] = {
     "the judge's queue": _case("juri.mlg", _get("/juri/daftar", f"{BASE}/queue"), "allowed", QUEUE),
     "the judge's next assignment": _case("juri.mlg", _get("/juri", f"{BASE}/queue/next"), "allowed", NEXT),
     "an organiser has no queue": _case("panitia", _get("/juri", f"{BASE}/queue/next"), "403", NEXT, QUEUE),
+    "score a team": _case(
+        "juri.mlg", _score_team({"sinergi": "4", "dampak": "3"}), "allowed", TEAM, setup=_team_stage
+    ),
+    "score a team leaving a criterion out": _case(
+        "juri.mlg", _score_team({"sinergi": "4"}), "422", TEAM, setup=_team_stage
+    ),
+    "score a team out of bounds": _case(
+        "juri.mlg", _score_team({"sinergi": "4", "dampak": "9"}), "422", TEAM, setup=_team_stage
+    ),
+    "score a team once its stage is closed": _case(
+        "juri.mlg", _score_team({"sinergi": "4", "dampak": "3"}), "409", TEAM, setup=_team_stage_closed
+    ),
+    "another judge scores no team of someone else's": _case(
+        "juri.sby", _score_team({"sinergi": "4", "dampak": "3"}), "404", TEAM, setup=_team_stage
+    ),
     # Accounts.
     "disable another account": _case("panitia", _status("juri.sby", False), "allowed", DISABLE),
     "disable one's own account": _case("panitia", _status("panitia", False), "409", DISABLE),

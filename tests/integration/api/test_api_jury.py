@@ -177,3 +177,72 @@ async def test_queue_next_and_skip_follow_the_judges_page(season, api_factory, b
     assert [i["id"] for i in listed] == [first, second] and all(i["team_code"] is None for i in listed)
     assert (await (await api_factory("peserta.sby")).get(f"{BASE}/queue/next")).status_code == 403
     assert (await (await api_factory("panitia")).get(f"{BASE}/queue")).status_code == 403
+
+
+async def test_team_stage_next_and_review_like_the_page(season, api_factory, browser_factory):
+    from app.tables import RubricCriterion, Stage, TeamReview
+
+    await RubricCriterion.insert(
+        *[
+            RubricCriterion(
+                competition=season.competition.id,
+                code=code,
+                name=code,
+                weight="1",
+                min="1",
+                max="5",
+                position=i,
+                scope="team",
+            )
+            for i, code in enumerate(("sinergi", "dampak"))
+        ]
+    )
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))
+        .first()
+    )
+    await Stage.update({Stage.status: "open"}).where(Stage.id == stage["id"])
+    ids = []
+    for code in ("35.78", "35.10"):
+        row = Assignment(
+            competition=season.competition.id,
+            stage=stage["id"],
+            team=season.team_ids[code],
+            judge=season.accounts["juri.mlg"],
+        )
+        await row.save()
+        ids.append(row.id)
+    judge = await api_factory("juri.mlg")
+    nxt = (await judge.get(f"{BASE}/queue/next")).json()
+    assert nxt["assignment"] == {"id": ids[0], "kind": "team", "origin": "auto", "stage_id": stage["id"]}
+    assert nxt["activity"] is None and nxt["team"]["code"] == "35.78"
+    url = f"{BASE}/queue/{ids[0]}/team-review"
+    missing = await judge.post(url, {"scores": {"sinergi": 4}})
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["scores.dampak"]
+    page = await browser_factory("juri.mlg")
+    form = await page.post("/juri/tim/nilai", data={"assignment": ids[0], "score_sinergi": "4"})
+    assert form.status_code == 422 and 'data-testid="error-score_dampak"' in form.text
+    out_of_range = await judge.post(url, {"scores": {"sinergi": 4, "dampak": 9}})
+    assert out_of_range.status_code == 422 and out_of_range.json()["errors"][0]["field"] == "scores.dampak"
+    saved = await judge.post(url, {"scores": {"sinergi": 4, "dampak": "2.5"}, "note": "Posko aktif"})
+    assert saved.status_code == 201, saved.text
+    assert (
+        saved.json()["scores"] == {"sinergi": "4", "dampak": "2.5"} and saved.json()["team_code"] == "35.78"
+    )
+    again = await judge.post(url, {"scores": {"sinergi": 5, "dampak": 3}})
+    assert again.status_code == 201
+    versions = await TeamReview.select(TeamReview.version).where(TeamReview.team == season.team_ids["35.78"])
+    assert sorted(v["version"] for v in versions) == [1, 2]
+    await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
+    blind = (await judge.get(f"{BASE}/queue/next")).json()
+    assert blind["assignment"]["id"] == ids[1] and blind["team"] == {"code": None, "name": None}
+    other = await api_factory("juri.sby")
+    assert (await other.post(url, {"scores": {"sinergi": 4, "dampak": 3}})).status_code == 404
+    await Stage.update({Stage.status: "closed"}).where(Stage.id == stage["id"])
+    closed = await judge.post(url, {"scores": {"sinergi": 4, "dampak": 3}})
+    form_closed = await page.post(
+        "/juri/tim/nilai", data={"assignment": ids[0], "score_sinergi": "4", "score_dampak": "3"}
+    )
+    assert closed.status_code == form_closed.status_code == 409

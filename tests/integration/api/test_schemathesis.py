@@ -36,6 +36,7 @@ ROLE_OF = {
     "listQueue": "judge",
     "nextAssignment": "judge",
     "skipAssignment": "judge",
+    "reviewTeam": "judge",
 }
 EXAMPLES = 15  # per operation and mode: 17 operations x 2 modes x 15 stays well under a minute
 
