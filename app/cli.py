@@ -82,6 +82,7 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
     from app import db, subscribers
     from app.accounts.services import AccountError, create_account, team_id_for
     from app.competitions.services import current_competition
+    from app.errors import Conflict
 
     subscribers.wire()  # whatever the accounts context emits gets its reactions, as in the application
     await db.start(settings)
@@ -105,6 +106,9 @@ async def _create_user(settings: Settings, args: argparse.Namespace) -> int:
         except AccountError as exc:
             for field, message in exc.errors.items():
                 print(f"sinergi: {field}: {message}", file=sys.stderr)
+            return 2
+        except Conflict as exc:
+            print(f"sinergi: username: {exc.message}", file=sys.stderr)
             return 2
         print(f"created account {args.username} (id {account_id}, role {args.role})")
         return 0
@@ -310,6 +314,7 @@ def print_demo_banner(settings: Settings, host: str, port: int) -> None:
     print(f"  Akun demo / demo accounts (kata sandi / password: {DEMO_PASSWORD}):")
     for a in DEMO_ACCOUNTS:
         extra = f" tim {a.team}" if a.team else f" wilayah {a.region}" if a.region else ""
+        extra = f" NRP {a.nrp}" if a.nrp else extra
         print(f"    {a.username:<22} {a.role:<12}{extra}")
     print()
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import anyio.to_thread
 
 from app import demo_photos, regions, subscribers
+from app.accounts.officers import OfficerFields
 from app.accounts.services import create_account
 from app.audit import services as audit
 from app.competitions.catalogue import DEFAULT_CATALOGUE
@@ -25,7 +26,7 @@ from app.db import write_transaction
 from app.judging.assignment import ensure_assignments
 from app.leaderboard.services import recompute
 from app.leaderboard.views import keep_week_baseline
-from app.tables import Activity, ActivityType, Review, RubricCriterion, Team
+from app.tables import Activity, ActivityType, Attestation, Review, RubricCriterion, Team
 from scoring.ruleset import Ruleset
 
 DEMO_SLUG = "lomba-sinergitas-2024"
@@ -42,8 +43,14 @@ class DemoAccount:
     full_name: str
     team: str | None = None
     region: str | None = None
+    nrp: str | None = None  # an officer's
 
 
+# The demo officer (Bhabinkamtibmas of a Surabaya kelurahan): named by some of Surabaya's activities, which
+# they have confirmed (the verified ones) or are asked to confirm (the waiting ones).
+DEMO_OFFICER = OfficerFields(
+    nrp="85020001", rank="Bripka", polres="Polrestabes Surabaya", village_code="35.78.01.1001"
+)
 DEMO_ACCOUNTS = (
     DemoAccount("panitia", "organiser", "Panitia Ditbinmas Polda Jatim"),
     DemoAccount("juri1", "judge", "AKBP Hendra Wijaya (Polri)", region="35.78"),
@@ -52,6 +59,7 @@ DEMO_ACCOUNTS = (
     DemoAccount("peserta.surabaya", "participant", "Senkom Kota Surabaya", team="35.78"),
     DemoAccount("peserta.malang", "participant", "Senkom Kabupaten Malang", team="35.07"),
     DemoAccount("peserta.banyuwangi", "participant", "Senkom Kabupaten Banyuwangi", team="35.10"),
+    DemoAccount("petugas.surabaya", "officer", "Budi Prasetyo", nrp=DEMO_OFFICER.nrp),
 )
 
 FIRST = (
@@ -229,6 +237,40 @@ def _name(rng: random.Random) -> str:
     return f"{rng.choice(FIRST)} {rng.choice(LAST)}"
 
 
+async def _seed_attestations(
+    rows: list[Activity], finals: list[str], ids: list[int], named: set[int], officer_id: int
+) -> None:
+    """The demo officer's answers: confirmed (two hours after sending) where the activity was verified, one
+    refusal among the rejected, asked where it still waits."""
+    attestations = []
+    declined = False
+    for i in sorted(named):
+        row = rows[i]
+        state = {"verified": "confirmed", "submitted": "pending"}.get(finals[i])
+        reason = ""
+        if state is None:
+            if declined:
+                continue
+            state, reason, declined = "declined", "Saya tidak hadir pada kegiatan ini.", True
+        attestations.append(
+            Attestation(
+                activity=ids[i],
+                officer=officer_id,
+                nrp=DEMO_OFFICER.nrp,
+                officer_name="Budi Prasetyo",
+                state=state,
+                reason=reason,
+                created_at=row.submitted_at,
+                decided_at=None if state == "pending" else row.submitted_at + timedelta(hours=2),
+                lat="-7.330000" if state == "confirmed" else None,
+                lon="112.700000" if state == "confirmed" else None,
+                accuracy="25.0" if state == "confirmed" else None,
+            )
+        )
+    if attestations:
+        await Attestation.insert(*attestations)
+
+
 async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> bool:
     """Returns False when the demo season exists already: running twice seeds nothing twice. The
     activities' photos are stored under var_dir, as uploads are."""
@@ -256,6 +298,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
             full_name=a.full_name,
             team_id=team_ids[a.team] if a.team else None,
             region_code=a.region,
+            officer=DEMO_OFFICER if a.role == "officer" else None,
         )
     type_ids = {
         t["code"]: t["id"]
@@ -273,6 +316,10 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
     decisions: list[tuple[int, str, str, str]] = []
     # Verified in the last days: judged after the rest, so the leaderboard shows who moved this week.
     recent: set[int] = set()
+    # Which activities name the demo officer (a generator of its own: the season's draw stays as it was).
+    named_rng = random.Random(seed + 1)
+    named: set[int] = set()
+    finals: list[str] = []  # each activity's status once the demo's history is written
     for i in range(activities):
         code = rng.choices(codes, weights)[0]
         entry = rng.choice(DEFAULT_CATALOGUE)
@@ -290,8 +337,12 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
             }
             for _ in range(rng.choice((0, 1, 1, 1, 2)))
         ]
+        if code == "35.78" and officers and named_rng.random() < 0.6:
+            officers[0] = {**officers[0], "name": "Budi Prasetyo", "rank": "Bripka", "nrp": DEMO_OFFICER.nrp}
+            named.add(i)
         roll = rng.random()
         status = "verified" if roll < 0.55 else "rejected" if roll < 0.7 else "submitted"
+        finals.append(status)
         if status == "verified" and (today - day).days < RECENT_DAYS:
             recent.add(i)
         rows.append(
@@ -316,6 +367,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
                 submitted_at=min(now, occurred.astimezone(UTC) + timedelta(hours=rng.randint(1, 30))),
                 idempotency_key=f"demo-{i}",
                 request_hash="demo",
+                officer_confirmed=i in named and status == "verified",
             )
         )
         seeded.append(demo_photos.DemoActivity(code, occurred, village.name, status))
@@ -330,6 +382,7 @@ async def seed_demo(var_dir: Path, activities: int = 320, seed: int = 2024) -> b
         ids = [r["id"] for r in inserted]
         uploaded_by = [members.get(a.team_code) for a in seeded]
         stored = await demo_photos.store_photos(var_dir, competition.id, ids, plans, photos, uploaded_by)
+        await _seed_attestations(rows, finals, ids, named, account_ids["petugas.surabaya"])
         if decisions:
             await Review.insert(
                 *[

@@ -24,6 +24,7 @@ from app.accounts.auth import auth_middleware, provide_user, provide_viewer, pub
 from app.accounts.controllers import SessionController
 from app.activities import kept_photos
 from app.activities.controllers import ActivityController, PhotoController
+from app.activities.officer_pages import OfficerController, OfficerInviteController
 from app.api import api_router, openapi_config
 from app.errors import DomainError
 from app.inputs import refuse_malformed
@@ -125,6 +126,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SessionController,
             ActivityController,
             PhotoController,
+            OfficerController,
+            OfficerInviteController,
             JudgeController,
             OrganiserController,
             RulesetController,

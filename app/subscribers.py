@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from app import events
 from app.accounts.events import AccountDisabled
-from app.activities.events import ActivitySubmitted
+from app.activities.events import ActivitySubmitted, AttestationChanged
 from app.competitions.events import ResultsPublished, ScoringInputChanged
 from app.competitions.services import competition_by_id
 from app.judging import assignment
@@ -37,7 +37,7 @@ async def recompute_standings(event: ScoringInputChanged) -> None:
     await standings.recompute(event.competition)
 
 
-async def recompute_team(event: VerificationChanged) -> None:
+async def recompute_team(event: VerificationChanged | AttestationChanged) -> None:
     # Only the team's facts changed: with team-local rules only that team is evaluated again.
     await standings.recompute(event.competition, event.team_code)
 
@@ -51,6 +51,7 @@ def wire() -> None:
     events.subscribe(AccountDisabled, hand_over_assignments, in_transaction=True)
     events.subscribe(ScoringInputChanged, recompute_standings, in_transaction=True)
     events.subscribe(VerificationChanged, recompute_team, in_transaction=True)
+    events.subscribe(AttestationChanged, recompute_team, in_transaction=True)
     events.subscribe(StageRankingChanged, announce_stage)
     # Webhooks: the outbox rows are written in the transaction of the change (never lost, never for a
     # rolled-back change); the sender picks them up after the commit.

@@ -16,7 +16,9 @@ from piccolo.columns import (
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-ROLES = ("organiser", "judge", "participant")
+ROLES = ("organiser", "judge", "participant", "officer")
+# What an officer's attestation of an activity may be (app.activities.attestation).
+ATTESTATION_STATES = ("pending", "confirmed", "declined", "withdrawn")
 CLUSTERS = ("kamtibmas", "bencana", "bela_negara")
 STATUSES = ("submitted", "verified", "rejected")
 
@@ -366,6 +368,50 @@ class BeritaAcara(Table, tablename="berita_acara"):
     created_by = ForeignKey(references=Account, null=True, default=None)
 
 
+class OfficerProfile(Table, tablename="officer_profile"):
+    """What makes an account (role "officer") a Bhabinkamtibmas / Polisi RW officer: NRP, rank, Polres and
+    the desa/kelurahan of duty. The NRP is how an activity's named officer is matched to the account."""
+
+    account = ForeignKey(references=Account, unique=True)
+    nrp = Varchar(length=18, unique=True)
+    rank = Varchar(length=40, default="")
+    polres = Varchar(length=80, default="")
+    village_code = Varchar(length=16, null=True, default=None)
+
+
+class Attestation(Table):
+    """A named officer asked to confirm an activity, and their answer. Every version is kept: an edit by
+    the team withdraws the current one (state "withdrawn", `is_current` false) and asks again."""
+
+    activity = ForeignKey(references=Activity, index=True)
+    officer = ForeignKey(references=Account, index=True)
+    nrp = Varchar(length=18)
+    officer_name = Varchar(length=120, default="")
+    state = Varchar(length=16, default="pending")
+    reason = Text(default="")
+    is_current = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    decided_at = Timestamptz(null=True, default=None)
+    lat = Varchar(length=32, null=True, default=None)
+    lon = Varchar(length=32, null=True, default=None)
+    accuracy = Varchar(length=32, null=True, default=None)
+
+
+class OfficerInvite(Table, tablename="officer_invite"):
+    """A one-time link for an officer named without an account: only the SHA-256 of its token is kept;
+    used once (`used_at`), until `expires_at`."""
+
+    activity = ForeignKey(references=Activity, index=True)
+    nrp = Varchar(length=18)
+    officer_name = Varchar(length=120, default="")
+    token_hash = Varchar(length=64, unique=True)
+    created_by = ForeignKey(references=Account, null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    account = ForeignKey(references=Account, null=True, default=None)
+
+
 class WebhookEndpoint(Table, tablename="webhook_endpoint"):
     """An organiser's receiver of a competition's events (app.webhooks). The secret signs every delivery,
     so it is kept readable; pages and the API show only its first characters after creation."""
@@ -436,6 +482,9 @@ ALL_TABLES: tuple[type[Table], ...] = (
     ConflictOfInterest,
     TeamReview,
     BeritaAcara,
+    OfficerProfile,
+    Attestation,
+    OfficerInvite,
     WebhookEndpoint,
     WebhookDelivery,
     WebhookAttempt,

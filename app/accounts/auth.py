@@ -151,6 +151,7 @@ signed_in = requires(AUTHENTICATED)
 organiser_only = requires("organiser")
 judge_only = requires("judge")
 participant_only = requires("participant")
+officer_only = requires("officer")
 
 
 async def provide_viewer(request: Request[Any, Any, Any]) -> CurrentUser | None:

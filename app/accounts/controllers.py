@@ -27,7 +27,9 @@ def safe_next(value: str | None) -> str:
 
 
 def home_for(role: str) -> str:
-    return {"organiser": "/panitia", "judge": "/juri", "participant": "/kegiatan"}.get(role, "/")
+    return {"organiser": "/panitia", "judge": "/juri", "participant": "/kegiatan", "officer": "/petugas"}.get(
+        role, "/"
+    )
 
 
 class SessionController(Controller):

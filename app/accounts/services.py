@@ -8,10 +8,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from app import regions
+from app.accounts import officers
 from app.accounts.events import AccountDisabled
 from app.audit import services as audit
-from app.db import write_transaction
-from app.errors import Invalid, NotSignedIn, TooManyAttempts
+from app.db import is_postgres, write_transaction
+from app.errors import Conflict, Invalid, NotFound, NotSignedIn, TooManyAttempts
 from app.events import emit
 from app.i18n import _
 from app.ratelimit import Limiter
@@ -36,12 +37,10 @@ async def validate_new_account(
         errors["username"] = _(
             "Username: 3–64 characters, lowercase letters, digits, dot, dash or underscore."
         )
-    elif await Account.exists().where(Account.username == username):
-        errors["username"] = _("That username is already taken.")
     if len(password) < MIN_PASSWORD:
         errors["password"] = _("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
     if role not in ROLES:
-        errors["role"] = _("Choose a role: organiser, judge or participant.")
+        errors["role"] = _("Choose a role: organiser, judge, participant or officer.")
     if role == "participant" and team_id is None:
         errors["team"] = _("A participant must belong to a team.")
     if region_code and regions.regency(region_code) is None:
@@ -59,34 +58,80 @@ async def create_account(
     region_code: str | None = None,
     actor_id: int | None = None,
     actor_name: str = "system",
+    officer: officers.OfficerFields | None = None,
 ) -> int:
+    """A new account; an officer's (role "officer", alias "petugas") needs `officer`: NRP, rank, Polres and
+    desa of duty, saved with it in one transaction."""
     username = username.strip().lower()
+    role = officers.role_of(role)
     errors = await validate_new_account(
         username=username, password=password, role=role, team_id=team_id, region_code=region_code
     )
+    if role == officers.ROLE:
+        officer = (officer or officers.OfficerFields()).cleaned()
+        errors.update(await officers.validate(officer))
     if errors:
         raise AccountError(errors)
+    if await Account.exists().where(Account.username == username):
+        raise Conflict(
+            _("That username is already taken."), fields={"username": _("That username is already taken.")}
+        )
     password_hash = await hash_password(password)
     async with write_transaction(lock="accounts"):
-        if await Account.exists().where(Account.username == username):
-            raise AccountError({"username": _("That username is already taken.")})
-        account = Account(
+        return await insert_account(
             username=username,
             password_hash=password_hash,
-            full_name=full_name.strip(),
             role=role,
-            team=team_id,
-            region_code=region_code or None,
-        )
-        await account.save()
-        await audit.record(
+            full_name=full_name,
+            team_id=team_id,
+            region_code=region_code,
             actor_id=actor_id,
             actor_name=actor_name,
-            action="account.create",
-            object_type="account",
-            object_id=account.id,
-            after={"username": username, "role": role, "team": team_id, "region_code": region_code},
+            officer=officer,
         )
+
+
+async def insert_account(
+    *,
+    username: str,
+    password_hash: str,
+    role: str,
+    full_name: str = "",
+    team_id: int | None = None,
+    region_code: str | None = None,
+    actor_id: int | None = None,
+    actor_name: str = "system",
+    officer: officers.OfficerFields | None = None,
+) -> int:
+    """Inside the caller's write transaction, after validation: the account (and an officer's profile),
+    audited. Conflict if the username was taken meanwhile, AccountError if the NRP was."""
+    if await Account.exists().where(Account.username == username):
+        raise Conflict(
+            _("That username is already taken."), fields={"username": _("That username is already taken.")}
+        )
+    account = Account(
+        username=username,
+        password_hash=password_hash,
+        full_name=full_name.strip(),
+        role=role,
+        team=team_id,
+        region_code=region_code or None,
+    )
+    await account.save()
+    after: dict[str, Any] = {"username": username, "role": role, "team": team_id, "region_code": region_code}
+    if role == officers.ROLE and officer is not None:
+        if await officers.has_account(officer.nrp):
+            raise AccountError({"nrp": _("An officer account with this NRP already exists.")})
+        await officers.save_profile(int(account.id), officer)
+        after.update({"nrp": officer.nrp, "rank": officer.rank, "polres": officer.polres})
+    await audit.record(
+        actor_id=actor_id,
+        actor_name=actor_name,
+        action="account.create",
+        object_type="account",
+        object_id=account.id,
+        after=after,
+    )
     return int(account.id)
 
 
@@ -145,13 +190,17 @@ async def close_session(token: str) -> None:
     await AuthSession.delete().where(AuthSession.token_hash == token_digest(token))
 
 
-async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> bool:
+async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name: str) -> None:
+    """Enables or disables an account. Disabling ends every session of it at once, the web's and the API
+    tokens alike, and hands a judge's open assignments over (AccountDisabled). Nobody disables themself."""
+    if account_id == actor_id and not active:
+        raise Conflict(_("You cannot disable your own account."))
     async with write_transaction(lock="accounts"):
         row = (
             await Account.select(Account.is_active, Account.username).where(Account.id == account_id).first()
         )
         if row is None:
-            return False
+            raise NotFound(_("Account not found."))
         await Account.update({Account.is_active: active}).where(Account.id == account_id)
         if not active:
             await AuthSession.delete().where(AuthSession.account == account_id)
@@ -165,7 +214,6 @@ async def set_active(account_id: int, active: bool, *, actor_id: int, actor_name
             before={"is_active": row["is_active"]},
             after={"is_active": active},
         )
-    return True
 
 
 async def list_accounts(offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
@@ -187,6 +235,52 @@ async def list_accounts(offset: int, limit: int) -> tuple[list[dict[str, Any]], 
     )
     total = await Account.count()
     return rows, total
+
+
+ACCOUNT_COLUMNS = (
+    Account.id,
+    Account.username,
+    Account.full_name,
+    Account.role,
+    Account.region_code,
+    Account.is_active,
+    Account.team.code,
+    Account.team.name,
+)
+
+
+async def accounts_after(
+    *,
+    after_id: int,
+    limit: int,
+    role: str | None = None,
+    active: bool | None = None,
+    team_code: str | None = None,
+    search: str | None = None,
+) -> list[dict[str, Any]]:
+    """Accounts by id after `after_id` (cursor pages), filtered; one more row than `limit` tells that another
+    page follows. `search` matches the username or the full name, case-insensitively."""
+    where = Account.id > after_id
+    if role:
+        where &= Account.role == role
+    if active is not None:
+        where &= Account.is_active == active
+    if team_code:
+        where &= Account.team.code == team_code
+    if search:
+        # "%" would match anything: dropped; "_" (any one character) only widens the match a little.
+        pattern = "%" + search.lower().replace("\\", "").replace("%", "") + "%"
+        # LIKE ignores the case of ASCII letters on SQLite; PostgreSQL needs ILIKE for that.
+        if is_postgres():
+            where &= Account.username.ilike(pattern) | Account.full_name.ilike(pattern)
+        else:
+            where &= Account.username.like(pattern) | Account.full_name.like(pattern)
+    return await Account.select(*ACCOUNT_COLUMNS).where(where).order_by(Account.id).limit(limit + 1)
+
+
+async def account_row(account_id: int) -> dict[str, Any] | None:
+    """One account in the shape of the lists (`ACCOUNT_COLUMNS`)."""
+    return await Account.select(*ACCOUNT_COLUMNS).where(Account.id == account_id).first()
 
 
 async def account_by_id(account_id: int) -> dict[str, Any] | None:

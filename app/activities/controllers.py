@@ -18,7 +18,7 @@ from litestar.response import File, Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, participant_only, signed_in
-from app.activities import forms, kept_photos, photos, policy, services
+from app.activities import forms, kept_photos, officer_pages, photos, policy, services
 from app.competitions.services import CompetitionInfo, activity_types, current_competition
 from app.competitions.stages import stage_closed_for_activity
 from app.settings import Settings
@@ -480,20 +480,15 @@ class ActivityController(Controller):
             and await services.verification_closed(activity_id),
             timeline=await services.timeline(row),
             resubmitted=await services.resubmission_of(user.team_id, activity_id),
+            officer_panel=await officer_pages.participant_panel(request, row),
         )
 
 
 def _remove_files(var_dir: Path, relatives: list[str]) -> None:
     for relative in relatives:
-        target = _locate(var_dir, relative)
+        target = photos.locate(var_dir, relative)
         if target is not None:
             target.unlink(missing_ok=True)
-
-
-def _locate(var_dir: Path, relative: str) -> Path | None:
-    root = var_dir.resolve()
-    target = (root / relative).resolve()
-    return target if target.is_relative_to(root / "uploads") and target.is_file() else None
 
 
 class PhotoController(Controller):
@@ -503,15 +498,11 @@ class PhotoController(Controller):
     guards = [signed_in]
 
     async def _file(self, user: CurrentUser, settings: Settings, photo_id: int, thumbnail: bool) -> File:
-        # Whoever may see the activity may see its photos, and nobody else (app.activities.policy).
-        row = await policy.photo_for(user, photo_id)
-        relative = row["thumb_path"] if thumbnail and row["thumb_path"] else row["path"]
-        target = await anyio.to_thread.run_sync(_locate, Path(settings.var_dir), relative)
-        if target is None:
-            raise NotFoundException()
+        # Whoever may see the activity may see its photos, and nobody else (photos.stored_copy, the policy).
+        copy = await photos.stored_copy(settings.var_dir, user, photo_id, thumbnail=thumbnail)
         return File(
-            path=target,
-            media_type="image/jpeg" if thumbnail and row["thumb_path"] else row["content_type"],
+            path=copy.path,
+            media_type=copy.content_type,
             content_disposition_type="inline",
             headers={"Cache-Control": "private, max-age=86400", "X-Content-Type-Options": "nosniff"},
         )

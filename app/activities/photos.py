@@ -27,9 +27,11 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app import regions
 from app.accounts.auth import CurrentUser
+from app.activities import policy
 from app.activities.services import why_unchangeable
 from app.audit import services as audit
 from app.db import lock_activity, write_transaction
+from app.errors import NotFound
 from app.i18n import _
 from app.tables import Activity, Photo
 
@@ -540,3 +542,33 @@ async def photo_summaries(rows: list[dict[str, Any]]) -> dict[int, dict[str, int
         ):
             entry["flags"] += 1
     return summary
+
+
+# --- The stored copy, for whoever may see it ------------------------------------------------------------
+
+
+def locate(var_dir: Path, relative: str) -> Path | None:
+    """The stored file under the var dir's uploads, or None (missing, or a path leading elsewhere)."""
+    root = var_dir.resolve()
+    target = (root / relative).resolve()
+    return target if target.is_relative_to(root / "uploads") and target.is_file() else None
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCopy:
+    path: Path
+    content_type: str
+
+
+async def stored_copy(
+    var_dir: Path | str, viewer: CurrentUser, photo_id: int, *, thumbnail: bool
+) -> StoredCopy:
+    """A photo's stored copy (no EXIF) or its thumbnail, for a viewer who may see its activity (the policy's
+    rule and refusals); the same for the /foto route and the API."""
+    row = await policy.photo_for(viewer, photo_id)
+    small = thumbnail and bool(row["thumb_path"])
+    relative = row["thumb_path"] if small else row["path"]
+    target = await anyio.to_thread.run_sync(locate, Path(var_dir), relative)
+    if target is None:
+        raise NotFound(_("Photo not found."))
+    return StoredCopy(target, "image/jpeg" if small else row["content_type"])

@@ -8,6 +8,8 @@ pages, the API, the photo route, the judging services.
 - With blind judging on, a judge is not told what names the team, its desa, or the people: the view comes
   shaped without them (`redact`).
 - Judge independence: a judge reads their own reviews only, never another judge's verdict, reason or scores.
+- An officer sees only the activities that name them and ask for their confirmation (and their photos);
+  any other is reported missing (app.activities.attestation.names_viewer). They read no reviews.
 - An organiser sees everything.
 
 Every function raises domain errors (app.errors); the doors translate them."""
@@ -19,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.accounts.auth import CurrentUser
+from app.activities import attestation
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.errors import Forbidden, NotFound
 from app.i18n import _
@@ -40,7 +43,7 @@ class ActivityView:
 
     row: dict[str, Any]
     blind: bool
-    # "all" (organisers, the team itself) or "own" (a judge: independence).
+    # "all" (organisers, the team itself), "own" (a judge: independence) or "none" (a named officer).
     reviews: str
 
 
@@ -58,7 +61,7 @@ async def refuse_judge(judge: CurrentUser, team_id: int, team_code: str) -> None
         raise Forbidden(_("You declared a conflict of interest with this team."))
 
 
-async def check(viewer: CurrentUser, team_id: int, team_code: str) -> None:
+async def check(viewer: CurrentUser, team_id: int, team_code: str, activity_id: int | None = None) -> None:
     """The rule itself, for a viewer and the team an activity (or one of its photos) belongs to."""
     if viewer.role == "organiser":
         return
@@ -68,6 +71,12 @@ async def check(viewer: CurrentUser, team_id: int, team_code: str) -> None:
         return
     if viewer.role == "judge":
         await refuse_judge(viewer, team_id, team_code)
+        return
+    if (
+        viewer.role == "officer"
+        and activity_id is not None
+        and await attestation.names_viewer(viewer, activity_id)
+    ):
         return
     raise not_found()
 
@@ -85,12 +94,14 @@ async def activity_view(
     row = await Activity.select(*VIEW_COLUMNS).where(Activity.id == activity_id).first()
     if row is None or (competition_id is not None and row["competition"] != competition_id):
         raise not_found()
-    await check(viewer, row["team.id"], row["team.code"])
+    await check(viewer, row["team.id"], row["team.code"], activity_id)
     row = _decode(row)
     blind = viewer.role == "judge" and await blind_judging(row["competition"])
-    return ActivityView(
-        row=redact(row) if blind else row, blind=blind, reviews="own" if viewer.role == "judge" else "all"
-    )
+    reviews = {"judge": "own", "officer": "none"}.get(viewer.role, "all")
+    shaped = redact(row) if blind else row
+    # The named officers' answer (app.activities.attestation.summary); the pages hide who under blind judging.
+    shaped["attestation"] = (await attestation.summaries([activity_id]))[activity_id]
+    return ActivityView(row=shaped, blind=blind, reviews=reviews)
 
 
 def redact(row: dict[str, Any]) -> dict[str, Any]:
@@ -118,6 +129,8 @@ def redact(row: dict[str, Any]) -> dict[str, Any]:
 async def visible_reviews(viewer: CurrentUser, view: ActivityView) -> list[dict[str, Any]]:
     """The reviews of the activity `viewer` may read: a judge only their own (independence: never another
     judge's pending verdict, reason or scores); organisers and the team all of them."""
+    if view.reviews == "none":
+        return []
     where = Review.activity == view.row["id"]
     if view.reviews == "own":
         where &= Review.judge == viewer.id
@@ -142,8 +155,16 @@ async def photo_for(viewer: CurrentUser, photo_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(_("Photo not found."))
     team = await Team.select(Team.code).where(Team.id == row["team_id"]).first()
-    await check(viewer, row["team_id"], team["code"] if team else "")
+    await check(viewer, row["team_id"], team["code"] if team else "", row["activity"])
     return row
+
+
+async def officer_activity_ids(viewer: CurrentUser) -> list[int] | None:
+    """The activities an officer's lists hold (those that name them and ask them now); None for every
+    other role (their lists follow the rules above)."""
+    if viewer.role != "officer":
+        return None
+    return await attestation.activity_ids_of(viewer)
 
 
 async def hidden_team_ids(viewer: CurrentUser, competition_id: int) -> list[int]:

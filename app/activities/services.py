@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from app.accounts.auth import CurrentUser
+from app.activities import attestation
 from app.activities.events import ActivitySubmitted
 from app.activities.forms import CleanActivity
 from app.audit import services as audit
@@ -111,6 +112,8 @@ async def submit(competition_id: int, user: CurrentUser, clean: CleanActivity) -
                     request_hash=digest,
                 )
                 await activity.save()
+                # The named officers who have an account are asked to confirm it (app.activities.attestation).
+                await attestation.ask_named(int(activity.id), clean.officers)
                 # Judges first, then the audit chain: the jury's lock comes before the audit's (LOCK_ORDER).
                 await _assign_judges(competition_id, int(activity.id), user.team_code or "")
                 await audit.record(
@@ -321,6 +324,9 @@ async def update_activity(
         values[Activity.activity_type] = type_row["id"]
         values[Activity.updated_at] = datetime.now(UTC)
         await Activity.update(values).where(Activity.id == activity_id)
+        # Still under the activity's lock: an officer's confirmation of the old version is withdrawn and
+        # the officers named now are asked again.
+        await attestation.renew_after_edit(activity_id, clean.officers, actor=user)
         await audit.record(
             actor_id=user.id,
             actor_name=user.username,

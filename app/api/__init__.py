@@ -13,11 +13,14 @@ from markupsafe import escape
 
 from app.accounts.auth import public
 from app.api.activities import ActivityController
+from app.api.attestations import AttestationController
 from app.api.audit import AuditController
 from app.api.catalogue import CompetitionPartsController
 from app.api.common import api_domain_error_handler, api_exception_handler
 from app.api.competitions import CompetitionController
+from app.api.jury import JuryController
 from app.api.leaderboard import LeaderboardController
+from app.api.photos import PhotoController
 from app.api.scoring import ScoringController
 from app.api.season import SeasonController
 from app.api.stages import StageController
@@ -34,8 +37,11 @@ CONTROLLERS = (
     CompetitionPartsController,
     UserController,
     ActivityController,
+    AttestationController,
     ScoringController,
     LeaderboardController,
+    JuryController,
+    PhotoController,
     SeasonController,
     StageController,
     AuditController,
@@ -117,8 +123,11 @@ def openapi_config() -> OpenAPIConfig:
                 "competitions",
                 "users",
                 "activities",
+                "attestations",
                 "scoring",
                 "leaderboard",
+                "jury",
+                "photos",
                 "season",
                 "stages",
                 "audit",

@@ -20,11 +20,12 @@ from litestar.status_codes import HTTP_201_CREATED
 
 from app import i18n
 from app.accounts.auth import CurrentUser, judge_only, participant_only, signed_in
-from app.activities import forms, policy
+from app.activities import attestation, forms, policy
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
 from app.api import schemas as s
 from app.api import services as reads
+from app.api.attestations import attestation_out
 from app.api.common import (
     BEARER,
     ActivityId,
@@ -53,6 +54,7 @@ def _activity_out(
     photos: list[dict[str, Any]] | None = None,
     *,
     blind: bool = False,
+    attested: dict[str, Any] | None = None,
 ) -> s.ActivityOut:
     """`row` as the policy shaped it (redacted under blind judging: no team, desa or names)."""
     return s.ActivityOut(
@@ -93,6 +95,7 @@ def _activity_out(
             for r in reviews or []
         ],
         photos=[_photo_out(p) for p in photos or []],
+        attestation=attestation_out(attested, blind=blind),
     )
 
 
@@ -209,7 +212,12 @@ class ActivityController(Controller):
         row = await reads.activity(activity_id)
         assert row is not None
         return Response(
-            _activity_out(row, [], await photo_service.photos_of(activity_id)),
+            _activity_out(
+                row,
+                [],
+                await photo_service.photos_of(activity_id),
+                attested=(await attestation.summaries([activity_id]))[activity_id],
+            ),
             status_code=HTTP_201_CREATED,
             headers={"Idempotent-Replayed": "false" if created else "true"},
         )
@@ -251,7 +259,11 @@ class ActivityController(Controller):
         rows, next_cursor = page_of(rows, size)
         if blind:
             rows = [policy.redact(r) for r in rows]
-        return s.ActivityPage(items=[_activity_out(r, blind=blind) for r in rows], next_cursor=next_cursor)
+        attested = await attestation.summaries([r["id"] for r in rows])
+        return s.ActivityPage(
+            items=[_activity_out(r, blind=blind, attested=attested.get(r["id"])) for r in rows],
+            next_cursor=next_cursor,
+        )
 
     @get(
         "/activities/{activity_id:int}",
@@ -272,6 +284,7 @@ class ActivityController(Controller):
             await policy.visible_reviews(user, view),
             await photo_service.photos_of(activity_id),
             blind=view.blind,
+            attested=(await attestation.summaries([activity_id]))[activity_id],
         )
 
     @post(

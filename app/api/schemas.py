@@ -137,6 +137,11 @@ class UserIn(msgspec.Struct):
     team_code: Annotated[str, Meta(max_length=16)] | None = None
     region_code: Annotated[str, Meta(max_length=16)] | None = None
     competition: Annotated[str, Meta(max_length=64)] | None = None
+    # An officer's (role "officer", alias "petugas"): NRP, rank (pangkat), Polres, desa of duty.
+    nrp: Annotated[str, Meta(max_length=18)] | None = None
+    rank: Annotated[str, Meta(max_length=40)] | None = None
+    polres: Annotated[str, Meta(max_length=80)] | None = None
+    village_code: Annotated[str, Meta(max_length=16)] | None = None
 
 
 class UserOut(msgspec.Struct):
@@ -147,6 +152,10 @@ class UserOut(msgspec.Struct):
     team_code: str | None
     region_code: str | None
     is_active: bool
+    nrp: str | None = None
+    rank: str | None = None
+    polres: str | None = None
+    village_code: str | None = None
 
 
 class PersonIn(msgspec.Struct):
@@ -203,6 +212,43 @@ class PhotoOut(msgspec.Struct):
     created_at: str | None
 
 
+class AttestationOut(msgspec.Struct):
+    """The named officer's confirmation of an activity: state "confirmed", "pending", "declined" or "none"
+    (no named officer has an account); who (null under blind judging) and when."""
+
+    state: str
+    officer_name: str | None = None
+    officer_nrp: str | None = None
+    officer_rank: str | None = None
+    decided_at: str | None = None
+    reason: str = ""
+
+
+class ConfirmIn(msgspec.Struct):
+    """Where the officer's phone was, if known (decimal degrees; accuracy in metres)."""
+
+    lat: float | None = None
+    lon: float | None = None
+    accuracy: float | None = None
+
+
+class DeclineIn(msgspec.Struct):
+    reason: Annotated[str, Meta(max_length=500)]
+
+
+class PendingAttestation(msgspec.Struct):
+    activity_id: int
+    title: str
+    occurred_at: str | None
+    team_code: str | None
+    type: str
+    asked_at: str | None
+
+
+class PendingPage(msgspec.Struct):
+    items: list[PendingAttestation]
+
+
 class ActivityOut(msgspec.Struct):
     """An activity as the caller may see it. With blind judging on, a judge gets `blind: true` and no team,
     desa, kecamatan, RW or names of people (team_code, team_name, desa_code, kecamatan_code are null, the
@@ -228,6 +274,7 @@ class ActivityOut(msgspec.Struct):
     reviews: list[ReviewOut] = []
     photos: list[PhotoOut] = []
     blind: bool = False
+    attestation: AttestationOut | None = None
 
 
 class ActivityPage(msgspec.Struct):

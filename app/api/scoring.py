@@ -20,13 +20,18 @@ from app.accounts.auth import CurrentUser, organiser_only, public
 from app.api import schemas as s
 from app.api.common import (
     BEARER,
+    Cursor,
     Invalid,
+    Limit,
     decimal_text,
+    decode_cursor,
     iso,
+    page_of,
     parse_decimal,
     responses,
     visible_competition,
 )
+from app.api.season_schemas import AdjustmentPage
 from app.competitions import services as competitions
 from app.leaderboard.services import load_facts
 from app.tables import Adjustment, RulesetVersion
@@ -127,6 +132,51 @@ class ScoringController(Controller):
             )
             for c in compare(current, ruleset, facts)
         ]
+
+    @get(
+        "/competitions/{slug:str}/adjustments",
+        guards=[organiser_only],
+        operation_id="listAdjustments",
+        summary="The organisers' bonuses and penalties, oldest first (the console's adjustments page)",
+        security=BEARER,
+        responses=responses(401, 403, 404),
+    )
+    async def adjustments(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> AdjustmentPage:
+        competition = await visible_competition(slug, user)
+        size = limit or 50
+        rows = await (
+            Adjustment.select(
+                Adjustment.id,
+                Adjustment.team.code,
+                Adjustment.points,
+                Adjustment.reason,
+                Adjustment.created_at,
+            )
+            .where((Adjustment.competition == competition.id) & (Adjustment.id > decode_cursor(cursor)))
+            .order_by(Adjustment.id)
+            .limit(size + 1)
+        )
+        rows, next_cursor = page_of(rows, size)
+        return AdjustmentPage(
+            items=[
+                s.AdjustmentOut(
+                    id=r["id"],
+                    team_code=r["team.code"],
+                    points=decimal_text(r["points"]),
+                    reason=r["reason"],
+                    created_at=iso(r["created_at"]),
+                )
+                for r in rows
+            ],
+            next_cursor=next_cursor,
+        )
 
     @post(
         "/competitions/{slug:str}/adjustments",

@@ -219,7 +219,7 @@ class SeasonController(Controller):
         slug: FromPath[str],
         data: JSONBody[s.FinalResultsIn],
         user: NamedDependency[CurrentUser],
-    ) -> Response[Any]:
+    ) -> Response[s.FinalResultsOut]:
         competition = await visible_competition(slug, user)
         try:
             await results.publish_final(
@@ -230,13 +230,16 @@ class SeasonController(Controller):
                 waiting_seen=data.waiting_acknowledged,
             )
         except results.ActivitiesWaiting as exc:
-            body = {"status_code": 409, "detail": exc.message, "waiting": exc.count}
-            return Response(body, status_code=409, media_type=MediaType.JSON)
+            return _waiting(exc.message, exc.count)
         except Conflict as exc:  # published already
-            body = {"status_code": 409, "detail": exc.message, "waiting": 0}
-            return Response(body, status_code=409, media_type=MediaType.JSON)
+            return _waiting(exc.message, 0)
         out = await _final_out(competition, user)
         return Response(out, status_code=201, media_type=MediaType.JSON)
+
+
+def _waiting(detail: str, count: int) -> Response[Any]:
+    body = s.WaitingConflict(status_code=409, detail=detail, waiting=count)
+    return Response(body, status_code=409, media_type=MediaType.JSON)
 
 
 async def _final_out(competition: CompetitionInfo, viewer: CurrentUser | None) -> s.FinalResultsOut:

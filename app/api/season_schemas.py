@@ -4,12 +4,12 @@ final results and the audit trail (documented in the OpenAPI)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import msgspec
 from msgspec import Meta
 
-from app.api.schemas import Number
+from app.api.schemas import AdjustmentOut, Number
 
 Text = Annotated[str, Meta(max_length=200)]
 
@@ -199,4 +199,6 @@ class AuditCheckOut(msgspec.Struct):
     verdict: str
 
 
-FreezeAction = Literal["freeze", "unfreeze"]
+class AdjustmentPage(msgspec.Struct):
+    items: list[AdjustmentOut]
+    next_cursor: str | None

@@ -50,6 +50,9 @@ async def activities_page(
     where = (Activity.competition == competition_id) & (Activity.id > after_id)
     if user.role == "participant":
         where &= Activity.team == (user.team_id or 0)
+    officer_ids = await policy.officer_activity_ids(user)
+    if officer_ids is not None:
+        where &= Activity.id.is_in(officer_ids or [0])
     hidden = await policy.hidden_team_ids(user, competition_id)
     if hidden:
         where &= Activity.team.not_in(hidden)

@@ -21,6 +21,10 @@ ACTIONS = {
     "activity_type.create": i18n.lazy("Activity type added"),
     "adjustment.create": i18n.lazy("Bonus or penalty given"),
     "assignment.ensure": i18n.lazy("Judges assigned"),
+    "attestation.confirm": i18n.lazy("Activity confirmed by the officer"),
+    "attestation.decline": i18n.lazy("Activity declined by the officer"),
+    "attestation.withdraw": i18n.lazy("Officer's confirmation withdrawn (the team changed the activity)"),
+    "attestation.invite": i18n.lazy("Officer invited with a one-time link"),
     "assignment.move": i18n.lazy("Assignments moved"),
     "assignment.override": i18n.lazy("Assignment given to another judge"),
     "audit.seal": i18n.lazy("Audit chain sealed"),
@@ -77,6 +81,7 @@ ROLES = {
     "organiser": i18n.lazy("Organiser"),
     "judge": i18n.lazy("Judge"),
     "participant": i18n.lazy("Participant"),
+    "officer": i18n.lazy("Officer"),
 }
 
 # Recorded fields by name; a field not listed keeps its own name (the record is still readable).
@@ -112,12 +117,23 @@ FIELDS = {
     "stages": i18n.lazy("Stage weights"),
     "activities": i18n.lazy("Activities"),
     "reviews": i18n.lazy("Reviews"),
+    "nrp": i18n.lazy("NRP"),
+    "rank": i18n.lazy("Rank"),
+    "polres": i18n.lazy("Polres"),
+    "state": i18n.lazy("Officer confirmation"),
+    "located": i18n.lazy("Position shared"),
+    "why": i18n.lazy("Why"),
+    "expires_at": i18n.lazy("Valid until"),
 }
 
 WORDS = {
     "verified": i18n.lazy("verified"),
     "rejected": i18n.lazy("rejected"),
     "submitted": i18n.lazy("waiting"),
+    "pending": i18n.lazy("not confirmed yet"),
+    "confirmed": i18n.lazy("confirmed"),
+    "declined": i18n.lazy("declined"),
+    "edit": i18n.lazy("changed by the team"),
 }
 # The tie-break keys by name (the same words as the rules editor's, app/organiser/rulesets.py, which the
 # audit layer may not import).

@@ -19,7 +19,7 @@ from app.competitions.events import (
 )
 from app.competitions.stages import ensure_default_stages
 from app.db import write_transaction
-from app.errors import Conflict
+from app.errors import Conflict, Invalid
 from app.events import emit
 from app.i18n import _, parse_number
 from app.tables import (
@@ -383,7 +383,11 @@ async def add_adjustment(
     actor_id: int | None,
     actor_name: str,
 ) -> int:
-    """An organisers' bonus or penalty (points: an exact Decimal), counted in the standings at once."""
+    """An organisers' bonus or penalty (points: an exact Decimal), counted in the standings at once. Zero
+    points is neither (Invalid, at every door)."""
+    if points == 0:
+        zero = _("Enter the points: positive for a bonus, negative for a penalty (at most 3 decimals).")
+        raise Invalid(fields={"points": zero})
     async with write_transaction(lock=f"competition:{competition.id}"):
         await ensure_results_open(competition.id)
         row = Adjustment(

@@ -156,6 +156,23 @@ async def ensure_assignments(competition: CompetitionInfo) -> int:
     return assigned
 
 
+async def assign_unassigned(competition: CompetitionInfo, actor: CurrentUser) -> int:
+    """ "Tugaskan yang belum mendapat juri": every submitted activity gets its missing judges (audited);
+    returns how many assignments were made."""
+    async with write_transaction(lock=f"competition:{competition.id}"):
+        count = await ensure_assignments(competition)
+        await audit.record(
+            actor_id=actor.id,
+            actor_name=actor.username,
+            action="assignment.ensure",
+            object_type="competition",
+            object_id=competition.id,
+            after={"assigned": count},
+            competition_id=competition.id,
+        )
+    return count
+
+
 async def move_open_assignments(
     competition: CompetitionInfo, judge_id: int, actor_id: int | None, actor_name: str
 ) -> int:
@@ -228,8 +245,9 @@ async def _team_code(row: dict[str, Any]) -> str:
 
 async def override_assignment(
     competition: CompetitionInfo, assignment_id: int, new_judge_id: int, actor: CurrentUser
-) -> None:
-    """An organiser gives an open assignment to another judge; eligibility still holds (audited)."""
+) -> int:
+    """An organiser gives an open assignment to another judge; eligibility still holds (audited). Returns
+    the new assignment's id."""
     async with write_transaction(lock=f"competition:{competition.id}"):
         row = (
             await Assignment.select()
@@ -283,6 +301,7 @@ async def override_assignment(
             after={"judge": new_judge_id, "assignment": replacement.id},
             competition_id=competition.id,
         )
+    return int(replacement.id)
 
 
 async def next_assignment(competition_id: int, judge: CurrentUser) -> dict[str, Any] | None:

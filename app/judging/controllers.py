@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,7 +24,7 @@ from app.activities import photos as photo_service
 from app.activities import policy
 from app.competitions.services import CompetitionInfo, current_competition
 from app.competitions.stages import stage_closed_for_activity
-from app.errors import Conflict, DomainError, Invalid, NotFound
+from app.errors import Conflict, DomainError, Invalid
 from app.inputs import parse_id
 from app.judging import assignment as assignments
 from app.judging import corrections, queue_views, reviews, scores
@@ -208,7 +207,8 @@ class JudgeController(Controller):
         context = await _base_context(request, user, competition)
         assignment = None
         if competition is not None:
-            assignment = await assignments.next_assignment(competition.id, user)
+            # The same next assignment the API's queue gives (queue_views.next_in_queue).
+            assignment, _view = await queue_views.next_in_queue(competition.id, user)
         context.update(
             assignment=assignment,
             done=selesai,
@@ -232,8 +232,10 @@ class JudgeController(Controller):
         request: Request[Any, Any, Any],
         user: NamedDependency[CurrentUser],
         halaman: FromQuery[str | None] = None,
+        petugas: FromQuery[str | None] = None,
     ) -> Template:
-        """Every submitted activity the judge may review, a page at a time (assigned ones marked)."""
+        """Every submitted activity the judge may review, a page at a time (assigned ones marked), optionally
+        only those whose officer confirmation is in one state (`petugas`)."""
         competition = await current_competition()
         number = page_number(halaman)
         rows: list[dict[str, Any]] = []
@@ -242,7 +244,7 @@ class JudgeController(Controller):
         blind = False
         closed = competition is not None and await stage_closed_for_activity(competition.id)
         if competition is not None and not closed:
-            rows, total, mine = await queue_views.waiting(competition.id, user, number)
+            rows, total, mine = await queue_views.waiting(competition.id, user, number, petugas)
             blind = await queue_views.blind_judging(competition.id)
             if blind:
                 rows = [policy.redact(row) for row in rows]
@@ -255,6 +257,7 @@ class JudgeController(Controller):
             mine=mine,
             blind=blind,
             pager=Pager(number, queue_views.LIST_PAGE_SIZE, total),
+            attested=petugas or "",
             photo_summary=await photo_service.photo_summaries(rows),
             days={r["id"]: _day(r["occurred_at"], competition) for r in rows},
         )
@@ -450,15 +453,18 @@ class JudgeController(Controller):
         rubric = await queue_views.criteria(competition.id, "team")
         typed = queue_views.form_scores(form, rubric)
         note = str(form.get("note") or "")[:NOTE_MAX]
-        errors = _check_team_scores(rubric, typed)
-        if not errors:
-            errors = await _form_errors(
-                reviews.score_team(
-                    competition, user, row["stage"], row["team"], {c: typed[c] for c in typed}, note
-                )
+        # The scores' rule (every criterion, within its bounds) is the service's, as through the API.
+        try:
+            await reviews.score_team(
+                competition, user, row["stage"], row["team"], typed, note, localised=True
             )
-            if not errors:
-                return Redirect(f"/juri?selesai=tim-{row['team']}")
+        except Invalid as exc:
+            errors = {
+                (f"score_{k.removeprefix('scores.')}" if k.startswith("scores.") else "decision"): v
+                for k, v in exc.fields.items()
+            } or {"decision": exc.message}
+        else:
+            return Redirect(f"/juri?selesai=tim-{row['team']}")
         context = await _base_context(request, user, competition)
         context.update(await _team_context(competition, user, assignment))
         context.update(
@@ -494,8 +500,10 @@ class JudgeController(Controller):
         confirmed = form.get("confirm") == "1"
         values = {"team": team_id, "reason": reason, "confirm": confirmed}
         errors: dict[str, str] = {}
-        choices = {t["id"] for t in await queue_views.teams_for_conflict(competition.id, user)}
-        if team_id is None or team_id not in choices:
+        status_code = 422
+        # Which teams and reasons are acceptable is the service's rule (corrections.declare_conflict);
+        # the page only reads its form and asks for the confirmation.
+        if team_id is None:
             errors["team"] = i18n._("Choose a team.")
         if not reason.strip():
             errors["reason"] = i18n._("Say briefly why (e.g. family, former member of the team).")
@@ -504,37 +512,14 @@ class JudgeController(Controller):
         if not errors and team_id is not None:
             try:
                 await corrections.declare_conflict(competition, user, team_id, reason)
-            except (NotFound, Conflict) as exc:
-                errors["team"] = exc.message
             except Invalid as exc:
-                errors["reason"] = exc.message
+                errors.update(exc.fields)
+            except Conflict as exc:
+                errors["team"] = exc.message
+                status_code = 409
             else:
                 return Redirect("/juri/konflik?tersimpan=1")
-        return await _conflict_page(request, competition, user, errors, values, status_code=422)
-
-
-def _check_team_scores(rubric: list[dict[str, Any]], typed: dict[str, str]) -> dict[str, str]:
-    errors: dict[str, str] = {}
-    if not rubric:
-        errors["decision"] = i18n._("This competition has no team-level rubric yet.")
-    for criterion in rubric:
-        value = typed.get(criterion["code"])
-        if value is None:
-            errors[criterion["field"]] = i18n._("Give a score for this criterion.")
-            continue
-        number = i18n.parse_number(value)
-        if number is None:
-            errors[criterion["field"]] = i18n._("Must be a number.")
-            continue
-        if not Decimal(criterion["min"]) <= number <= Decimal(criterion["max"]):
-            errors[criterion["field"]] = i18n._(
-                "Must be between %(low)s and %(high)s.",
-                low=i18n.format_number(criterion["min"], 3),
-                high=i18n.format_number(criterion["max"], 3),
-            )
-        else:
-            typed[criterion["code"]] = str(number)
-    return errors
+        return await _conflict_page(request, competition, user, errors, values, status_code=status_code)
 
 
 async def _team_context(

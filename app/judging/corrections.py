@@ -16,6 +16,7 @@ from app.i18n import _
 from app.judging.assignment import assign, move_assignments, now
 from app.judging.reviews import apply_status, require_stage_open
 from app.tables import Activity, Assignment, ConflictOfInterest, Review, Team
+from scoring.jury import region_key
 
 
 async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_id: int, reason: str) -> str:
@@ -101,16 +102,20 @@ async def declare_conflict(
     """Records a judge's conflict with a team; their open assignments of that team go to other judges,
     and their reviews of its activities are annulled while verification is open."""
     reason = reason.strip()
+    team = (
+        await Team.select(Team.id, Team.code)
+        .where((Team.id == team_id) & (Team.competition == competition.id))
+        .first()
+    )
+    errors: dict[str, str] = {}
+    # One's own regency is never judged anyway: it is not a team a conflict is declared with.
+    if team is None or (judge.region_code and region_key(team["code"]) == region_key(judge.region_code)):
+        errors["team"] = _("Choose a team.")
     if not reason:
-        raise Invalid({"reason": _("Say briefly why (e.g. family, former member of the team).")})
+        errors["reason"] = _("Say briefly why (e.g. family, former member of the team).")
+    if errors:
+        raise Invalid(errors)
     async with write_transaction(lock=f"competition:{competition.id}"):
-        team = (
-            await Team.select(Team.id, Team.code)
-            .where((Team.id == team_id) & (Team.competition == competition.id))
-            .first()
-        )
-        if team is None:
-            raise NotFound(_("Team not found."))
         if await ConflictOfInterest.exists().where(
             (ConflictOfInterest.judge == judge.id) & (ConflictOfInterest.team == team_id)
         ):
@@ -178,4 +183,30 @@ async def conflicts(judge_id: int) -> list[dict[str, Any]]:
         )
         .where(ConflictOfInterest.judge == judge_id)
         .order_by(ConflictOfInterest.id)
+    )
+
+
+async def conflicts_page(
+    competition_id: int, *, judge_id: int | None = None, after_id: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The conflicts declared with the competition's teams (an organiser's view), by id after `after_id`;
+    one more row than `limit` tells that another page follows."""
+    where = (ConflictOfInterest.team.competition == competition_id) & (ConflictOfInterest.id > after_id)
+    if judge_id is not None:
+        where &= ConflictOfInterest.judge == judge_id
+    return await (
+        ConflictOfInterest.select(
+            ConflictOfInterest.id,
+            ConflictOfInterest.judge,
+            ConflictOfInterest.judge.username,
+            ConflictOfInterest.judge.full_name,
+            ConflictOfInterest.team,
+            ConflictOfInterest.team.code,
+            ConflictOfInterest.team.name,
+            ConflictOfInterest.reason,
+            ConflictOfInterest.created_at,
+        )
+        .where(where)
+        .order_by(ConflictOfInterest.id)
+        .limit(limit + 1)
     )

@@ -11,9 +11,12 @@ from decimal import Decimal
 from typing import Any
 
 from app.accounts.auth import CurrentUser
-from app.activities import policy
+from app.activities import attestation, policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
+from app.competitions.stages import stage_closed_for_activity
+from app.errors import DomainError
 from app.i18n import parse_number
+from app.judging.assignment import next_assignment
 from app.standings import season_overall
 from app.tables import (
     Activity,
@@ -159,12 +162,9 @@ async def conflicted_team_ids(judge_id: int) -> set[int]:
     return {r["team"] for r in rows}
 
 
-async def waiting(
-    competition_id: int, judge: CurrentUser, page: int
-) -> tuple[list[dict[str, Any]], int, set[int]]:
+async def _waiting_where(competition_id: int, judge: CurrentUser) -> Any:
     """Every submitted activity assigned to the judge and not reviewed by them yet (never their regency nor a
-    declared conflict), oldest first; and which of them are assigned to the judge (all: only the assigned
-    judges review, app.judging.reviews)."""
+    declared conflict): what the judge's list shows, whichever door asks."""
     where = (Activity.competition == competition_id) & (Activity.status == "submitted")
     where &= Activity.id.is_in(
         Assignment.select(Assignment.activity).where(
@@ -177,6 +177,47 @@ async def waiting(
     where &= Activity.id.not_in(
         Review.select(Review.activity).where((Review.judge == judge.id) & Review.is_current.eq(True))
     )
+    return where
+
+
+async def waiting_after(
+    competition_id: int, judge: CurrentUser, *, after_id: int, limit: int
+) -> list[dict[str, Any]]:
+    """The judge's list (`_waiting_where`) by id after `after_id`, for cursor pages (the API); one more row
+    than `limit` tells that another page follows. Nothing while the verification stage is closed."""
+    if await stage_closed_for_activity(competition_id):
+        return []
+    where = (await _waiting_where(competition_id, judge)) & (Activity.id > after_id)
+    rows = await Activity.select(*ACTIVITY_COLUMNS).where(where).order_by(Activity.id).limit(limit + 1)
+    return [_decode(r) for r in rows]
+
+
+async def next_in_queue(
+    competition_id: int, judge: CurrentUser
+) -> tuple[dict[str, Any] | None, policy.ActivityView | None]:
+    """The judge's next assignment (app.judging.assignment.next_assignment) and, for an activity, the
+    activity as the judge may see it (blind judging applied). An activity the policy refuses the judge
+    (a conflict declared meanwhile) is no next assignment: (None, None)."""
+    assignment = await next_assignment(competition_id, judge)
+    if assignment is None or assignment["kind"] != "activity":
+        return assignment, None
+    try:
+        view = await policy.activity_view(judge, assignment["activity_id"], competition_id=competition_id)
+    except DomainError:
+        return None, None
+    return assignment, view
+
+
+async def waiting(
+    competition_id: int, judge: CurrentUser, page: int, attested: str | None = None
+) -> tuple[list[dict[str, Any]], int, set[int]]:
+    """The judge's list (`_waiting_where`), oldest first, a page at a time, optionally only the activities
+    whose officer confirmation is in state `attested` (app.activities.attestation.SUMMARY_STATES), each with
+    that confirmation (row "attestation"); and which of them are assigned to the judge (all: only the
+    assigned judges review, app.judging.reviews)."""
+    where = await _waiting_where(competition_id, judge)
+    if attested in attestation.SUMMARY_STATES:
+        where &= Activity.id.is_in(await attestation.ids_in_state(competition_id, attested) or [0])
     rows = await (
         Activity.select(*ACTIVITY_COLUMNS)
         .where(where)
@@ -197,7 +238,8 @@ async def waiting(
                 & (Assignment.status == "open")
             )
         }
-    return [_decode(r) for r in rows], total, mine
+    summaries = await attestation.summaries(ids)
+    return [{**_decode(r), "attestation": summaries[r["id"]]} for r in rows], total, mine
 
 
 # --- Team-level stage ---------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from app.events import emit
 from app.i18n import _
 from app.judging.assignment import ACTIVE, active_assignments, assign, judge_slots, now, reviews_required
 from app.judging.events import ActivityDecided, StageRankingChanged, VerificationChanged
-from app.judging.scores import judge_q, stored_scores
+from app.judging.scores import check_team_scores, judge_q, stored_scores
 from app.tables import Activity, Assignment, Competition, Review, Team, TeamReview
 from scoring import jury as pure
 from scoring.aggregate import MICRO
@@ -348,8 +348,12 @@ async def score_team(
     team_id: int,
     scores: dict[str, str],
     note: str,
+    *,
+    localised: bool = False,
 ) -> None:
-    """A judge's team-level rubric scores (a new version when they scored this team before)."""
+    """A judge's team-level rubric scores (a new version when they scored this team before): every
+    criterion of the team rubric, within its bounds (`localised`: typed into a page, "7,5")."""
+    scores = await check_team_scores(competition.id, scores, localised=localised)
     async with write_transaction(lock=f"competition:{competition.id}"):
         stage = await stage_by_id(competition.id, stage_id)
         if stage is None or stage["kind"] != "team":

@@ -6,6 +6,7 @@ import json
 from typing import Any
 
 from app.competitions.services import rubric
+from app.errors import Invalid
 from app.i18n import _, format_number, parse_number
 from scoring.aggregate import Rubric
 from scoring.facts import JudgeScore
@@ -37,14 +38,32 @@ def judge_q(rubric: Rubric, judge_id: int, raw: Any) -> int | None:
     return rubric.judge_q(JudgeScore(judge=str(judge_id), scores=tuple(sorted(pairs))))
 
 
-async def check_scores(
+async def check_team_scores(
     competition_id: int, scores: dict[str, Any], *, localised: bool = False
+) -> dict[str, str]:
+    """A judge's team-level rubric scores as exact decimal text: every criterion of the team rubric scored,
+    within its bounds; otherwise Invalid naming each field (`scores.<code>`; `scores` without a rubric)."""
+    criteria = await rubric(competition_id, "team")
+    if not criteria:
+        raise Invalid({"scores": _("This competition has no team-level rubric yet.")})
+    clean, errors = await check_scores(competition_id, scores, localised=localised, scope="team")
+    for criterion in criteria:
+        field = f"scores.{criterion['code']}"
+        if criterion["code"] not in scores and field not in errors:
+            errors[field] = _("Give a score for this criterion.")
+    if errors:
+        raise Invalid(errors)
+    return clean
+
+
+async def check_scores(
+    competition_id: int, scores: dict[str, Any], *, localised: bool = False, scope: str | None = None
 ) -> tuple[dict[str, str], dict[str, str]]:
     """A judge's rubric scores as exact decimal text, and the errors (field `scores.<code>`) if any.
     `localised`: the scores were typed into a page ("72,5") and the bounds in an error are written the
     user's way ("0,5"); otherwise they come from the API (JSON numbers, "72.5") and errors keep the
     stored text."""
-    criteria = {c["code"]: c for c in await rubric(competition_id)}
+    criteria = {c["code"]: c for c in await rubric(competition_id, scope)}
     clean: dict[str, str] = {}
     errors: dict[str, str] = {}
     for code, value in scores.items():

@@ -105,12 +105,16 @@ async def _rows(competition_id: int, team_id: int, frozen: bool) -> list[dict[st
     )
 
 
-async def people(state: views.State, team: dict[str, Any], audience: str) -> People:
+async def people(
+    state: views.State, team: dict[str, Any], audience: str, data_version: int | None = None
+) -> People:
     """The team's people as the audience may see them: for the public of a frozen board, those of the
-    activities copied at the freeze. Counted once per standings version (every change to a verified
-    activity recomputes the standings, and so makes a new version)."""
+    activities copied at the freeze. Counted once per version of the team's standing (`data_version`
+    of the row the audience sees: every change to a team's verified activities recomputes and rewrites
+    its row), else once per standings version."""
     frozen = state.frozen_for(audience)
-    key = (state.stamp, state.version_for(audience), frozen, team["id"])
+    version = data_version or state.version_for(audience)
+    key = (state.stamp, version, frozen, team["id"])
     store = caches.current()
 
     async def make() -> People:

@@ -303,5 +303,5 @@ async def summary(
         teams=len(ranks),
         shared=standing is not None and ranks.count(standing["rank"]) > 1,
         move=move,
-        people=await people(state, team, audience),
+        people=await people(state, team, audience, (standing or {}).get("data_version")),
     )

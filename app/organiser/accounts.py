@@ -11,9 +11,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app import i18n, regions, spreadsheet
+from app.accounts import officers
 from app.accounts.services import MIN_PASSWORD, USERNAME_RE
 from app.audit import services as audit
 from app.db import write_transaction
+from app.errors import Conflict
 from app.security import hash_password
 from app.tables import Account, AuthSession, Team
 
@@ -39,6 +41,15 @@ HEADINGS = {
     "region": "region",
     "kata_sandi": "password",
     "password": "password",
+    # Officers (role petugas) only.
+    "nrp": "nrp",
+    "pangkat": "rank",
+    "rank": "rank",
+    "polres": "polres",
+    "desa": "village",
+    "desa_kelurahan": "village",
+    "kode_desa": "village",
+    "village": "village",
 }
 ROLE_WORDS = {
     "organiser": "organiser",
@@ -48,8 +59,9 @@ ROLE_WORDS = {
     "juri": "judge",
     "participant": "participant",
     "peserta": "participant",
+    **officers.ROLE_ALIASES,
 }
-FIELDS = ("username", "full_name", "role", "team", "region", "password")
+FIELDS = ("username", "full_name", "role", "team", "region", "password", "nrp", "rank", "polres", "village")
 
 
 class ImportFileError(ValueError):
@@ -65,6 +77,10 @@ class ImportRow:
     team: str = ""
     region: str = ""
     password: str = ""
+    nrp: str = ""
+    rank: str = ""
+    polres: str = ""
+    village: str = ""
     team_id: int | None = None
     team_name: str = ""
     region_code: str | None = None
@@ -147,6 +163,7 @@ async def validate_rows(
         )
     }
     seen: dict[str, int] = {}
+    nrps: dict[str, int] = {}
     result: list[ImportRow] = []
     for line, record in records:
         row = ImportRow(line=line, **{k: record.get(k, "") for k in FIELDS})
@@ -168,10 +185,10 @@ async def validate_rows(
             seen[row.username] = line
         role_word = row.role.strip().lower()
         if not role_word:
-            row.errors.append(i18n._("The role is missing (panitia, juri or peserta)."))
+            row.errors.append(i18n._("The role is missing (panitia, juri, peserta or petugas)."))
         elif role_word not in ROLE_WORDS:
             row.errors.append(
-                i18n._("Unknown role %(role)s: use panitia, juri or peserta.") % {"role": row.role}
+                i18n._("Unknown role %(role)s: use panitia, juri, peserta or petugas.") % {"role": row.role}
             )
         else:
             row.role = ROLE_WORDS[role_word]
@@ -189,6 +206,21 @@ async def validate_rows(
                 row.errors.append(i18n._("Unknown regency: %(region)s.") % {"region": row.region})
             else:
                 row.region_code = code
+        if row.role == officers.ROLE:
+            fields = officers.OfficerFields(row.nrp, row.rank, row.polres, row.village).cleaned()
+            row.nrp, row.rank, row.polres, row.village = (
+                fields.nrp,
+                fields.rank,
+                fields.polres,
+                fields.village_code,
+            )
+            row.errors += list((await officers.validate(fields)).values())
+            if fields.nrp and fields.nrp in nrps:
+                row.errors.append(
+                    i18n._("The NRP %(nrp)s is already used on row %(line)s.")
+                    % {"nrp": fields.nrp, "line": nrps[fields.nrp]}
+                )
+            nrps.setdefault(fields.nrp, line)
         if row.password and len(row.password) < MIN_PASSWORD:
             row.errors.append(
                 i18n._("The password must be at least %(n)s characters long.") % {"n": MIN_PASSWORD}
@@ -202,8 +234,8 @@ def new_password() -> str:
 
 
 async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -> list[tuple[ImportRow, str]]:
-    """Creates every account in one transaction (nothing if any username was taken meanwhile); returns the
-    rows with the passwords generated for rows that had none (shown once to the organiser)."""
+    """Creates every account in one transaction (nothing, Conflict, if a username was taken meanwhile);
+    returns the rows with the passwords generated for rows that had none (shown once to the organiser)."""
     prepared: list[tuple[ImportRow, str, str]] = []
     for row in rows:
         password = row.password or new_password()
@@ -211,7 +243,9 @@ async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -
     async with write_transaction(lock="accounts"):
         names = [row.username for row, _, _ in prepared]
         if await Account.exists().where(Account.username.is_in(names or [""])):
-            raise ValueError("taken")
+            raise Conflict(
+                i18n._("A username was taken meanwhile; nothing was written. Upload the file again.")
+            )
         for row, _, password_hash in prepared:
             account = Account(
                 username=row.username,
@@ -222,19 +256,27 @@ async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -
                 region_code=row.region_code,
             )
             await account.save()
+            after: dict[str, Any] = {
+                "username": row.username,
+                "role": row.role,
+                "team": row.team_id,
+                "region_code": row.region_code,
+                "source": "import",
+            }
+            if row.role == officers.ROLE:
+                if await officers.has_account(row.nrp):
+                    raise ValueError("taken")
+                await officers.save_profile(
+                    int(account.id), officers.OfficerFields(row.nrp, row.rank, row.polres, row.village)
+                )
+                after.update({"nrp": row.nrp, "rank": row.rank, "polres": row.polres})
             await audit.record(
                 actor_id=actor_id,
                 actor_name=actor_name,
                 action="account.create",
                 object_type="account",
                 object_id=account.id,
-                after={
-                    "username": row.username,
-                    "role": row.role,
-                    "team": row.team_id,
-                    "region_code": row.region_code,
-                    "source": "import",
-                },
+                after=after,
             )
     return [(row, "" if row.password else password) for row, password, _ in prepared]
 
@@ -283,7 +325,12 @@ async def reset_password(account_id: int, password: str, *, actor_id: int, actor
     return {}
 
 
-async def export_csv() -> str:
+EXPORT_HEADINGS = ("username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+async def export_rows() -> list[list[str]]:
+    """Every account as the export lists it (the import's columns, no password), by role and username."""
     rows = await (
         Account.select(
             Account.username,
@@ -297,22 +344,38 @@ async def export_csv() -> str:
         .order_by(Account.role)
         .order_by(Account.username)
     )
+    return [
+        [
+            r["username"],
+            r["full_name"],
+            r["role"],
+            r["team.code"] or "",
+            r["team.name"] or "",
+            r["region_code"] or "",
+            "ya" if r["is_active"] else "tidak",
+        ]
+        for r in rows
+    ]
+
+
+async def export_csv() -> str:
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif"])
-    for r in rows:
+    writer.writerow(EXPORT_HEADINGS)
+    for row in await export_rows():
         # No spreadsheet formulas from data (app.spreadsheet, shared by every export).
-        writer.writerow(
-            spreadsheet.csv_row(
-                [
-                    r["username"],
-                    r["full_name"],
-                    r["role"],
-                    r["team.code"] or "",
-                    r["team.name"] or "",
-                    r["region_code"] or "",
-                    "ya" if r["is_active"] else "tidak",
-                ]
-            )
-        )
+        writer.writerow(spreadsheet.csv_row(row))
+    return out.getvalue()
+
+
+async def export_xlsx() -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title=i18n._("Accounts")[:31])
+    sheet.append(list(EXPORT_HEADINGS))
+    for row in await export_rows():
+        sheet.append(spreadsheet.xlsx_row(sheet, row))
+    out = io.BytesIO()
+    book.save(out)
     return out.getvalue()

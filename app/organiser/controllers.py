@@ -22,7 +22,7 @@ from app.audit import labels
 from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
-from app.errors import Invalid
+from app.errors import Conflict, Invalid
 from app.leaderboard import policy
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
@@ -518,8 +518,8 @@ class AccountConsoleController(Controller):
         if error is None:
             try:
                 created = await accounts.write_rows(rows, actor_id=user.id, actor_name=user.username)
-            except ValueError:
-                error = i18n._("A username was taken meanwhile; nothing was written. Upload the file again.")
+            except Conflict as exc:
+                error = exc.message
             else:
                 done = page(
                     request, "organiser/import.html", rows=None, error=None, payload="", created=created
@@ -538,7 +538,13 @@ class AccountConsoleController(Controller):
         )
 
     @get("/ekspor")
-    async def export(self) -> Response[str]:
+    async def export(self, format: FromQuery[str | None] = None) -> Response[str | bytes]:
+        if format == "xlsx":
+            return Response(
+                await accounts.export_xlsx(),
+                media_type=accounts.XLSX,
+                headers={"Content-Disposition": 'attachment; filename="akun-sinergi.xlsx"'},
+            )
         return Response(
             await accounts.export_csv(),
             media_type="text/csv; charset=utf-8",

@@ -21,12 +21,11 @@ from litestar.response import Redirect, Template
 
 from app import i18n, regions
 from app.accounts.auth import CurrentUser, organiser_only
+from app.activities import attestation
 from app.activities import photos as photo_service
 from app.activities import services as activity_service
-from app.audit import services as audit
 from app.competitions.services import CompetitionInfo, current_competition, rubric, scoring_rubric, teams
 from app.competitions.stages import stage_closed_for_activity, stage_label
-from app.db import write_transaction
 from app.errors import DomainError, NotFound
 from app.inputs import parse_id
 from app.judging import assignment as assignments
@@ -89,6 +88,7 @@ class JuryController(Controller):
             percent_text=percent_text,
             fraction_text=fraction_text,
             tolerance=tolerance,
+            attested=await attestation.counts(competition.id),
         )
 
     async def _assignments_page(
@@ -153,17 +153,7 @@ class JuryController(Controller):
     async def top_up(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:
         """ "Tugaskan yang belum mendapat juri": every submitted activity gets its missing judges."""
         competition = await _competition()
-        async with write_transaction(lock=f"competition:{competition.id}"):
-            count = await assignments.ensure_assignments(competition)
-            await audit.record(
-                actor_id=user.id,
-                actor_name=user.username,
-                action="assignment.ensure",
-                object_type="competition",
-                object_id=competition.id,
-                after={"assigned": count},
-                competition_id=competition.id,
-            )
+        count = await assignments.assign_unassigned(competition, user)
         return Redirect(f"/panitia/juri/tugas?ditugaskan={count}")
 
     async def _override_page(

@@ -259,16 +259,69 @@ def _assignment_row(row: dict[str, Any]) -> dict[str, Any]:
     return row
 
 
-async def open_assignment_list(
-    competition_id: int, *, judge_id: int | None, team_code: str, flag: str, number: int
-) -> tuple[list[dict[str, Any]], int]:
-    where = (Assignment.competition == competition_id) & (Assignment.status == "open")
+STATUSES = ("open", "done", "moved", "cancelled")
+
+
+def _assignment_where(
+    competition_id: int,
+    *,
+    status: str | None,
+    judge_id: int | None,
+    team_code: str,
+    flag: str,
+    activity_id: int | None = None,
+) -> Any:
+    """The filters of the assignments list, the same for the console's page and the API."""
+    where = Assignment.competition == competition_id
+    if status:
+        where &= Assignment.status == status
     if judge_id is not None:
         where &= Assignment.judge == judge_id
     if team_code:
         where &= (Assignment.activity.team.code == team_code) | (Assignment.team.code == team_code)
     if flag in FLAGS:
         where &= Assignment.activity.jury_flag == flag
+    if activity_id is not None:
+        where &= Assignment.activity == activity_id
+    return where
+
+
+async def assignments_after(
+    competition_id: int,
+    *,
+    status: str | None,
+    judge_id: int | None,
+    team_code: str,
+    flag: str,
+    activity_id: int | None,
+    after_id: int,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """The assignments list (any status) by id after `after_id`, for cursor pages; one more row than
+    `limit` tells that another page follows."""
+    where = _assignment_where(
+        competition_id,
+        status=status,
+        judge_id=judge_id,
+        team_code=team_code,
+        flag=flag,
+        activity_id=activity_id,
+    )
+    rows = await (
+        Assignment.select(*ASSIGNMENT_COLUMNS)
+        .where(where & (Assignment.id > after_id))
+        .order_by(Assignment.id)
+        .limit(limit + 1)
+    )
+    return [_assignment_row(r) for r in rows]
+
+
+async def open_assignment_list(
+    competition_id: int, *, judge_id: int | None, team_code: str, flag: str, number: int
+) -> tuple[list[dict[str, Any]], int]:
+    where = _assignment_where(
+        competition_id, status="open", judge_id=judge_id, team_code=team_code, flag=flag
+    )
     rows = await (
         Assignment.select(*ASSIGNMENT_COLUMNS)
         .where(where)

@@ -12,9 +12,10 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
-from app.accounts import services
+from app.accounts import officers, services
 from app.accounts.auth import CurrentUser, organiser_only
 from app.competitions.services import current_competition, teams
+from app.errors import Conflict
 from app.tables import ROLES, Activity
 from app.web import Pager, page, page_number
 
@@ -78,6 +79,8 @@ class OrganiserController(Controller):
             accounts=rows,
             pager=pager,
             roles=ROLES,
+            ranks=officers.RANKS,
+            polres=regions.polres_list(),
             teams=team_rows,
             regencies=regions.regencies(),
             values=values,
@@ -91,12 +94,13 @@ class OrganiserController(Controller):
         form = await request.form()
         values = {
             k: str(form.get(k) or "").strip()[:200]
-            for k in ("username", "full_name", "role", "team", "region")
+            for k in ("username", "full_name", "role", "team", "region", "nrp", "rank", "polres", "village")
         }
         password = str(form.get("password") or "")[:256]
         competition = await current_competition()
         team_id = None
         errors: dict[str, str] = {}
+        status_code = 422
         if values["team"]:
             team_id = await services.team_id_for(competition.id, values["team"]) if competition else None
             if team_id is None:
@@ -112,20 +116,31 @@ class OrganiserController(Controller):
                     region_code=values["region"] or None,
                     actor_id=user.id,
                     actor_name=user.username,
+                    officer=officers.OfficerFields(
+                        values["nrp"], values["rank"], values["polres"], values["village"]
+                    ),
                 )
             except services.AccountError as exc:
                 errors = exc.errors
+            except Conflict as exc:
+                errors, status_code = exc.fields, 409
         if errors:
             rows, total = await services.list_accounts(0, PAGE_SIZE)
-            return await self._accounts_page(request, rows, Pager(1, PAGE_SIZE, total), values, errors, 422)
+            return await self._accounts_page(
+                request, rows, Pager(1, PAGE_SIZE, total), values, errors, status_code
+            )
         return Redirect("/panitia/akun?dibuat=1")
 
     @get("/akun/{account_id:int}/status")
-    async def confirm_status(self, request: Request[Any, Any, Any], account_id: FromPath[int]) -> Template:
+    async def confirm_status(
+        self, request: Request[Any, Any, Any], account_id: FromPath[int], user: NamedDependency[CurrentUser]
+    ) -> Template:
         account = await services.account_by_id(account_id)
         if account is None:
             raise NotFoundException()
-        return page(request, "accounts/confirm_status.html", account=account)
+        # Disabling one's own account is refused (accounts.services.set_active): said before it is tried.
+        own = account_id == user.id and account["is_active"]
+        return page(request, "accounts/confirm_status.html", account=account, own=own)
 
     @post("/akun/{account_id:int}/status")
     async def set_status(
@@ -133,8 +148,6 @@ class OrganiserController(Controller):
     ) -> Redirect:
         form = await request.form()
         active = form.get("active") == "1"
-        if account_id == user.id and not active:
-            return Redirect("/panitia/akun")
-        if not await services.set_active(account_id, active, actor_id=user.id, actor_name=user.username):
-            raise NotFoundException()
+        # Unknown account (404), one's own (409): the service's refusals, as through the API.
+        await services.set_active(account_id, active, actor_id=user.id, actor_name=user.username)
         return Redirect("/panitia/akun")

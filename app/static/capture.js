@@ -115,7 +115,10 @@
       .then(function (r) {
         if (r.redirected && new URL(r.url).pathname !== form.getAttribute("action")) {
           // Confirmed by the server: whatever waited under this key is done.
-          var done = outbox ? outbox.remove(key).catch(function () {}) : Promise.resolve();
+          // (An edited waiting activity refused once may have come back under a new key: that one too.)
+          var done = outbox ? Promise.all([key, editing].filter(Boolean).map(function (k) {
+            return outbox.confirmed(k).catch(function () {});
+          })) : Promise.resolve();
           return done.then(function () { window.location.assign(r.url); });
         }
         if (r.status >= 500) throw new Error("server");
@@ -193,9 +196,20 @@
     blank();
     var named = {};
     item.fields.forEach(function (pair) { (named[pair[0]] = named[pair[0]] || []).push(pair[1]); });
-    ["activity_type", "occurred_at", "district_code", "rw", "title", "description", "senkom_members",
-      "officer_name", "officer_rank", "officer_nrp", "officer_polres", "residents_reached", "preemptive"]
-      .forEach(function (name) { setValues(name, named[name] || []); });
+    // Every field the form has, whatever it is (a box left unticked was not sent: it stays unticked).
+    Array.prototype.slice.call(form.elements).forEach(function (el) {
+      if (el.name && el.type !== "file" && el.type !== "hidden" && el.name !== "village_code" && !named[el.name]) named[el.name] = [];
+    });
+    Object.keys(named).forEach(function (name) {
+      if (name !== "village_code" && name !== "kept_photos") setValues(name, named[name]);
+    });
+    (named.kept_photos || []).forEach(function (sha) {
+      var kept = document.createElement("input");
+      kept.type = "hidden";
+      kept.name = "kept_photos";
+      kept.value = sha;
+      form.appendChild(kept);
+    });
     form.elements.idempotency_key.value = item.key;
     var village = (named.village_code || [""])[0], select = form.elements.village_code;
     var chosen = select.querySelector('option[value="' + village.replace(/[^\w.]/g, "") + '"]');

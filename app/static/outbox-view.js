@@ -28,10 +28,12 @@
   }
 
   function render() {
-    return Outbox.all().then(function (items) {
-      var owner = (document.querySelector("form[data-outbox]") || box).getAttribute("data-owner");
+    return Promise.all([Outbox.all(), Outbox.sentKeys()]).then(function (found) {
+      var items = found[0], owner = (document.querySelector("form[data-outbox]") || box).getAttribute("data-owner");
       items = items.filter(function (i) { return i.owner === owner; });
-      document.dispatchEvent(new CustomEvent("sinergi:waiting", { detail: items.map(function (i) { return i.key; }) }));
+      // Keys that wait or were sent lately (maybe by the service worker while this page loaded).
+      var keys = items.map(function (i) { return i.key; }).concat(found[1]);
+      document.dispatchEvent(new CustomEvent("sinergi:waiting", { detail: keys }));
       box.hidden = !items.length;
       count.textContent = box.dataset[items.length === 1 ? "one" : "other"].replace("{n}", number(items.length));
       list.textContent = "";
@@ -67,9 +69,16 @@
     });
   }
 
+  function sent(n) {
+    var note = document.getElementById("outbox-sent");
+    if (!n || !note) return;
+    note.firstElementChild.textContent = note.dataset[n === 1 ? "one" : "other"].replace("{n}", number(n));
+    note.hidden = false;
+  }
+
   function flush() {
     if (navigator.onLine === false) return render();
-    return Outbox.flush().catch(function () {}).then(render);
+    return Outbox.flush().then(sent, function () {}).then(render);
   }
 
   function later() {
@@ -89,7 +98,10 @@
   window.addEventListener("online", flush);
   if (navigator.serviceWorker) {
     navigator.serviceWorker.addEventListener("message", function (e) {
-      if (e.data && e.data.outbox === "changed") render();
+      if (e.data && e.data.outbox === "changed") {
+        sent(e.data.sent);
+        render();
+      }
     });
     navigator.serviceWorker.register("/sw.js", { scope: "/" }).then(function () {
       return navigator.serviceWorker.ready;
@@ -97,5 +109,8 @@
       document.documentElement.setAttribute("data-offline", "ready");
     }).catch(function () {});
   }
-  flush();
+  // Shown first, so that a form that came back under a key that waits is emptied before anything is sent
+  // (the server's draft of an activity recorded without signal would otherwise look unsent).
+  // After every deferred script ran: capture.js listens for "sinergi:waiting" by then.
+  document.addEventListener("DOMContentLoaded", function () { render().then(flush); });
 })();

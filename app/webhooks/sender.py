@@ -4,8 +4,8 @@
 (`claim`) sets `lease_token`/`lease_until` on due rows in one statement — PostgreSQL picks the rows with
 `FOR UPDATE SKIP LOCKED` so two processes never take the same one; SQLite runs it in an IMMEDIATE
 transaction, the database's single writer. The result is stored only under the same token. A process
-killed mid-send leaves its lease to expire (LEASE_MARGIN after the timeout): the delivery is sent again
-with the same id (at least once).
+killed mid-send leaves its lease to expire (`Config.lease_seconds`: twice the timeout and LEASE_MARGIN):
+the delivery is sent again with the same id (at least once).
 
 **In order per endpoint.** Only the oldest pending delivery of an endpoint is ever due: delivery n+1 waits
 while n waits for its retry. A delivery that fails for good (after `webhook_max_attempts`) no longer holds
@@ -43,7 +43,7 @@ from app.webhooks import endpoints
 log = logging.getLogger("sinergi.webhooks")
 
 MAX_DELAY = 6 * 3600.0
-LEASE_MARGIN = 30.0
+LEASE_MARGIN = 5.0
 BATCH = 20
 USER_AGENT = "Sinergi-Webhooks/1"
 
@@ -66,7 +66,8 @@ class Config:
 
     @property
     def lease_seconds(self) -> float:
-        return self.timeout + LEASE_MARGIN
+        """Long enough for the POST and recording its outcome; a sender killed mid-send holds no more."""
+        return 2 * self.timeout + LEASE_MARGIN
 
 
 def sign(secret: str, body: str, timestamp: int) -> str:

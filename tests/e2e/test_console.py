@@ -33,6 +33,7 @@ SECTIONS = {
     "console-adjustments": "/panitia/penyesuaian",
     "console-controls": "/panitia/musim/hasil-akhir",
     "console-audit": "/panitia/audit",
+    "console-webhooks": "/panitia/webhook",
 }
 
 

@@ -139,6 +139,8 @@ def test_two_activities_recorded_without_signal_wait_and_reach_the_server_once(
 
     context.set_offline(False)
     expect(form.outbox).to_be_hidden(timeout=20_000)
+    sent = page.get_by_test_id("outbox-sent")
+    expect(sent).to_contain_text("2 kegiatan yang menunggu sinyal sudah terkirim")
     for title, photos in zip(titles, (2, 1), strict=True):
         activity_id = sent_activity(page, title)
         page.goto(f"/kegiatan/{activity_id}")
@@ -196,9 +198,15 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     context.set_offline(True)
     tag = uuid.uuid4().hex[:8]
     first, second, third = (f"Siskamling {tag} {n}" for n in ("satu", "dua", "tiga"))
-    form.record(first, [phone_photo(tmp_path / "a.jpg", 5)])
-    form.record(second, [phone_photo(tmp_path / "b.jpg", 6)])
+    for title, photos in (
+        (first, [phone_photo(tmp_path / "a.jpg", 5)]),
+        (second, [phone_photo(tmp_path / "b.jpg", 6)]),
+    ):
+        form.record(title, photos)
+        expect(form.item(title)).to_have_count(1)
+        expect(form.title).to_have_value("")  # emptied for the next one
     form.record(third, [])  # no photo: the server will refuse it
+    expect(form.item(third)).to_have_count(1)
     expect(form.outbox_count).to_have_text("3 kegiatan menunggu sinyal")
 
     # Edit: back in the form under its key, with its photo; saved again it replaces the waiting one.
@@ -210,6 +218,7 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     form.title.fill(changed)
     form.submit.click()
     expect(form.item(changed)).to_have_count(1)
+    expect(form.title).to_have_value("")
     expect(form.item(first)).to_have_count(0)
     expect(form.outbox_count).to_have_text("3 kegiatan menunggu sinyal")
 
@@ -243,3 +252,54 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     assert ActivityListPage(page).goto().count_titled(second) == 0
     form = OfflineCapture(page).goto()
     expect(form.outbox).to_be_hidden()
+
+
+def test_with_the_tab_closed_background_sync_sends_what_waits(
+    new_context: NewContext, tmp_path: Path
+) -> None:
+    context, page = signed_in_phone(new_context)
+    form = OfflineCapture(page).goto().wait_until_kept_for_offline()
+    context.set_offline(True)
+    title = f"Ronda malam {uuid.uuid4().hex[:8]}"
+    form.record(title, [phone_photo(tmp_path / "a.jpg", 9)])
+    expect(form.outbox_count).to_have_text("1 kegiatan menunggu sinyal")
+    page.close()  # no capture page open any more: only the service worker can send it
+
+    context.set_offline(False)
+    page = context.new_page()
+    listing = ActivityListPage(page)
+    deadline = time.monotonic() + 30
+    while listing.goto().count_titled(title) == 0 and time.monotonic() < deadline:
+        page.wait_for_timeout(1_000)
+    activity_id = sent_activity(page, title)
+    page.goto(f"/kegiatan/{activity_id}")
+    expect(ActivityDetailPage(page).photos).to_have_count(1)
+    assert page.evaluate("async () => (await window.SinergiOutbox?.all?.())?.length ?? 'no outbox here'") == (
+        "no outbox here"
+    )
+
+
+def test_a_draft_typed_with_signal_and_sent_without_does_not_come_back_as_unsent(
+    new_context: NewContext, tmp_path: Path
+) -> None:
+    context, page = signed_in_phone(new_context)
+    form = OfflineCapture(page).goto().wait_until_kept_for_offline()
+    title = f"Penyuluhan {uuid.uuid4().hex[:8]}"
+    # Typed with signal: the server keeps a draft under the form's key as it is typed.
+    with page.expect_response(lambda r: r.url.endswith("/kegiatan/draf") and r.ok):
+        form.title.fill(title)
+        form.description.click()
+    context.set_offline(True)
+    form.record(title, [phone_photo(tmp_path / "a.jpg", 10)])
+    expect(form.outbox_count).to_have_text("1 kegiatan menunggu sinyal")
+    page.close()
+
+    # Opened again with signal: the server still offers that draft, but its key waits in the outbox, so
+    # the form starts empty, and the outbox sends the activity once.
+    context.set_offline(False)
+    page = context.new_page()
+    form = OfflineCapture(page).goto()
+    expect(form.outbox).to_be_hidden(timeout=20_000)
+    expect(form.title).to_have_value("")
+    expect(form.draft_restored).to_have_count(0)
+    assert sent_activity(page, title)

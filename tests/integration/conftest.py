@@ -22,7 +22,7 @@ from app.db import is_postgres, write_transaction
 from app.main import create_app
 from app.security import hash_password_sync
 from app.settings import Settings
-from app.tables import ALL_TABLES, Account, Team
+from app.tables import ALL_TABLES, Account, OfficerProfile, Team
 
 PASSWORD = "rahasia-123"
 # Every test browser gets its own client address, so the login limiter never carries over between tests.
@@ -80,7 +80,11 @@ ACCOUNTS = (
     ("juri.mlg", "judge", None, "35.07"),
     ("peserta.sby", "participant", "35.78", None),
     ("peserta.mlg", "participant", "35.07", None),
+    ("petugas.sby", "officer", None, None),
 )
+# The seeded officer is the one `activity_form` names (Bripka Budi Wibowo, NRP 85011234): every activity
+# sent with that form asks them to confirm it.
+OFFICER_NRP = "85011234"
 
 
 @pytest.fixture
@@ -108,6 +112,14 @@ async def season(app: Litestar) -> Season:
         )
         await account.save()
         result.accounts[username] = account.id
+        if role == "officer":
+            await OfficerProfile(
+                account=account.id,
+                nrp=OFFICER_NRP,
+                rank="Bripka",
+                polres="Polrestabes Surabaya",
+                village_code="35.78.01.1001",
+            ).save()
     return result
 
 

@@ -112,7 +112,7 @@ async def test_organiser_creates_accounts_with_clear_errors(season, browser_fact
     taken = await organiser.post(
         "/panitia/akun", data={"username": "panitia", "password": "panjang-sekali", "role": "organiser"}
     )
-    assert taken.status_code == 422 and 'id="err-username"' in taken.text
+    assert taken.status_code == 409 and 'id="err-username"' in taken.text
     ok = await organiser.post(
         "/panitia/akun",
         data={

@@ -107,6 +107,8 @@ NOT_BOARD = {
     "/schema/openapi.json": "the API's description",
     "/schema/{path:str}": "the API's description",
     "/api/v1/scoring/rules": "the registered rules, the same for every competition",
+    "/sw.js": "static: the offline capture's service worker",
+    "/undangan-petugas/{token:str}": "an officer's invitation to confirm an activity, by its token",
 }
 
 

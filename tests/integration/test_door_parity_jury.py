@@ -122,15 +122,64 @@ DOORS: dict[tuple[str, str], Door] = {
             f"/api/v1/activities/{c.activity_id}/photos", files={"file": ("foto.jpg", jpeg(), "image/jpeg")}
         ),
     ),
+    # The named officer's doors: the confirm page (the QR code's address), the answers, and the API's.
+    ("GET", "/petugas/kegiatan/{activity_id:int}"): Door(
+        "officer-view", lambda c: c.page.get(f"/petugas/kegiatan/{c.activity_id}")
+    ),
+    ("POST", "/petugas/kegiatan/{activity_id:int}/konfirmasi"): Door(
+        "officer-answer", lambda c: c.page.post(f"/petugas/kegiatan/{c.activity_id}/konfirmasi", data={})
+    ),
+    ("POST", "/petugas/kegiatan/{activity_id:int}/tolak"): Door(
+        "officer-answer",
+        lambda c: c.page.post(f"/petugas/kegiatan/{c.activity_id}/tolak", data={"reason": "Bukan saya"}),
+    ),
+    ("POST", "/api/v1/activities/{activity_id:int}/attestation/confirm"): Door(
+        "officer-answer", lambda c: c.api.post(f"/api/v1/activities/{c.activity_id}/attestation/confirm", {})
+    ),
+    ("POST", "/api/v1/activities/{activity_id:int}/attestation/decline"): Door(
+        "officer-answer",
+        lambda c: c.api.post(
+            f"/api/v1/activities/{c.activity_id}/attestation/decline", {"reason": "Bukan saya"}
+        ),
+    ),
+    # The team invites a named officer without an account (the one named here has one: only the team rule).
+    ("POST", "/kegiatan/{activity_id:int}/undang-petugas"): Door(
+        "team-invite",
+        lambda c: c.page.post(f"/kegiatan/{c.activity_id}/undang-petugas", data={"nrp": "85011234"}),
+    ),
     # Lists that show activities.
     ("GET", "/api/v1/competitions/{slug:str}/activities"): Door(
         "list", lambda c: c.api.get(f"/api/v1/competitions/{SLUG}/activities"), listing=True
     ),
     ("GET", "/juri/daftar"): Door("judge-list", lambda c: c.page.get("/juri/daftar"), listing=True),
+    ("GET", "/api/v1/competitions/{slug:str}/queue"): Door(
+        "judge-list", lambda c: c.api.get(f"/api/v1/competitions/{SLUG}/queue"), listing=True
+    ),
+    # The photo's stored copy through the API: the /foto route's rule.
+    ("GET", "/api/v1/photos/{photo_id:int}"): Door(
+        "photo", lambda c: c.api.get(f"/api/v1/photos/{c.photo_id}")
+    ),
+    ("GET", "/api/v1/photos/{photo_id:int}/thumbnail"): Door(
+        "photo", lambda c: c.api.get(f"/api/v1/photos/{c.photo_id}/thumbnail")
+    ),
 }
 
 # Routes with an id that are not an activity's (checked by name so that a new activity route is not missed).
-NOT_ACTIVITY_IDS = {"account_id", "version", "index", "stage_id", "code", "file_path", "path", "slug"}
+# An assignment's routes (override, skip): their own table in tests/integration/test_door_parity_people.py.
+NOT_ACTIVITY_IDS = {
+    "account_id",
+    "version",
+    "index",
+    "stage_id",
+    "code",
+    "file_path",
+    "path",
+    "slug",
+    "token",
+    "assignment_id",
+    "webhook_id",
+    "delivery_id",
+}
 
 
 @dataclass(frozen=True)
@@ -145,7 +194,8 @@ class Rule:
 
 VIEW = {"any-view", "photo"}
 JUDGE_ITEM = {"judge-view", "review", "revise-view", "revise", *VIEW}
-TEAM_ITEM = {"team-view", "team-change", "team-only", "team-photo", *VIEW}
+TEAM_ITEM = {"team-view", "team-change", "team-only", "team-photo", "team-invite", *VIEW}
+OFFICER_ITEM = {"officer-view", "officer-answer", *VIEW}
 
 
 async def _declare_conflict(season: Season, make: Any, ctxs: list[Ctx]) -> None:
@@ -197,6 +247,23 @@ async def _moved_away(season: Season, make: Any, ctxs: list[Ctx]) -> None:
         assert answer.status_code in (302, 303), answer.text
 
 
+async def _other_officer(organiser: Any) -> None:
+    """An officer account whose NRP the activities do not name (made through the API's alias "petugas")."""
+    answer = await organiser.post(
+        "/api/v1/users",
+        {
+            "username": "petugas.lain",
+            "password": "rahasia-123",
+            "role": "petugas",
+            "nrp": "87654321",
+            "rank": "Bripda",
+            "polres": "Polrestabes Surabaya",
+            "village_code": "35.78.01.1001",
+        },
+    )
+    assert answer.status_code == 201, answer.text
+
+
 async def _close_stage(season: Season, make: Any, ctxs: list[Ctx]) -> None:
     await Stage.update({Stage.status: "closed"}).where(
         (Stage.competition == season.competition.id) & (Stage.kind == "activity")
@@ -235,6 +302,15 @@ RULES: dict[str, Rule] = {
         setup=_other_judge_reviewed,
         hidden=lambda c: [SECRET_REASON],
     ),
+    "the named officer sees the activity and answers": Rule(
+        "petugas.sby", frozenset({*OFFICER_ITEM, "list"}), "allowed"
+    ),
+    "an officer not named: missing by every door": Rule(
+        "petugas.lain", frozenset({*OFFICER_ITEM, "list"}), "404"
+    ),
+    "only officers answer for an activity": Rule(
+        "juri.mlg", frozenset({"officer-view", "officer-answer"}), "403"
+    ),
     "only the assigned judges review": Rule("juri.lain", frozenset({"review"}), "403"),
     "reassigned: the judge who lost the work no longer reviews it": Rule(
         "juri.mlg", frozenset({"review"}), "403", setup=_moved_away
@@ -252,7 +328,7 @@ def _verdict(door: Door, response: Any, ctx: Ctx) -> str:
     status = response.status_code
     if door.listing:
         assert status == 200, response.text
-        if door.kind == "list":
+        if "json" in response.headers.get("content-type", ""):
             listed = ctx.activity_id in {item["id"] for item in response.json()["items"]}
         else:
             listed = re.search(rf'data-activity-id="{ctx.activity_id}"', response.text) is not None
@@ -320,6 +396,8 @@ async def test_one_verdict_whatever_the_door(
         made[key] = (activity_id, photo.json()["id"])
     # Made after the activities got their judge (juri.mlg, the only eligible one then): assigned none.
     await _judge(organiser, "juri.lain", "35.10")
+    if rule.viewer == "petugas.lain":
+        await _other_officer(organiser)
     viewer = await make(rule.viewer)
     ctxs = {key: Ctx(a, p, viewer["page"], viewer["api"], names) for key, (a, p) in made.items()}
     if rule.setup is not None:

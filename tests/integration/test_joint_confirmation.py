@@ -87,3 +87,30 @@ async def test_the_default_ruleset_ignores_the_confirmation(app, season, browser
     assert before > 0
     await _confirm(season, True)
     assert await _score(season.competition.id) == before
+
+
+async def _publish_requiring_confirmation(browser_factory) -> None:
+    organiser = await browser_factory("panitia")
+    await organiser.post("/panitia/aturan/kosongkan")
+    for rule in ("joint_only", "points_per_activity"):
+        await organiser.post("/panitia/aturan/tambah", data={"rule": rule})
+    await organiser.post("/panitia/aturan/0/parameter", data={"p.require_confirmation": "true"})
+    await organiser.post("/panitia/aturan/1/parameter", data={"p.points.DDS": "10", "p.default": "1"})
+    published = await organiser.post("/panitia/aturan/terbitkan", data={"note": "konfirmasi", "confirm": "1"})
+    assert published.status_code in (302, 303)
+
+
+async def test_the_officers_own_confirmation_moves_the_standings(app, season, browser_factory):
+    # Through the officers' attestation service: the named officer (NRP 85011234, account petugas.sby)
+    # confirms on their phone after the jury verified; the team's points follow at once.
+    await _publish_requiring_confirmation(browser_factory)
+    await _verified_activity(season, browser_factory)
+    (activity,) = await Activity.select(Activity.id)
+    assert await _score(season.competition.id) == 0
+    officer = await browser_factory("petugas.sby")
+    response = await officer.post(f"/petugas/kegiatan/{activity['id']}/konfirmasi", data={})
+    assert response.status_code in (302, 303), response.text[:300]
+    assert await _score(season.competition.id) == 10
+    html = (await (await browser_factory()).get("/tim/35.78")).text
+    assert "Belum dikonfirmasi petugas" not in html
+    assert "✓ 1 dikonfirmasi" in html  # the team page's people: the officer's confirmation counts

@@ -324,6 +324,19 @@ async def test_queue_order_skip_and_progress(season: Season) -> None:
 
 
 async def test_team_stage_scoring_versions(season: Season) -> None:
+    # The team rubric the scores are checked against (reviews.score_team: every criterion, in bounds).
+    await RubricCriterion.insert(
+        RubricCriterion(
+            competition=season.competition.id,
+            code="dampak",
+            name="Dampak",
+            weight="1",
+            min="1",
+            max="5",
+            position=0,
+            scope="team",
+        )
+    )
     stage = (
         await Stage.select()
         .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))

@@ -17,8 +17,13 @@ from app.accounts.services import open_session
 from app.tables import Account
 from tests.integration.conftest import activity_form, form_key
 
-ROLES = (None, "participant", "judge", "organiser")
-USER_FOR_ROLE = {"participant": "peserta.sby", "judge": "juri.mlg", "organiser": "panitia"}
+ROLES = (None, "participant", "judge", "organiser", "officer")
+USER_FOR_ROLE = {
+    "participant": "peserta.sby",
+    "judge": "juri.mlg",
+    "organiser": "panitia",
+    "officer": "petugas.sby",
+}
 # Litestar answers OPTIONS itself (CORS preflight, an Allow header); it reaches no handler of ours.
 FRAMEWORK_METHODS = {"OPTIONS"}
 # The one route whose success changes who is signed in; it is asked last.
@@ -77,6 +82,7 @@ async def test_route_role_matrix(app, season, browser_factory):
         "version": "1",
         "photo_id": "1",
         "stage_id": "1",
+        "token": "bukan-token",
         "webhook_id": "1",
         "delivery_id": "1",
     }
@@ -161,6 +167,7 @@ async def test_jury_console_routes_are_for_organisers_only(app, season, browser_
         None: (302, 303, 401),
         "participant": (403,),
         "judge": (403,),
+        "officer": (403,),
         "organiser": (200, 302, 303, 422),
     }
     for role in ROLES:

@@ -23,7 +23,8 @@ def people(html: str, side: str) -> dict[str, str]:
     return {
         who: re.sub(r"<[^>]+>", "", count).strip()
         for who, count in re.findall(
-            r'<span class="who">(.*?)</span><span class="num" data-testid="person-count">(.*?)</span></li>',
+            r'<span class="person-name">(.*?)</span>'
+            r'<span class="num" data-testid="person-count">(.*?)</span></li>',
             listed.group(1),
             re.S,
         )
@@ -44,7 +45,7 @@ async def _confirm(season, activity_id: int) -> None:
         await recompute(season.competition)
 
 
-async def test_the_team_page_lists_the_people_of_its_verified_activities(season, browser_factory):
+async def test_the_team_page_lists_the_people_of_its_verified_activities(app, season, browser_factory):
     first = await _verified(browser_factory, title="Sambang satu")
     await _verified(
         browser_factory,
@@ -67,6 +68,11 @@ async def test_the_team_page_lists_the_people_of_its_verified_activities(season,
     }
     assert people(html, "officers") == {"Bripka Budi Wibowo": "2 kegiatan", "Aipda Rina Sari": "1 kegiatan"}
     assert "Joko Waluyo" not in html
+    # Counted once per version of the team's standing: the fragment's poll reads the same list.
+    ((key, counted),) = app.state["board_caches"].people.entries.items()
+    await public.get(f"/tim/{TEAM}/ringkas")
+    assert list(app.state["board_caches"].people.entries) == [key]
+    assert app.state["board_caches"].people.entries[key] is counted  # not counted again
 
     # An officer's confirmation counts for the team served.
     await _confirm(season, first)

@@ -86,3 +86,40 @@ async def test_bad_photos_are_refused(season, api_factory):
     judge = await api_factory("juri.mlg")
     assert (await judge.post(url, files={"file": ("a.png", png.getvalue(), "image/png")})).status_code == 403
     assert await Photo.count() == 0
+
+
+async def test_stored_copy_and_thumbnail_for_whoever_may_see_them(season, api_factory, browser_factory):
+    participant = await api_factory("peserta.sby")
+    activity_id = await _activity(participant)
+    png = io.BytesIO()
+    Image.new("RGB", (640, 480), (10, 120, 200)).save(png, format="PNG")
+    added = await participant.post(
+        f"/api/v1/activities/{activity_id}/photos", files={"file": ("foto.png", png.getvalue(), "image/png")}
+    )
+    assert added.status_code == 201, added.text
+    photo_id = added.json()["id"]
+    url = f"/api/v1/photos/{photo_id}"
+    full = await participant.get(url)
+    assert full.status_code == 200 and full.headers["content-type"] == "image/png"
+    assert full.headers["cache-control"].startswith("private")
+    with Image.open(io.BytesIO(full.content)) as image:
+        assert image.size == (640, 480) and not image.getexif()
+    small = await participant.get(f"{url}/thumbnail")
+    assert small.status_code == 200 and small.headers["content-type"] == "image/jpeg"
+    with Image.open(io.BytesIO(small.content)) as image:
+        assert image.format == "JPEG" and max(image.size) < 640
+    # The same bytes as the /foto route gives the same viewer.
+    page = await browser_factory("peserta.sby")
+    assert (await page.get(f"/foto/{photo_id}")).content == full.content
+    assert (await page.get(f"/foto/{photo_id}/kecil")).content == small.content
+    # The same refusals: another team is told nothing, a judge of the regency is refused, the public signs in.
+    for username, status in (("peserta.mlg", 404), ("juri.sby", 403), ("juri.mlg", 200), ("panitia", 200)):
+        viewer = await api_factory(username)
+        assert (await viewer.get(url)).status_code == status, username
+        assert (await viewer.get(f"{url}/thumbnail")).status_code == status, username
+    anonymous = await api_factory()
+    refused = await anonymous.get(url)
+    assert refused.status_code == 401 and refused.headers["content-type"].startswith("application/json")
+    missing = await participant.get("/api/v1/photos/999999", lang="en")
+    assert missing.status_code == 404 and missing.json()["detail"] == "Photo not found."
+    assert (await participant.get("/api/v1/photos/0")).status_code == 422

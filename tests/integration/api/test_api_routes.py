@@ -13,7 +13,12 @@ from app.accounts.services import open_session
 from app.tables import Stage
 from tests.integration.api.helpers import activity_body
 
-USER_FOR_ROLE = {"participant": "peserta.sby", "judge": "juri.mlg", "organiser": "panitia"}
+USER_FOR_ROLE = {
+    "participant": "peserta.sby",
+    "judge": "juri.mlg",
+    "organiser": "panitia",
+    "officer": "petugas.sby",
+}
 
 
 def api_routes(app):
@@ -53,6 +58,10 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
         "code": "35.78",
         "activity_id": str(created.json()["id"]),
         "path": "nope",
+        "assignment_id": "1",
+        "photo_id": "1",
+        # The organiser's own account: disabling it is refused (409), enabling it changes nothing.
+        "account_id": str(season.accounts["panitia"]),
         "webhook_id": "1",
         "delivery_id": "1",
         "stage_id": str(stage["id"]),

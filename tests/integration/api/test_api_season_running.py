@@ -143,3 +143,17 @@ async def test_final_results_waiting_count(season, api_factory):
     assert again.status_code == 409 and again.json()["waiting"] == 0
     public = (await (await api_factory()).get(f"{API}/final-results")).json()
     assert public["rows"] == body["rows"] and public["waiting_activities"] is None
+
+
+async def test_adjustments_list_by_cursor(season, api_factory):
+    organiser = await api_factory("panitia")
+    for n, points in enumerate(("2.5", "-1", "0.125")):
+        body = {"team_code": "35.78" if n % 2 == 0 else "35.07", "points": points, "reason": f"Alasan {n}"}
+        assert (await organiser.post(f"{API}/adjustments", body)).status_code == 201
+    first = (await organiser.get(f"{API}/adjustments", params={"limit": 2})).json()
+    assert [(a["team_code"], a["points"]) for a in first["items"]] == [("35.78", "2.5"), ("35.07", "-1")]
+    rest = (await organiser.get(f"{API}/adjustments", params={"cursor": first["next_cursor"]})).json()
+    assert [(a["points"], a["reason"]) for a in rest["items"]] == [("0.125", "Alasan 2")]
+    assert rest["next_cursor"] is None
+    zero = await organiser.post(f"{API}/adjustments", {"team_code": "35.78", "points": 0, "reason": "Nol"})
+    assert zero.status_code == 422 and zero.json()["errors"][0]["field"] == "points"

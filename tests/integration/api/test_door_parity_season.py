@@ -69,6 +69,13 @@ class Doors:
         form = {"code": code, "name": "Ronda malam", "cluster": "kamtibmas"}
         return await c.post("/panitia/musim/jenis", data=form)
 
+    async def console_adjustments(self, c: Any) -> Any:
+        return await c.get("/panitia/penyesuaian/")
+
+    async def console_adjust(self, c: Any, team: str, points: str) -> Any:
+        form = {"team": team, "points": points, "reason": "Laporan lengkap"}
+        return await c.post("/panitia/penyesuaian/", data=form)
+
     async def console_freeze(self, c: Any) -> Any:
         return await c.post("/panitia/beku/", data={"action": "freeze"})
 
@@ -127,6 +134,13 @@ class Doors:
         return await c.post(
             f"{API}/activity-types", {"code": code, "name": "Ronda malam", "cluster": "kamtibmas"}
         )
+
+    async def api_adjustments(self, c: Any) -> Any:
+        return await c.get(f"{API}/adjustments")
+
+    async def api_adjust(self, c: Any, team: str, points: str) -> Any:
+        body = {"team_code": team, "points": points, "reason": "Laporan lengkap"}
+        return await c.post(f"{API}/adjustments", body)
 
     async def api_freeze(self, c: Any) -> Any:
         return await c.post(f"{API}/freeze")
@@ -216,6 +230,25 @@ async def test_settings_and_catalogue(doors):
         ("publish", "panitia", {}, "ok"),
         ("save_settings", "panitia", {"timezone": "Asia/Makassar"}, "409"),
         ("save_settings", "panitia", {"reviews_required": "3"}, "ok"),
+    ]
+    await _run(doors, steps)
+
+
+async def test_adjustments(doors):
+    steps: list[tuple[str, str | None, dict[str, Any], str]] = []
+    for who, verdict in OUTSIDERS:
+        steps += [
+            ("adjustments", who, {}, verdict),
+            ("adjust", who, {"team": "35.78", "points": "2.5"}, verdict),
+        ]
+    steps += [
+        ("adjustments", "panitia", {}, "ok"),
+        ("adjust", "panitia", {"team": "99.99", "points": "2.5"}, "422"),
+        ("adjust", "panitia", {"team": "35.78", "points": "0"}, "422"),
+        ("adjust", "panitia", {"team": "35.78", "points": "100001"}, "422"),
+        ("adjust", "panitia", {"team": "35.78", "points": "-1.5"}, "ok"),
+        ("publish", "panitia", {}, "ok"),
+        ("adjust", "panitia", {"team": "35.78", "points": "2.5"}, "409"),
     ]
     await _run(doors, steps)
 

@@ -24,10 +24,20 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from app.accounts.services import open_session
 from app.settings import REPO_ROOT
-from app.tables import Stage
+from app.tables import Assignment, Stage
 from tests.integration.api.helpers import activity_body
+from tests.integration.conftest import jpeg
 
-ROLE_OF = {"submitActivity": "participant", "addPhoto": "participant", "reviewActivity": "judge"}
+ROLE_OF = {
+    "submitActivity": "participant",
+    "addPhoto": "participant",
+    "reviewActivity": "judge",
+    "declareConflict": "judge",
+    "listQueue": "judge",
+    "nextAssignment": "judge",
+    "skipAssignment": "judge",
+    "reviewTeam": "judge",
+}
 EXAMPLES = 15  # per operation and mode: 17 operations x 2 modes x 15 stays well under a minute
 
 
@@ -140,8 +150,25 @@ async def test_schemathesis_finds_no_server_error_and_no_schema_break(season, se
         activity_body(desa_code="35.07.01.2001"),
         headers={"Idempotency-Key": "schemathesis"},
     )
-    stage = await Stage.select(Stage.id).where(Stage.code == "verifikasi").first()
-    known = {"slug": "uji", "code": "35.07", "activity_id": created.json()["id"], "stage_id": stage["id"]}
+    activity_id = created.json()["id"]
+    photo = await participant.post(
+        f"/api/v1/activities/{activity_id}/photos", files={"file": ("foto.jpg", jpeg(), "image/jpeg")}
+    )
+    assignment = await Assignment.select(Assignment.id).where(Assignment.activity == activity_id).first()
+    organiser = await api_factory("panitia")
+    spare = await organiser.post(
+        "/api/v1/users", {"username": "juri.cadangan", "password": "rahasia-123", "role": "judge"}
+    )
+    known = {
+        "slug": "uji",
+        "code": "35.07",
+        "activity_id": activity_id,
+        "photo_id": photo.json()["id"],
+        "assignment_id": assignment["id"],
+        # A spare account: disabling it signs none of the run's tokens out.
+        "account_id": spare.json()["id"],
+        "stage_id": (await Stage.select(Stage.id).where(Stage.code == "verifikasi").first())["id"],
+    }
     statuses: Counter[str] = Counter()
     failures = await anyio.to_thread.run_sync(_run, server, tokens, known, statuses)
     print(sorted(statuses.items()))  # the figures, with pytest -s

@@ -1,8 +1,10 @@
 """A whole season driven through the API alone, as another system would run it: the settings and the
 catalogue, the accounts, activities sent and judged, the board frozen and unfrozen, every stage closed in
 order, the final results published, each Berita Acara downloaded and checked against its SHA-256, and the
-audit trail read and its chain verified. Nothing here touches the database or a page: every step is an
-HTTP request with a bearer token."""
+audit trail read and its chain verified. Past the fixture's competition (the current one, whose default
+stages and Jawa Timur teams it has) and its five accounts, nothing here touches the database or a page:
+every step is an HTTP request with a bearer token. The field stage's team assessment has no API verdict
+yet, so that stage closes with its assignments open (closing withdraws them, as on the console)."""
 
 from __future__ import annotations
 
@@ -14,10 +16,13 @@ from tests.integration.api.helpers import activity_body, wib
 SLUG = "uji"
 API = f"/api/v1/competitions/{SLUG}"
 PASSWORD = "rahasia-musim-1"
-ACCOUNTS = (
-    ("peserta.kediri", "participant", "35.06"),
-    ("peserta.blitar", "participant", "35.05"),
+CSV = (
+    "username,nama,peran,tim,wilayah,kata_sandi\n"
+    f"peserta.kediri,Tim Kediri,peserta,35.06,,{PASSWORD}\n"
+    f"peserta.blitar,Tim Blitar,peserta,Kabupaten Blitar,,{PASSWORD}\n"
+    f"juri.kediri,Juri Kediri,juri,,35.06,{PASSWORD}\n"
 )
+IMPORTED = ("peserta.kediri", "peserta.blitar", "juri.kediri")
 DESA = {
     "35.78": "35.78.01.1001",
     "35.07": "35.07.01.2001",
@@ -39,39 +44,52 @@ async def _ok(response, status: int = 200):
 
 
 async def _import_accounts(organiser) -> None:
-    for username, role, team in ACCOUNTS:
-        await _ok(
-            await organiser.post(
-                "/api/v1/users",
-                {
-                    "username": username,
-                    "password": PASSWORD,
-                    "full_name": username.title(),
-                    "role": role,
-                    "team_code": team,
-                    "competition": SLUG,
-                },
-            ),
-            201,
+    """The accounts file as the console takes it: checked first (a dry run names each row's problems),
+    then written all at once."""
+    upload = "/api/v1/users/import"
+    bad = CSV + "peserta.atlantis,Tim Atlantis,peserta,Atlantis,,\n"
+    dry = await _ok(
+        await organiser.post(
+            upload, params={"dry_run": "true"}, files={"file": ("akun.csv", bad.encode(), "text/csv")}
         )
+    )
+    assert dry["valid"] is False and dry["created"] == 0
+    assert [bool(r["problems"]) for r in dry["rows"]] == [False, False, False, True]
+    checked = await _ok(
+        await organiser.post(
+            upload, params={"dry_run": "true"}, files={"file": ("akun.csv", CSV.encode(), "text/csv")}
+        )
+    )
+    assert checked["valid"] is True and checked["created"] == 0
+    written = await _ok(
+        await organiser.post(upload, files={"file": ("akun.csv", CSV.encode(), "text/csv")}), 201
+    )
+    assert written["created"] == 3
+    listed = await _ok(await organiser.get("/api/v1/users", params={"limit": 200}))
+    assert {"peserta.kediri", "peserta.blitar", "juri.kediri"} <= {u["username"] for u in listed["items"]}
 
 
-async def _judge_everything(judges: list, activity_ids: list[int]) -> dict[int, str]:
-    """Each activity by the judge it was assigned to (the others are refused: not theirs, or their own
-    regency); returns who decided which."""
+async def _judge_everything(judges: dict[str, object]) -> dict[int, str]:
+    """Each judge takes their queue's next assignment until none is left, as the judge's page does;
+    returns who decided which activity. Blind judging: the activity comes without its team."""
     decided: dict[int, str] = {}
-    for activity_id in activity_ids:
-        for name, judge in judges:
-            response = await judge.post(
-                f"/api/v1/activities/{activity_id}/reviews",
-                {"decision": "verified", "scores": {"kemitraan": 80, "dampak": 5}},
-            )
-            if response.status_code == 201:
-                assert response.json()["activity_status"] == "verified"
-                decided[activity_id] = name
+    for name, judge in judges.items():
+        while True:
+            nxt = await _ok(await judge.get(f"{API}/queue/next"))
+            if nxt["assignment"] is None:
                 break
-            assert response.status_code == 403, response.text
-    assert sorted(decided) == sorted(activity_ids), decided
+            activity = nxt["activity"]
+            assert nxt["assignment"]["kind"] == "activity" and activity["blind"] is True
+            assert activity["team_code"] is None
+            review = await _ok(
+                await judge.post(
+                    f"/api/v1/activities/{activity['id']}/reviews",
+                    {"decision": "verified", "scores": {"kemitraan": 80, "dampak": 5}},
+                ),
+                201,
+            )
+            assert review["activity_status"] == "verified"
+            decided[activity["id"]] = name
     return decided
 
 
@@ -107,10 +125,14 @@ async def test_a_whole_season_through_the_api_alone(season, api_factory):
 
     # Accounts.
     await _import_accounts(organiser)
-    teams = {"peserta.sby": "35.78", "peserta.mlg": "35.07"} | {u: t for u, _r, t in ACCOUNTS}
-    imported = {username for username, _r, _t in ACCOUNTS}
+    teams = {
+        "peserta.sby": "35.78",
+        "peserta.mlg": "35.07",
+        "peserta.kediri": "35.06",
+        "peserta.blitar": "35.05",
+    }
     participants = {
-        username: await (api_factory(username, PASSWORD) if username in imported else api_factory(username))
+        username: await (api_factory(username, PASSWORD) if username in IMPORTED else api_factory(username))
         for username in teams
     }
 
@@ -137,9 +159,13 @@ async def test_a_whole_season_through_the_api_alone(season, api_factory):
     assert final["published"] is False and final["waiting_activities"] == 6
 
     # Judging.
-    judges = [(name, await api_factory(name)) for name in ("juri.sby", "juri.mlg")]
-    decided = await _judge_everything(judges, sent)
-    assert set(decided.values()) <= {"juri.sby", "juri.mlg"}
+    judges = {
+        name: await (api_factory(name, PASSWORD) if name in IMPORTED else api_factory(name))
+        for name in ("juri.sby", "juri.mlg", "juri.kediri")
+    }
+    decided = await _judge_everything(judges)
+    assert sorted(decided) == sorted(sent)
+    assert (await _ok(await organiser.get(f"{API}/final-results")))["waiting_activities"] == 0
     board = await _ok(await anonymous.get(f"{API}/leaderboard"))
     scored = [r for r in board["rows"] if Decimal(r["score"]) > 0]
     assert {r["team_code"] for r in scored} == set(teams.values())
@@ -168,6 +194,10 @@ async def test_a_whole_season_through_the_api_alone(season, api_factory):
         closed = await _ok(await organiser.post(f"{API}/stages/{stage['id']}/close"))
         assert closed["stage"]["status"] == "closed"
         records.append(closed["berita_acara"])
+        if stage["code"] == "verifikasi":
+            # The field assessment opened with its judges assigned to the qualifying teams (blind: no names).
+            kinds = [(await _ok(await j.get(f"{API}/queue/next")))["assignment"] for j in judges.values()]
+            assert any(k is not None and k["kind"] == "team" for k in kinds), kinds
     assert [r["stage_code"] for r in records] == ["verifikasi", "lapangan", "penetapan"]
 
     # The final results: published once, the standings as they stand.
@@ -184,7 +214,7 @@ async def test_a_whole_season_through_the_api_alone(season, api_factory):
     assert locked.status_code == 409  # nothing that changes the scores changes any more
 
     # Each Berita Acara, downloaded by a judge, is the document its SHA-256 names.
-    judge = judges[0][1]
+    judge = judges["juri.kediri"]
     listed = (await _ok(await judge.get(f"{API}/berita-acara")))["items"]
     assert [r["sha256"] for r in listed] == [r["sha256"] for r in records]
     for record in records:

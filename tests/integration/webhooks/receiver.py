@@ -66,13 +66,14 @@ class Receiver:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("content-length") or 0))
-                if outer.delay:
-                    time.sleep(outer.delay)
                 with outer.lock:
                     status = outer.answers.pop(0) if outer.answers else 200
                     outer.received.append(
                         Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, status)
                     )
+                # Recorded as it arrives; answered after `delay` (a sender may die in between).
+                if outer.delay:
+                    time.sleep(outer.delay)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

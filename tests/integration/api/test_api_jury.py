@@ -1,0 +1,248 @@
+"""The jury through the API: assignments (list, filters, override, assign the unassigned), conflicts of
+interest (declared by a judge, listed for organisers) and the judge's queue (list, next, skip)."""
+
+from __future__ import annotations
+
+from app.tables import Assignment, AuditEvent, Competition, ConflictOfInterest, Review
+from tests.integration.api.helpers import activity_body
+
+BASE = "/api/v1/competitions/uji"
+
+
+async def _submit(api, n: int, **overrides) -> int:
+    response = await api.post(
+        f"{BASE}/activities",
+        activity_body(title=f"Sambang {n}", **overrides),
+        headers={"Idempotency-Key": f"j-{n}"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+async def _new_judge(organiser, username: str, region: str) -> int:
+    created = await organiser.post(
+        "/api/v1/users",
+        {"username": username, "password": "rahasia-123", "role": "judge", "region_code": region},
+    )
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+async def test_assignments_list_filter_and_pages(season, api_factory):
+    team = await api_factory("peserta.sby")
+    ids = [await _submit(team, n) for n in range(3)]
+    organiser = await api_factory("panitia")
+    listed = await organiser.get(f"{BASE}/assignments", params={"limit": 2})
+    assert listed.status_code == 200, listed.text
+    body = listed.json()
+    assert len(body["items"]) == 2 and body["next_cursor"]
+    rest = (
+        await organiser.get(f"{BASE}/assignments", params={"limit": 2, "cursor": body["next_cursor"]})
+    ).json()
+    items = body["items"] + rest["items"]
+    assert [i["activity_id"] for i in items] == ids and rest["next_cursor"] is None
+    assert {i["judge_username"] for i in items} == {"juri.mlg"}, "Surabaya's judge never judges Surabaya"
+    assert all(i["status"] == "open" and i["team_code"] == "35.78" for i in items)
+    mlg = season.accounts["juri.mlg"]
+    by_judge = (await organiser.get(f"{BASE}/assignments", params={"judge_id": mlg, "status": "open"})).json()
+    assert len(by_judge["items"]) == 3
+    assert (await organiser.get(f"{BASE}/assignments", params={"status": "done"})).json()["items"] == []
+    assert (await organiser.get(f"{BASE}/assignments", params={"team": "35.07"})).json()["items"] == []
+    one = (await organiser.get(f"{BASE}/assignments", params={"activity_id": ids[1]})).json()["items"]
+    assert [i["activity_id"] for i in one] == [ids[1]]
+    bad = await organiser.get(f"{BASE}/assignments", params={"status": "lost"})
+    assert bad.status_code == 422
+    refused = await (await api_factory("juri.mlg")).get(f"{BASE}/assignments")
+    assert refused.status_code == 403
+
+
+async def test_override_gives_the_assignment_to_an_eligible_judge(season, api_factory):
+    team = await api_factory("peserta.sby")
+    activity_id = await _submit(team, 1)
+    organiser = await api_factory("panitia")
+    other = await _new_judge(organiser, "juri.lain", "35.10")
+    row = await Assignment.select(Assignment.id).where(Assignment.activity == activity_id).first()
+    url = f"{BASE}/assignments/{row['id']}/override"
+    own_region = await organiser.post(url, {"judge_id": season.accounts["juri.sby"]})
+    assert own_region.status_code == 422
+    assert own_region.json()["errors"][0]["field"] == "judge_id"
+    english = await organiser.post(url, {"judge_id": season.accounts["juri.sby"]}, lang="en")
+    assert "own regency" in english.json()["errors"][0]["message"]
+    missing = await organiser.post(f"{BASE}/assignments/999999/override", {"judge_id": other})
+    assert missing.status_code == 404
+    moved = await organiser.post(url, {"judge_id": other})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["judge_username"] == "juri.lain" and moved.json()["origin"] == "override"
+    again = await organiser.post(url, {"judge_id": other})
+    assert again.status_code == 409, "only an open assignment moves"
+    states = (await organiser.get(f"{BASE}/assignments", params={"activity_id": activity_id})).json()["items"]
+    assert [(i["judge_username"], i["status"]) for i in states] == [
+        ("juri.mlg", "moved"),
+        ("juri.lain", "open"),
+    ]
+    assert await AuditEvent.exists().where(AuditEvent.action == "assignment.override")
+    # The judge who lost it may no longer decide it (the same refusal as the page's).
+    lost = await (await api_factory("juri.mlg")).post(
+        f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"}
+    )
+    assert lost.status_code == 403
+
+
+async def test_assign_unassigned_tops_up_like_the_console(season, api_factory):
+    team = await api_factory("peserta.sby")
+    organiser = await api_factory("panitia")
+    first = await _submit(team, 1)
+    await Competition.update({Competition.reviews_required: 2}).where(Competition.id == season.competition.id)
+    await _new_judge(organiser, "juri.dua", "35.10")
+    answer = await organiser.post(f"{BASE}/assignments/assign-unassigned")
+    assert answer.status_code == 200, answer.text
+    assert answer.json() == {"assigned": 1}
+    assert await Assignment.count().where(Assignment.activity == first) == 2
+    assert (await organiser.post(f"{BASE}/assignments/assign-unassigned")).json() == {"assigned": 0}
+    assert await AuditEvent.count().where(AuditEvent.action == "assignment.ensure") == 2
+
+
+async def test_conflict_declared_through_the_api_has_the_pages_effects(season, api_factory):
+    team = await api_factory("peserta.sby")
+    kept = await _submit(team, 1)
+    reviewed = await _submit(team, 2)
+    judge = await api_factory("juri.mlg")
+    organiser = await api_factory("panitia")
+    await _new_judge(organiser, "juri.lain", "35.10")
+    assert (
+        await judge.post(
+            f"/api/v1/activities/{reviewed}/reviews", {"decision": "rejected", "reason": "Kabur"}
+        )
+    ).status_code == 201
+    queue = (await judge.get(f"{BASE}/queue")).json()
+    assert [i["id"] for i in queue["items"]] == [kept]
+
+    missing = await judge.post(f"{BASE}/conflicts", {"team_code": "35.99", "reason": ""})
+    assert missing.status_code == 422
+    assert {e["field"] for e in missing.json()["errors"]} == {"team_code", "reason"}
+    own = await judge.post(f"{BASE}/conflicts", {"team_code": "35.07", "reason": "Daerah sendiri"})
+    assert own.status_code == 422, "one's own regency is no team to declare a conflict with"
+    declared = await judge.post(
+        f"{BASE}/conflicts", {"team_code": "35.78", "reason": "Adik saya anggota tim"}
+    )
+    assert declared.status_code == 201, declared.text
+    assert declared.json()["team_code"] == "35.78" and declared.json()["judge_username"] == "juri.mlg"
+    twice = await judge.post(f"{BASE}/conflicts", {"team_code": "35.78", "reason": "Lagi"})
+    assert twice.status_code == 409
+    assert await ConflictOfInterest.count() == 1
+    # The page's effects: open work moved, the review annulled, the team's activities out of reach.
+    mine = await Assignment.select(Assignment.status).where(
+        (Assignment.activity == kept) & (Assignment.judge == season.accounts["juri.mlg"])
+    )
+    assert [a["status"] for a in mine] == ["moved"]
+    review = await Review.select(Review.annulled_at).where(Review.activity == reviewed).first()
+    assert review["annulled_at"] is not None
+    assert (await judge.get(f"{BASE}/queue")).json()["items"] == []
+    assert (await judge.get(f"{BASE}/queue/next")).json()["assignment"] is None
+    assert (await judge.get(f"/api/v1/activities/{kept}")).status_code == 403
+
+    listed = await organiser.get(f"{BASE}/conflicts")
+    assert listed.status_code == 200
+    assert [(c["judge_username"], c["team_code"]) for c in listed.json()["items"]] == [("juri.mlg", "35.78")]
+    other = await organiser.get(f"{BASE}/conflicts", params={"judge_id": season.accounts["juri.sby"]})
+    assert other.json()["items"] == []
+    assert (await judge.get(f"{BASE}/conflicts")).status_code == 403
+    assert (
+        await organiser.post(f"{BASE}/conflicts", {"team_code": "35.78", "reason": "x"})
+    ).status_code == 403
+
+
+async def test_queue_next_and_skip_follow_the_judges_page(season, api_factory, browser_factory):
+    team = await api_factory("peserta.sby")
+    first = await _submit(team, 1)
+    second = await _submit(team, 2)
+    judge = await api_factory("juri.mlg")
+    nxt = (await judge.get(f"{BASE}/queue/next")).json()
+    assert nxt["assignment"]["kind"] == "activity" and nxt["activity"]["id"] == first
+    assert nxt["activity"]["team_code"] == "35.78" and not nxt["activity"]["blind"]
+    assert (nxt["done"], nxt["total"]) == (0, 2)
+    page = await browser_factory("juri.mlg")
+    assert f'data-activity-id="{first}"' in (await page.get("/juri")).text
+    skipped = await judge.post(f"{BASE}/queue/{nxt['assignment']['id']}/skip")
+    assert skipped.status_code == 204
+    after = (await judge.get(f"{BASE}/queue/next")).json()
+    assert after["activity"]["id"] == second
+    assert f'data-activity-id="{second}"' in (await page.get("/juri")).text
+    assert (await judge.post(f"{BASE}/queue/999999/skip")).status_code == 404
+    # Blind judging: nothing names the team, as on the page.
+    await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
+    blind = (await judge.get(f"{BASE}/queue/next")).json()["activity"]
+    assert blind["blind"] and blind["team_code"] is None and blind["desa_code"] is None
+    listed = (await judge.get(f"{BASE}/queue")).json()["items"]
+    assert [i["id"] for i in listed] == [first, second] and all(i["team_code"] is None for i in listed)
+    assert (await (await api_factory("peserta.sby")).get(f"{BASE}/queue/next")).status_code == 403
+    assert (await (await api_factory("panitia")).get(f"{BASE}/queue")).status_code == 403
+
+
+async def test_team_stage_next_and_review_like_the_page(season, api_factory, browser_factory):
+    from app.tables import RubricCriterion, Stage, TeamReview
+
+    await RubricCriterion.insert(
+        *[
+            RubricCriterion(
+                competition=season.competition.id,
+                code=code,
+                name=code,
+                weight="1",
+                min="1",
+                max="5",
+                position=i,
+                scope="team",
+            )
+            for i, code in enumerate(("sinergi", "dampak"))
+        ]
+    )
+    stage = (
+        await Stage.select()
+        .where((Stage.competition == season.competition.id) & (Stage.kind == "team"))
+        .first()
+    )
+    await Stage.update({Stage.status: "open"}).where(Stage.id == stage["id"])
+    ids = []
+    for code in ("35.78", "35.10"):
+        row = Assignment(
+            competition=season.competition.id,
+            stage=stage["id"],
+            team=season.team_ids[code],
+            judge=season.accounts["juri.mlg"],
+        )
+        await row.save()
+        ids.append(row.id)
+    judge = await api_factory("juri.mlg")
+    nxt = (await judge.get(f"{BASE}/queue/next")).json()
+    assert nxt["assignment"] == {"id": ids[0], "kind": "team", "origin": "auto", "stage_id": stage["id"]}
+    assert nxt["activity"] is None and nxt["team"]["code"] == "35.78"
+    url = f"{BASE}/queue/{ids[0]}/team-review"
+    missing = await judge.post(url, {"scores": {"sinergi": 4}})
+    assert missing.status_code == 422
+    assert [e["field"] for e in missing.json()["errors"]] == ["scores.dampak"]
+    page = await browser_factory("juri.mlg")
+    form = await page.post("/juri/tim/nilai", data={"assignment": ids[0], "score_sinergi": "4"})
+    assert form.status_code == 422 and 'data-testid="error-score_dampak"' in form.text
+    out_of_range = await judge.post(url, {"scores": {"sinergi": 4, "dampak": 9}})
+    assert out_of_range.status_code == 422 and out_of_range.json()["errors"][0]["field"] == "scores.dampak"
+    saved = await judge.post(url, {"scores": {"sinergi": 4, "dampak": "2.5"}, "note": "Posko aktif"})
+    assert saved.status_code == 201, saved.text
+    assert (
+        saved.json()["scores"] == {"sinergi": "4", "dampak": "2.5"} and saved.json()["team_code"] == "35.78"
+    )
+    again = await judge.post(url, {"scores": {"sinergi": 5, "dampak": 3}})
+    assert again.status_code == 201
+    versions = await TeamReview.select(TeamReview.version).where(TeamReview.team == season.team_ids["35.78"])
+    assert sorted(v["version"] for v in versions) == [1, 2]
+    await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
+    blind = (await judge.get(f"{BASE}/queue/next")).json()
+    assert blind["assignment"]["id"] == ids[1] and blind["team"] == {"code": None, "name": None}
+    other = await api_factory("juri.sby")
+    assert (await other.post(url, {"scores": {"sinergi": 4, "dampak": 3}})).status_code == 404
+    await Stage.update({Stage.status: "closed"}).where(Stage.id == stage["id"])
+    closed = await judge.post(url, {"scores": {"sinergi": 4, "dampak": 3}})
+    form_closed = await page.post(
+        "/juri/tim/nilai", data={"assignment": ids[0], "score_sinergi": "4", "score_dampak": "3"}
+    )
+    assert closed.status_code == form_closed.status_code == 409
