@@ -117,7 +117,7 @@
           // Confirmed by the server: whatever waited under this key is done.
           // (An edited waiting activity refused once may have come back under a new key: that one too.)
           var done = outbox ? Promise.all([key, editing].filter(Boolean).map(function (k) {
-            return outbox.remove(k).catch(function () {});
+            return outbox.confirmed(k).catch(function () {});
           })) : Promise.resolve();
           return done.then(function () { window.location.assign(r.url); });
         }

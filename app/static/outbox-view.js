@@ -28,10 +28,12 @@
   }
 
   function render() {
-    return Outbox.all().then(function (items) {
-      var owner = (document.querySelector("form[data-outbox]") || box).getAttribute("data-owner");
+    return Promise.all([Outbox.all(), Outbox.sentKeys()]).then(function (found) {
+      var items = found[0], owner = (document.querySelector("form[data-outbox]") || box).getAttribute("data-owner");
       items = items.filter(function (i) { return i.owner === owner; });
-      document.dispatchEvent(new CustomEvent("sinergi:waiting", { detail: items.map(function (i) { return i.key; }) }));
+      // Keys that wait or were sent lately (maybe by the service worker while this page loaded).
+      var keys = items.map(function (i) { return i.key; }).concat(found[1]);
+      document.dispatchEvent(new CustomEvent("sinergi:waiting", { detail: keys }));
       box.hidden = !items.length;
       count.textContent = box.dataset[items.length === 1 ? "one" : "other"].replace("{n}", number(items.length));
       list.textContent = "";

@@ -3,22 +3,28 @@
    service worker (/sw.js), so the same code sends from either. See docs/offline.md. */
 (function (scope) {
   "use strict";
-  var DB = "sinergi-outbox", STORE = "items", PAGE = "/kegiatan/baru", LONG_SIDE = 2000;
+  var DB = "sinergi-outbox", STORE = "items", SENT = "sent", PAGE = "/kegiatan/baru", LONG_SIDE = 2000;
+  var KEEP_SENT_MS = 7 * 24 * 3600 * 1000;
 
   function open() {
     return new Promise(function (resolve, reject) {
-      var req = indexedDB.open(DB, 1);
-      req.onupgradeneeded = function () { req.result.createObjectStore(STORE, { keyPath: "key" }); };
+      var req = indexedDB.open(DB, 2);
+      req.onupgradeneeded = function () {
+        var db = req.result;
+        if (!db.objectStoreNames.contains(STORE)) db.createObjectStore(STORE, { keyPath: "key" });
+        // The keys the server confirmed lately: a page that comes back under one of them starts afresh.
+        if (!db.objectStoreNames.contains(SENT)) db.createObjectStore(SENT, { keyPath: "key" });
+      };
       req.onsuccess = function () { resolve(req.result); };
       req.onerror = function () { reject(req.error); };
     });
   }
 
-  function tx(mode, work) {
+  function tx(mode, work, names) {
     return open().then(function (db) {
       return new Promise(function (resolve, reject) {
-        var t = db.transaction(STORE, mode), out;
-        var req = work(t.objectStore(STORE));
+        var t = db.transaction(names || STORE, mode), out;
+        var req = work(names ? t : t.objectStore(STORE));
         if (req) req.onsuccess = function () { out = req.result; };
         t.oncomplete = function () { db.close(); resolve(out); };
         t.onerror = t.onabort = function () { db.close(); reject(t.error); };
@@ -34,6 +40,24 @@
   function get(key) { return tx("readonly", function (s) { return s.get(key); }); }
   function put(item) { return tx("readwrite", function (s) { return s.put(item); }); }
   function remove(key) { return tx("readwrite", function (s) { return s.delete(key); }); }
+
+  // Confirmed by the server: out of the outbox, its key remembered for a week.
+  function confirmed(key) {
+    var now = Date.now();
+    return tx("readwrite", function (t) {
+      t.objectStore(STORE).delete(key);
+      var sent = t.objectStore(SENT);
+      sent.put({ key: key, at: now });
+      sent.getAll().onsuccess = function (e) {
+        e.target.result.forEach(function (old) { if (now - old.at > KEEP_SENT_MS) sent.delete(old.key); });
+      };
+    }, [STORE, SENT]);
+  }
+  function sentKeys() {
+    return tx("readonly", function (t) { return t.objectStore(SENT).getAllKeys(); }, [SENT]).then(function (keys) {
+      return keys || [];
+    });
+  }
 
   function decode(text) {
     return text.replace(/<[^>]*>/g, "").replace(/&#(\d+);/g, function (_m, n) { return String.fromCharCode(+n); })
@@ -79,7 +103,7 @@
   function send(item, who) {
     return fetch(PAGE, { method: "POST", body: body(item, who.token), credentials: "same-origin" }).then(function (r) {
       var path = new URL(r.url).pathname;
-      if (r.ok && r.redirected && /^\/kegiatan\/\d+$/.test(path)) return remove(item.key).then(function () { return true; });
+      if (r.ok && r.redirected && /^\/kegiatan\/\d+$/.test(path)) return confirmed(item.key).then(function () { return true; });
       if (r.status >= 400 && r.status < 500 && r.status !== 403 && r.status !== 429) {
         return r.text().then(function (html) {
           item.state = "invalid";
@@ -189,6 +213,6 @@
   }
 
   scope.SinergiOutbox = {
-    all: all, get: get, put: put, remove: remove, flush: flush, reduce: reduce, newKey: newKey, errorsOf: errorsOf
+    all: all, get: get, put: put, remove: remove, confirmed: confirmed, sentKeys: sentKeys, flush: flush, reduce: reduce, newKey: newKey, errorsOf: errorsOf
   };
 })(self);

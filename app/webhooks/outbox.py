@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -50,23 +51,44 @@ def body_of(event_id: str, event_type: str, competition: CompetitionInfo, data: 
     )
 
 
-async def enqueue(
-    competition: CompetitionInfo, event_type: str, data: dict[str, Any], *, trusted_only: bool = False
-) -> int:
-    """Writes one delivery of the event per active endpoint subscribed to it; returns how many."""
-    trusted_only = trusted_only or not policy.tells_public(competition)
+async def listeners(competition_id: int, event_type: str) -> list[tuple[int, bool]]:
+    """(endpoint id, trusted) of the active endpoints subscribed to `event_type`: one read, before anything
+    else is read for an event nobody listens to."""
     endpoints = await WebhookEndpoint.select(
         WebhookEndpoint.id, WebhookEndpoint.events, WebhookEndpoint.trusted
-    ).where((WebhookEndpoint.competition == competition.id) & WebhookEndpoint.active.eq(True))
-    targets = [
-        e["id"]
-        for e in endpoints
-        if event_type in json.loads(e["events"] or "[]") and (e["trusted"] or not trusted_only)
-    ]
+    ).where((WebhookEndpoint.competition == competition_id) & WebhookEndpoint.active.eq(True))
+    return [(e["id"], bool(e["trusted"])) for e in endpoints if event_type in json.loads(e["events"] or "[]")]
+
+
+async def enqueue(
+    competition: CompetitionInfo | int,
+    event_type: str,
+    data: dict[str, Any] | Callable[[], Awaitable[dict[str, Any] | None]],
+    *,
+    trusted_only: bool | Callable[[], Awaitable[bool]] = False,
+) -> int:
+    """Writes one delivery of the event per active endpoint subscribed to it; returns how many. `data`
+    and `trusted_only` may be read lazily (only when someone listens); `data` None withholds the event."""
+    competition_id = competition if isinstance(competition, int) else competition.id
+    targets = await listeners(competition_id, event_type)
     if not targets:
         return 0
+    if isinstance(competition, int):
+        found = await competition_by_id(competition)
+        if found is None:
+            return 0
+        competition = found
+    if not isinstance(trusted_only, bool):
+        trusted_only = await trusted_only()
+    trusted_only = trusted_only or not policy.tells_public(competition)
+    chosen = [endpoint_id for endpoint_id, trusted in targets if trusted or not trusted_only]
+    if not chosen:
+        return 0
+    payload = data if isinstance(data, dict) else await data()
+    if payload is None:
+        return 0
     event_id = str(uuid.uuid4())
-    body = body_of(event_id, event_type, competition, data)
+    body = body_of(event_id, event_type, competition, payload)
     now = datetime.now(UTC)
     await WebhookDelivery.insert(
         *[
@@ -81,29 +103,32 @@ async def enqueue(
                 next_attempt_at=now,
                 created_at=now,
             )
-            for endpoint_id in targets
+            for endpoint_id in chosen
         ]
     )
     await after_commit(_wake)
-    return len(targets)
+    return len(chosen)
 
 
 async def on_activity_submitted(event: ActivitySubmitted) -> None:
-    competition = await competition_by_id(event.competition_id)
-    if competition is not None:
-        data = {"activity_id": event.activity_id, "team_code": event.team_code, "status": "submitted"}
-        await enqueue(competition, "activity.submitted", data)
+    data = {"activity_id": event.activity_id, "team_code": event.team_code, "status": "submitted"}
+    await enqueue(event.competition_id, "activity.submitted", data)
 
 
 async def on_activity_decided(event: ActivityDecided) -> None:
-    frozen = await policy.board_frozen_for_public(event.competition.id)
     data = {
         "activity_id": event.activity_id,
         "team_code": event.team_code,
         "status": event.status,
         "previous_status": event.previous_status,
     }
-    await enqueue(event.competition, f"activity.{event.status}", data, trusted_only=frozen)
+    # While the public's board is frozen a verdict would tell it moved: trusted endpoints only.
+    await enqueue(
+        event.competition,
+        f"activity.{event.status}",
+        data,
+        trusted_only=lambda: policy.board_frozen_for_public(event.competition.id),
+    )
 
 
 def top_movers(event: StandingsChanged, names: dict[str, str]) -> list[dict[str, Any]]:
@@ -127,53 +152,47 @@ def top_movers(event: StandingsChanged, names: dict[str, str]) -> list[dict[str,
 
 
 async def on_standings_changed(event: StandingsChanged) -> None:
-    if await policy.board_frozen_for_public(event.competition.id):
-        return  # the frozen board's public event: never told (organisers see the live board)
-    names: dict[str, str] = {}
-    if event.movers:
+    async def data() -> dict[str, Any] | None:
+        if await policy.board_frozen_for_public(event.competition.id):
+            return None  # the frozen board's public event: never told (organisers see the live board)
+        movers = top_movers(event, {})
         rows = await Team.select(Team.code, Team.name).where(
             (Team.competition == event.competition.id)
-            & Team.code.is_in([m.team_code for m in event.movers[: TOP_MOVERS * 40]])
+            & Team.code.is_in([m["team_code"] for m in movers] or [""])
         )
         names = {r["code"]: r["name"] for r in rows}
-    data = {"version": event.version, "top_movers": top_movers(event, names)}
+        return {"version": event.version, "top_movers": top_movers(event, names)}
+
     await enqueue(event.competition, "standings.changed", data)
 
 
 async def on_stage_closed(event: StageClosed) -> None:
-    competition = await competition_by_id(event.competition_id)
-    if competition is None:
-        return
-    stage = await Stage.select(Stage.id, Stage.code, Stage.name).where(Stage.id == event.stage_id).first()
-    record = (
-        await BeritaAcara.select(BeritaAcara.sha256)
-        .where(BeritaAcara.stage == event.stage_id)
-        .order_by(BeritaAcara.id, ascending=False)
-        .first()
-    )
-    data = {
-        "stage_id": event.stage_id,
-        "stage_code": stage["code"] if stage else None,
-        "stage_name": stage["name"] if stage else None,
-        "berita_acara_sha256": record["sha256"] if record else None,
-    }
-    await enqueue(competition, "stage.closed", data)
+    async def data() -> dict[str, Any]:
+        stage = await Stage.select(Stage.id, Stage.code, Stage.name).where(Stage.id == event.stage_id).first()
+        record = (
+            await BeritaAcara.select(BeritaAcara.sha256)
+            .where(BeritaAcara.stage == event.stage_id)
+            .order_by(BeritaAcara.id, ascending=False)
+            .first()
+        )
+        return {
+            "stage_id": event.stage_id,
+            "stage_code": stage["code"] if stage else None,
+            "stage_name": stage["name"] if stage else None,
+            "berita_acara_sha256": record["sha256"] if record else None,
+        }
+
+    await enqueue(event.competition_id, "stage.closed", data)
 
 
 async def on_results_published(event: ResultsPublished) -> None:
-    competition = await competition_by_id(event.competition_id)
-    if competition is not None:
-        await enqueue(competition, "results.published", {"ruleset_version": event.ruleset_version})
+    await enqueue(event.competition_id, "results.published", {"ruleset_version": event.ruleset_version})
 
 
 async def on_board_frozen(event: BoardFrozen) -> None:
-    competition = await competition_by_id(event.competition_id)
-    if competition is not None:
-        data = {"version": event.version, "frozen_at": iso_utc(event.frozen_at)}
-        await enqueue(competition, "board.frozen", data)
+    data = {"version": event.version, "frozen_at": iso_utc(event.frozen_at)}
+    await enqueue(event.competition_id, "board.frozen", data)
 
 
 async def on_board_unfrozen(event: BoardUnfrozen) -> None:
-    competition = await competition_by_id(event.competition_id)
-    if competition is not None:
-        await enqueue(competition, "board.unfrozen", {"version": event.version})
+    await enqueue(event.competition_id, "board.unfrozen", {"version": event.version})

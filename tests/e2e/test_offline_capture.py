@@ -198,9 +198,15 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     context.set_offline(True)
     tag = uuid.uuid4().hex[:8]
     first, second, third = (f"Siskamling {tag} {n}" for n in ("satu", "dua", "tiga"))
-    form.record(first, [phone_photo(tmp_path / "a.jpg", 5)])
-    form.record(second, [phone_photo(tmp_path / "b.jpg", 6)])
+    for title, photos in (
+        (first, [phone_photo(tmp_path / "a.jpg", 5)]),
+        (second, [phone_photo(tmp_path / "b.jpg", 6)]),
+    ):
+        form.record(title, photos)
+        expect(form.item(title)).to_have_count(1)
+        expect(form.title).to_have_value("")  # emptied for the next one
     form.record(third, [])  # no photo: the server will refuse it
+    expect(form.item(third)).to_have_count(1)
     expect(form.outbox_count).to_have_text("3 kegiatan menunggu sinyal")
 
     # Edit: back in the form under its key, with its photo; saved again it replaces the waiting one.
@@ -212,6 +218,7 @@ def test_a_waiting_activity_is_edited_deleted_and_a_refused_one_shows_why(
     form.title.fill(changed)
     form.submit.click()
     expect(form.item(changed)).to_have_count(1)
+    expect(form.title).to_have_value("")
     expect(form.item(first)).to_have_count(0)
     expect(form.outbox_count).to_have_text("3 kegiatan menunggu sinyal")
 

@@ -360,3 +360,54 @@ async def test_the_api_carries_the_attestation_and_the_officer_answers_through_i
     assert detail["decided_at"]
     judge = await api_factory("juri.mlg")
     assert (await judge.post(f"/api/v1/activities/{first}/attestation/confirm", {})).status_code == 403
+
+
+async def test_confirmation_racing_an_edit_keeps_the_fact_true_to_the_attestations(
+    season, browser_factory, api_factory
+):
+    """The officer's confirm (page and API in turn) against the team's edit, a few milliseconds apart in
+    either order: both take the team's lock and the activity's, so one wins and the other sees it; there
+    is always exactly one current attestation, and `officer_confirmed` is true exactly when it is
+    confirmed. No 500, no deadlock (SQLite, or PostgreSQL with SINERGI_TEST_POSTGRES)."""
+    import asyncio
+    import random
+    import uuid
+
+    from tests.integration.api.helpers import activity_body
+
+    participant_api = await api_factory("peserta.sby")
+    participant = await browser_factory("peserta.sby")
+    officer_page = await browser_factory("petugas.sby")
+    officer_api = await api_factory("petugas.sby")
+    rng = random.Random(8)
+    orders = {"confirmed, then withdrawn": 0, "edited, then confirmed": 0}
+
+    async def after(delay: float, request: Any) -> Any:
+        await asyncio.sleep(delay)
+        return await request
+
+    for n in range(12):
+        created = await participant_api.post(
+            "/api/v1/competitions/uji/activities",
+            activity_body(title=f"Ronde {n}"),
+            headers={"Idempotency-Key": f"attest-race-{n}"},
+        )
+        activity_id = created.json()["id"]
+        if n % 2:
+            confirm = officer_api.post(f"/api/v1/activities/{activity_id}/attestation/confirm", {})
+        else:
+            confirm = officer_page.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
+        edit = participant.post(
+            f"/kegiatan/{activity_id}/ubah", data=activity_form(str(uuid.uuid4()), title=f"Diubah {n}")
+        )
+        confirmed, edited = await asyncio.gather(
+            after(rng.uniform(0, 0.008), confirm), after(rng.uniform(0, 0.008), edit)
+        )
+        assert confirmed.status_code in (200, 302, 303), confirmed.text
+        assert edited.status_code in (302, 303), edited.text
+        states = await state_of(activity_id)
+        current = [s for s, is_current in states if is_current]
+        assert len(current) == 1, states
+        assert await confirmed_fact(activity_id) == (current == ["confirmed"]), states
+        orders["edited, then confirmed" if current == ["confirmed"] else "confirmed, then withdrawn"] += 1
+    assert sum(orders.values()) == 12

@@ -3,8 +3,7 @@ catalogue, the accounts, activities sent and judged, the board frozen and unfroz
 order, the final results published, each Berita Acara downloaded and checked against its SHA-256, and the
 audit trail read and its chain verified. Past the fixture's competition (the current one, whose default
 stages and Jawa Timur teams it has) and its five accounts, nothing here touches the database or a page:
-every step is an HTTP request with a bearer token. The field stage's team assessment has no API verdict
-yet, so that stage closes with its assignments open (closing withdraws them, as on the console)."""
+every step is an HTTP request with a bearer token."""
 
 from __future__ import annotations
 
@@ -91,6 +90,27 @@ async def _judge_everything(judges: dict[str, object]) -> dict[int, str]:
             assert review["activity_status"] == "verified"
             decided[activity["id"]] = name
     return decided
+
+
+async def _score_teams(judges: dict[str, object]) -> int:
+    """Each judge scores the teams of the field assessment their queue gives them; returns how many."""
+    scored = 0
+    for judge in judges.values():
+        while True:
+            nxt = await _ok(await judge.get(f"{API}/queue/next"))
+            if nxt["assignment"] is None:
+                break
+            assert nxt["assignment"]["kind"] == "team" and nxt["team"]["code"] is None
+            review = await _ok(
+                await judge.post(
+                    f"{API}/queue/{nxt['assignment']['id']}/team-review",
+                    {"scores": {"paparan": 5 + scored % 5}, "note": "Paparan jelas"},
+                ),
+                201,
+            )
+            assert review["scores"] == {"paparan": str(5 + scored % 5)} and review["team_code"] is None
+            scored += 1
+    return scored
 
 
 async def test_a_whole_season_through_the_api_alone(season, api_factory):
@@ -195,9 +215,9 @@ async def test_a_whole_season_through_the_api_alone(season, api_factory):
         assert closed["stage"]["status"] == "closed"
         records.append(closed["berita_acara"])
         if stage["code"] == "verifikasi":
-            # The field assessment opened with its judges assigned to the qualifying teams (blind: no names).
-            kinds = [(await _ok(await j.get(f"{API}/queue/next")))["assignment"] for j in judges.values()]
-            assert any(k is not None and k["kind"] == "team" for k in kinds), kinds
+            # The field assessment opened with its judges assigned to the qualifying teams: they score
+            # each one on the team rubric (blind: without its name).
+            assert await _score_teams(judges) >= len(teams)
     assert [r["stage_code"] for r in records] == ["verifikasi", "lapangan", "penetapan"]
 
     # The final results: published once, the standings as they stand.

@@ -22,9 +22,19 @@ from app.competitions.services import add_adjustment, competition_by_id
 from app.db import write_transaction
 from app.events import emit
 from app.judging.reviews import decide
+from app.judging.stages import close_stage
 from app.leaderboard import freeze
 from app.leaderboard.events import BoardFrozen
-from app.tables import Account, Assignment, Competition, WebhookAttempt, WebhookDelivery
+from app.organiser.results import publish_final
+from app.tables import (
+    Account,
+    Assignment,
+    BeritaAcara,
+    Competition,
+    Stage,
+    WebhookAttempt,
+    WebhookDelivery,
+)
 from app.webhooks import endpoints as hooks
 from app.webhooks import sender
 from tests.integration.api.helpers import activity_body
@@ -389,3 +399,40 @@ async def test_api_manages_endpoints_and_lists_deliveries(
     assert (await organiser.get(f"{base}/{body['id']}")).status_code == 404
     assert (await organiser.get(f"{base}/{body['id']}/deliveries")).status_code == 404
     assert json.loads((await organiser.get(base)).text)["items"][0]["id"] == second.json()["id"]
+
+
+async def test_a_closed_stage_and_the_final_results_are_told(season: Season, receiver: Receiver) -> None:
+    _, secret = await endpoint(season, receiver, events=("stage.closed", "results.published"))
+    organiser = await user("panitia")
+    stage = await Stage.select(Stage.id, Stage.code).where(Stage.code == "verifikasi").first()
+    await close_stage(season.competition, stage["id"], organiser)
+    await publish_final(season.competition, actor_id=organiser.id, actor_name="panitia", note="")
+    async with running():
+        got = await asyncio.to_thread(receiver.wait_for, 2)
+    assert [r.event for r in got] == ["stage.closed", "results.published"]
+    assert all(verify(secret, r.headers["sinergi-signature"], r.body) for r in got)
+    record = await BeritaAcara.select(BeritaAcara.sha256).where(BeritaAcara.stage == stage["id"]).first()
+    assert got[0].json["data"] == {
+        "stage_id": stage["id"],
+        "stage_code": stage["code"],
+        "stage_name": got[0].json["data"]["stage_name"],
+        "berita_acara_sha256": record["sha256"],
+    }
+    assert got[1].json["data"]["ruleset_version"] >= 1
+
+
+async def test_nothing_is_read_or_written_for_an_event_nobody_listens_to(
+    season: Season, receiver: Receiver
+) -> None:
+    await endpoint(season, receiver, events=("board.unfrozen",))
+    organiser = await user("panitia")
+    await add_adjustment(
+        season.competition,
+        season.team_ids["35.07"],
+        Decimal(1),
+        "bonus",
+        actor_id=organiser.id,
+        actor_name="x",
+    )
+    await freeze.freeze(season.competition.id, organiser)
+    assert await types_stored() == []
