@@ -11,7 +11,8 @@ idempotent.
 from __future__ import annotations
 
 from app import events
-from app.accounts.events import AccountDisabled
+from app.accounts.events import AccountDisabled, OfficerAccountCreated
+from app.activities import attestation
 from app.activities.events import ActivitySubmitted, AttestationChanged
 from app.competitions.events import ResultsPublished, ScoringInputChanged
 from app.competitions.services import competition_by_id
@@ -33,6 +34,10 @@ async def hand_over_assignments(event: AccountDisabled) -> None:
     await assignment.hand_over_everywhere(event.account_id, event.actor_id, event.actor_name)
 
 
+async def ask_named_officer(event: OfficerAccountCreated) -> None:
+    await attestation.ask_existing(event.account_id, event.nrp)
+
+
 async def recompute_standings(event: ScoringInputChanged) -> None:
     await standings.recompute(event.competition)
 
@@ -52,6 +57,7 @@ def wire() -> None:
     events.subscribe(ScoringInputChanged, recompute_standings, in_transaction=True)
     events.subscribe(VerificationChanged, recompute_team, in_transaction=True)
     events.subscribe(AttestationChanged, recompute_team, in_transaction=True)
+    events.subscribe(OfficerAccountCreated, ask_named_officer, in_transaction=True)
     events.subscribe(StageRankingChanged, announce_stage)
     # Webhooks: the outbox rows are written in the transaction of the change (never lost, never for a
     # rolled-back change); the sender picks them up after the commit.

@@ -14,3 +14,12 @@ class AccountDisabled(Event):
     account_id: int
     actor_id: int
     actor_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class OfficerAccountCreated(Event):
+    """An officer account exists for this NRP (the activities that already name it ask the officer to
+    confirm them, in the transaction)."""
+
+    account_id: int
+    nrp: str

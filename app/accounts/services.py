@@ -9,7 +9,7 @@ from typing import Any
 
 from app import regions
 from app.accounts import officers
-from app.accounts.events import AccountDisabled
+from app.accounts.events import AccountDisabled, OfficerAccountCreated
 from app.audit import services as audit
 from app.db import is_postgres, write_transaction
 from app.errors import Conflict, Invalid, NotFound, NotSignedIn, TooManyAttempts
@@ -124,6 +124,7 @@ async def insert_account(
             raise AccountError({"nrp": _("An officer account with this NRP already exists.")})
         await officers.save_profile(int(account.id), officer)
         after.update({"nrp": officer.nrp, "rank": officer.rank, "polres": officer.polres})
+        await emit(OfficerAccountCreated(int(account.id), officer.nrp))
     await audit.record(
         actor_id=actor_id,
         actor_name=actor_name,

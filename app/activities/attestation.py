@@ -113,6 +113,25 @@ async def ask_officer(activity_id: int, account_id: int, nrp: str) -> bool:
     return True
 
 
+async def ask_existing(account_id: int, nrp: str) -> int:
+    """A new officer account (inside its transaction): the live activities (waiting or verified) that
+    already name its NRP ask the officer too, each locked first. Returns how many were asked."""
+    if not officers.NRP_RE.match(nrp):
+        return 0
+    # The JSON column as text on both engines (PostgreSQL's json has no LIKE); the match is checked below.
+    candidates = await Activity.raw(
+        "SELECT id, officers FROM activity WHERE status IN ('submitted', 'verified') "
+        "AND CAST(officers AS TEXT) LIKE {}",
+        f"%{nrp}%",
+    )
+    ids = [r["id"] for r in candidates if any(str(o.get("nrp") or "") == nrp for o in _named(r["officers"]))]
+    await lock_activity(*ids)
+    asked = 0
+    for activity_id in ids:
+        asked += await ask_officer(activity_id, account_id, nrp)
+    return asked
+
+
 async def _sync_fact(activity_id: int) -> None:
     """`activity.officer_confirmed` from the current attestations (the activity locked by the caller); on a
     verified activity a change is a scoring input: `AttestationChanged`."""

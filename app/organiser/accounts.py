@@ -12,10 +12,12 @@ from typing import Any
 
 from app import i18n, regions, spreadsheet
 from app.accounts import officers
+from app.accounts.events import OfficerAccountCreated
 from app.accounts.services import MIN_PASSWORD, USERNAME_RE
 from app.audit import services as audit
 from app.db import write_transaction
 from app.errors import Conflict
+from app.events import emit
 from app.security import hash_password
 from app.tables import Account, AuthSession, Team
 
@@ -269,6 +271,7 @@ async def write_rows(rows: list[ImportRow], *, actor_id: int, actor_name: str) -
                 await officers.save_profile(
                     int(account.id), officers.OfficerFields(row.nrp, row.rank, row.polres, row.village)
                 )
+                await emit(OfficerAccountCreated(int(account.id), row.nrp))
                 after.update({"nrp": row.nrp, "rank": row.rank, "polres": row.polres})
             await audit.record(
                 actor_id=actor_id,

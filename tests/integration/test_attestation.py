@@ -411,3 +411,22 @@ async def test_confirmation_racing_an_edit_keeps_the_fact_true_to_the_attestatio
         assert await confirmed_fact(activity_id) == (current == ["confirmed"]), states
         orders["edited, then confirmed" if current == ["confirmed"] else "confirmed, then withdrawn"] += 1
     assert sum(orders.values()) == 12
+
+
+async def test_an_officer_account_made_later_is_asked_for_the_activities_already_naming_it(
+    season, browser_factory
+):
+    participant = await browser_factory("peserta.sby")
+    named = await send(participant, officer_nrp=["91110044", ""], title="Sebelum akun ada")
+    other = await send(participant, officer_nrp=["91110055", ""], title="Petugas lain")
+    assert await state_of(named) == [] and await state_of(other) == []
+    await create_account(
+        username="petugas.baru",
+        password=PASSWORD,
+        role="officer",
+        officer=officers.OfficerFields("91110044", "Briptu", "Polrestabes Surabaya", "35.78.01.1001"),
+    )
+    assert await state_of(named) == [("pending", True)]
+    assert await state_of(other) == []
+    late = await browser_factory("petugas.baru")
+    assert f'data-activity="{named}"' in (await late.get("/petugas")).text
