@@ -69,3 +69,24 @@ def test_a_team_emptied_or_new(data: Facts, rnd: Any) -> None:
     mine = [a for a in table if a.team == code]
     back = replace_team(emptied, code, ActivityTable.from_activities(mine))
     assert list(back) == list(table)
+
+
+@PROPERTY
+@given(facts(), st.randoms(use_true_random=False), st.booleans())
+def test_taking_ascending_rows_slices_the_score_columns(data: Facts, rnd: Any, mask: bool) -> None:
+    """`take` of ascending rows (a mask, a team, a cut in time) slices the score columns as arrays; they
+    equal the columns of the table built from scratch from the same activities."""
+    table = ActivityTable.from_activities(data.activities)
+    rows = sorted(rnd.sample(range(len(table)), rnd.randint(0, len(table))))
+    if mask:
+        selector = np.zeros(len(table), dtype=np.bool_)
+        selector[rows] = True
+        taken = table.take(selector)
+    else:
+        taken = table.take(rows)
+    again = ActivityTable.from_activities([data.activities[r] for r in rows])
+    assert list(taken) == list(again)
+    assert dict(taken.judge_scores) == dict(again.judge_scores)
+    for name in ("entry_row", "entry_judge", "pair_start", "pair_code"):
+        assert getattr(taken, name).tolist() == getattr(again, name).tolist(), name
+    assert (taken.judge_names, taken.pair_values) == (again.judge_names, again.pair_values)
