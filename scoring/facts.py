@@ -180,6 +180,17 @@ def _kept(scored: Bools, picked: Ints) -> tuple[list[int], list[int]]:
     return new.tolist(), picked[new].tolist()
 
 
+def _recoded(codes: Ints, names: tuple[Any, ...]) -> tuple[Ints, tuple[Any, ...]]:
+    """``codes`` renumbered 0, 1, ... in order of first appearance, and the names they now index."""
+    if not len(codes):
+        return codes.astype(np.int64), ()
+    used, first, inverse = np.unique(codes, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")
+    rank = np.empty(len(used), dtype=np.int64)
+    rank[order] = np.arange(len(used), dtype=np.int64)
+    return rank[inverse], tuple(names[int(code)] for code in used[order])
+
+
 class ActivityTable(Sequence[Activity]):
     """Activities as columns: the same facts as a tuple of :class:`Activity`, in the form a loader
     produces most cheaply (one NumPy array per field) and the columnar kernels read without touching
@@ -359,12 +370,43 @@ class ActivityTable(Sequence[Activity]):
             setattr(table, name, column)
         for name in _NAMES:
             setattr(table, name, getattr(self, name))
-        scored = np.zeros(len(self), dtype=np.bool_)
-        scored[list(self.judge_scores)] = True
-        table._index_scores(
-            {new: self.judge_scores[old] for new, old in zip(*_kept(scored, picked), strict=True)}
-        )
+        if len(picked) > 1 and not bool(np.all(picked[1:] > picked[:-1])):
+            scored = np.zeros(len(self), dtype=np.bool_)
+            scored[list(self.judge_scores)] = True
+            table._index_scores(
+                {new: self.judge_scores[old] for new, old in zip(*_kept(scored, picked), strict=True)}
+            )
+            return table
+        self._take_scores(table, picked)
         return table
+
+    def _take_scores(self, table: ActivityTable, picked: Ints) -> None:
+        """The score columns of ascending rows ``picked`` as whole-array slices, equal to what
+        ``_index_scores`` builds from the kept rows' scores (codes in order of first appearance)."""
+        new_of_old = np.full(len(self) + 1, -1, dtype=np.int64)
+        new_of_old[picked] = np.arange(len(picked), dtype=np.int64)
+        entry_kept = new_of_old[self.entry_row] >= 0
+        lengths = np.diff(self.pair_start)
+        judges, judge_names = _recoded(self.entry_judge[entry_kept], self.judge_names)
+        pairs, pair_values = _recoded(self.pair_code[np.repeat(entry_kept, lengths)], self.pair_values)
+        rows = new_of_old[self.entry_row[entry_kept]]
+        old_rows = np.fromiter(self.judge_scores, dtype=np.int64, count=len(self.judge_scores))
+        kept_rows = old_rows[new_of_old[old_rows] >= 0] if len(old_rows) else old_rows
+        scores = self.judge_scores
+        table.judge_scores = MappingProxyType(
+            dict(
+                zip(new_of_old[kept_rows].tolist(), map(scores.__getitem__, kept_rows.tolist()), strict=True)
+            )
+        )
+        table.entry_row = _frozen(rows, "judge_scores", None)
+        table.entry_judge = _frozen(judges, "judge_scores", None)
+        table.pair_start = _frozen(
+            np.concatenate(([0], np.cumsum(lengths[entry_kept]))), "judge_scores", None
+        )
+        table.pair_code = _frozen(pairs, "judge_scores", None)
+        table.judge_names = judge_names
+        table.pair_values = pair_values
+        table._sealed = True
 
     def of_team(self, code: str) -> ActivityTable:
         """The rows of one team (an empty table when no activity has that team)."""

@@ -16,7 +16,7 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from msgspec import Meta
 
 from app.accounts.auth import CurrentUser, judge_only, organiser_only
-from app.activities import policy
+from app.activities import attestation, policy
 from app.api import schemas as s
 from app.api.activities import _activity_out
 from app.api.common import (
@@ -320,19 +320,27 @@ class JuryController(Controller):
         self,
         slug: FromPath[str],
         user: NamedDependency[CurrentUser],
+        attested: Annotated[
+            Literal["confirmed", "pending", "declined", "none"] | None,
+            QueryParameter(description="Only activities whose officer confirmation is in this state"),
+        ] = None,
         limit: Limit = None,
         cursor: Cursor = None,
     ) -> s.ActivityPage:
         competition = await visible_competition(slug, user)
         size = limit or 50
         rows = await queue_views.waiting_after(
-            competition.id, user, after_id=decode_cursor(cursor), limit=size
+            competition.id, user, after_id=decode_cursor(cursor), limit=size, attested=attested
         )
         rows, next_cursor = page_of(rows, size)
         blind = await policy.blind_judging(competition.id)
         if blind:
             rows = [policy.redact(r) for r in rows]
-        return s.ActivityPage(items=[_activity_out(r, blind=blind) for r in rows], next_cursor=next_cursor)
+        summaries = await attestation.summaries([r["id"] for r in rows])
+        return s.ActivityPage(
+            items=[_activity_out(r, blind=blind, attested=summaries.get(r["id"])) for r in rows],
+            next_cursor=next_cursor,
+        )
 
     @get(
         "/queue/next",
@@ -357,7 +365,7 @@ class JuryController(Controller):
         if view is not None:
             return QueueNext(
                 assignment=item,
-                activity=_activity_out(view.row, blind=view.blind),
+                activity=_activity_out(view.row, blind=view.blind, attested=view.row.get("attestation")),
                 team=None,
                 done=done,
                 total=total,

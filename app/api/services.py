@@ -121,6 +121,14 @@ async def computed_board(
         )
     else:
         standings = await views.evaluated(state, view, None if period.kind == "season" else period)
+    lines: tuple[Any, ...] = ()
+    if lines_for is not None:
+        # The cached standings keep no lines: the one team's are built when asked for.
+        lines = (
+            next((r.lines for r in standings.rows if r.team == lines_for), ())
+            if state is None
+            else await views.team_lines(state, view, None if period.kind == "season" else period, lines_for)
+        )
     names = {
         t["code"]: t["name"]
         for t in await Team.select(Team.code, Team.name).where(Team.competition == competition.id)
@@ -144,7 +152,7 @@ async def computed_board(
                         "reason_id": line.reason_id,
                         "reason_en": line.reason_en,
                     }
-                    for line in (r.lines if r.team == lines_for else ())
+                    for line in (lines if r.team == lines_for else ())
                 ],
             )
             for r in standings.rows

@@ -21,6 +21,9 @@ from app.tables import Account, Activity, Assignment, Competition, ConflictOfInt
 from scoring import jury as pure
 
 ACTIVE = ("open", "done")
+OPEN_LOADS = (
+    "SELECT judge, count(*) AS n FROM assignment WHERE competition = {} AND status = 'open' GROUP BY judge"
+)
 
 
 def now() -> datetime:
@@ -33,11 +36,9 @@ async def judge_slots(competition_id: int) -> list[pure.JudgeSlot]:
     )
     if not judges:
         return []
-    loads: dict[int, int] = {}
-    for row in await Assignment.select(Assignment.judge).where(
-        (Assignment.competition == competition_id) & (Assignment.status == "open")
-    ):
-        loads[row["judge"]] = loads.get(row["judge"], 0) + 1
+    # Each judge's open assignments, counted by the database from the index assignment_open
+    # (competition, status, judge): never a scan of the open assignments in Python (issue 16).
+    loads = {row["judge"]: row["n"] for row in await Assignment.raw(OPEN_LOADS, competition_id)}
     conflicts: dict[int, set[str]] = {}
     for row in await ConflictOfInterest.select(ConflictOfInterest.judge, ConflictOfInterest.team.code).where(
         ConflictOfInterest.team.competition == competition_id

@@ -162,9 +162,10 @@ async def conflicted_team_ids(judge_id: int) -> set[int]:
     return {r["team"] for r in rows}
 
 
-async def _waiting_where(competition_id: int, judge: CurrentUser) -> Any:
+async def _waiting_where(competition_id: int, judge: CurrentUser, attested: str | None = None) -> Any:
     """Every submitted activity assigned to the judge and not reviewed by them yet (never their regency nor a
-    declared conflict): what the judge's list shows, whichever door asks."""
+    declared conflict), optionally only those whose officer confirmation is in state `attested`
+    (app.activities.attestation.SUMMARY_STATES): what the judge's list shows, whichever door asks."""
     where = (Activity.competition == competition_id) & (Activity.status == "submitted")
     where &= Activity.id.is_in(
         Assignment.select(Assignment.activity).where(
@@ -177,17 +178,19 @@ async def _waiting_where(competition_id: int, judge: CurrentUser) -> Any:
     where &= Activity.id.not_in(
         Review.select(Review.activity).where((Review.judge == judge.id) & Review.is_current.eq(True))
     )
+    if attested in attestation.SUMMARY_STATES:
+        where &= Activity.id.is_in(await attestation.ids_in_state(competition_id, attested) or [0])
     return where
 
 
 async def waiting_after(
-    competition_id: int, judge: CurrentUser, *, after_id: int, limit: int
+    competition_id: int, judge: CurrentUser, *, after_id: int, limit: int, attested: str | None = None
 ) -> list[dict[str, Any]]:
     """The judge's list (`_waiting_where`) by id after `after_id`, for cursor pages (the API); one more row
     than `limit` tells that another page follows. Nothing while the verification stage is closed."""
     if await stage_closed_for_activity(competition_id):
         return []
-    where = (await _waiting_where(competition_id, judge)) & (Activity.id > after_id)
+    where = (await _waiting_where(competition_id, judge, attested)) & (Activity.id > after_id)
     rows = await Activity.select(*ACTIVITY_COLUMNS).where(where).order_by(Activity.id).limit(limit + 1)
     return [_decode(r) for r in rows]
 
@@ -215,9 +218,7 @@ async def waiting(
     whose officer confirmation is in state `attested` (app.activities.attestation.SUMMARY_STATES), each with
     that confirmation (row "attestation"); and which of them are assigned to the judge (all: only the
     assigned judges review, app.judging.reviews)."""
-    where = await _waiting_where(competition_id, judge)
-    if attested in attestation.SUMMARY_STATES:
-        where &= Activity.id.is_in(await attestation.ids_in_state(competition_id, attested) or [0])
+    where = await _waiting_where(competition_id, judge, attested)
     rows = await (
         Activity.select(*ACTIVITY_COLUMNS)
         .where(where)

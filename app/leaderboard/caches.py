@@ -13,6 +13,7 @@ directly — shares one set for the process.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
@@ -44,8 +45,12 @@ class BoardCaches:
     def __init__(self) -> None:
         self.states: dict[Any, tuple[float, Any]] = {}
         self.state_locks: dict[Any, asyncio.Lock] = {}
-        self.facts = Lru(1)  # at a million activities one set of facts is hundreds of MB
+        # The season's facts kept current, per competition (`kept`): at most one season, at a million
+        # activities hundreds of MB. Standings are kept without their lines (`kept.slim`).
+        self.kept: dict[Any, Any] = {}
         self.standings = Lru(64)
+        self.latest = Lru(64)  # per view family: the newest version computed (what a stale read gets)
+        self.running: dict[Any, asyncio.Future[Any]] = {}
         self.fragments = Lru(256)
         self.cards = Lru(256)  # team cards' PNGs
         self.charts = Lru(128)  # teams' weekly charts
@@ -67,7 +72,27 @@ class BoardCaches:
         self.locks.pop(key, None)
         return value
 
+    def start(self, key: Any, make: Callable[[], Awaitable[Any]]) -> asyncio.Future[Any]:
+        """The running computation of `key`, or `make()` started: one for every concurrent asker. It goes
+        on when an asker stops waiting (a reader given a stale answer, a client gone)."""
+        running = self.running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(make())
+            self.running[key] = running
+            running.add_done_callback(lambda done: self._finished(key, done))
+        return running
 
+    def _finished(self, key: Any, done: asyncio.Future[Any]) -> None:
+        self.running.pop(key, None)
+        if not done.cancelled() and done.exception() is not None:
+            log.warning("board computation %r failed: %r", key, done.exception())
+
+    async def once(self, key: Any, make: Callable[[], Awaitable[Any]]) -> Any:
+        """`make()` run once for every concurrent asker of the same key, nothing kept afterwards."""
+        return await asyncio.shield(self.start(key, make))
+
+
+log = logging.getLogger("sinergi")
 _every: WeakSet[BoardCaches] = WeakSet()
 _bound: ContextVar[BoardCaches | None] = ContextVar("sinergi_board_caches", default=None)
 _outside_any_app = BoardCaches()

@@ -11,7 +11,7 @@ from typing import Any
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.db import after_commit
 from app.events import emit
-from app.leaderboard import periods
+from app.leaderboard import kept, periods
 from app.leaderboard.events import Mover, StandingsChanged
 from app.leaderboard.facts import load_facts
 from app.leaderboard.freeze import keep_week_baseline
@@ -74,6 +74,16 @@ def _standing_row(
     )
 
 
+def _standing_rows(
+    competition_id: int, team_ids: dict[str, int], standings: Any, version: int, data_version: int
+) -> list[Standing]:
+    return [
+        _standing_row(competition_id, team_ids[r.team], r, version, data_version)
+        for r in standings.rows
+        if r.team in team_ids
+    ]
+
+
 def _stored_result(row: dict[str, Any]) -> TeamResult:
     """Enough of a stored standing to rank it again: the tie-break keys, not the explanation."""
     return TeamResult(
@@ -101,11 +111,12 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
         for t in await Team.select(Team.id, Team.code).where(Team.competition == competition.id)
     }
     row = (
-        await Competition.select(Competition.standings_version)
+        await Competition.select(Competition.standings_version, Competition.created_at)
         .where(Competition.id == competition.id)
         .first()
     )
     data_version = (row["standings_version"] if row else 0) + 1
+    stamp = (competition.id, row["created_at"] if row else None)  # as `state.State.stamp` names it
     await keep_week_baseline(competition)
     season_rows = season_overall(competition.id)
     stored: list[dict[str, Any]] = []
@@ -126,8 +137,12 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
             Standing.ruleset_version,
         ).where(season_rows)
     complete = len(stored) == len(team_ids) and all(r["ruleset_version"] == version for r in stored)
+    changed_team: str | None = None
+    changed_rows: Any = None
     if team_code is not None and complete:
-        fresh = evaluate_team(ruleset, await load_facts(competition, team_code), team_code)
+        team_facts = await load_facts(competition, team_code)
+        fresh = await kept.run_write(evaluate_team, ruleset, team_facts, team_code)
+        changed_team, changed_rows = team_code, team_facts.activities
         others = [_stored_result(r) for r in stored if r["team.code"] != team_code]
         standings = rank([*others, fresh], ruleset.tie_break)
         old_ranks = {r["team.code"]: r["rank"] for r in stored}
@@ -150,7 +165,8 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
             if r.team != team_code and old_ranks.get(r.team) != r.rank
         ]
     else:
-        standings = evaluate(ruleset, await load_facts(competition))
+        facts = await load_facts(competition)
+        standings = await kept.run_write(evaluate, ruleset, facts)
         previous = {
             r["team.code"]: r["rank"]
             for r in await Standing.select(Standing.team.code, Standing.rank).where(season_rows)
@@ -161,17 +177,27 @@ async def recompute(competition: CompetitionInfo, team_code: str | None = None) 
             if previous.get(r.team) != r.rank
         ]
         await Standing.delete().where(season_rows)
-        fresh_rows = [
-            _standing_row(competition.id, team_ids[r.team], r, version, data_version)
-            for r in standings.rows
-            if r.team in team_ids
-        ]
+        # Every explanation line is written out here (1.26 million at a million activities): in a worker
+        # thread, so that the event loop goes on answering meanwhile.
+        fresh_rows = await kept.run_write(
+            _standing_rows, competition.id, team_ids, standings, version, data_version
+        )
         if fresh_rows:  # a competition without teams yet has nothing to store
             await Standing.insert(*fresh_rows)
     await Competition.update(
         {Competition.standings_version: data_version, Competition.standings_at: periods.clock()}
     ).where(Competition.id == competition.id)
     competition_id = competition.id
+    # Once committed, this process's kept facts are those of the new version (before the pages hear of it).
+    if changed_team is not None:
+        await after_commit(lambda: kept.after_team_change(stamp, data_version, changed_team, changed_rows))
+    else:
+        kept_facts = facts
+
+        async def keep() -> None:
+            kept.after_full_load(stamp, data_version, kept_facts)
+
+        await after_commit(keep)
     await after_commit(lambda: announce(competition_id))
     # The recomputed team first, then those it moved (a team-local recompute keeps the others' ranks).
     await emit(

@@ -15,6 +15,7 @@ also reachable here, where the doors have always found them.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 from collections.abc import Callable
@@ -27,7 +28,7 @@ import numpy as np
 
 from app import i18n
 from app.competitions.services import CompetitionInfo, ruleset_in_force
-from app.leaderboard import caches
+from app.leaderboard import caches, kept, live
 from app.leaderboard.freeze import (
     FROZEN_PERIOD,
     _baseline_ranks,
@@ -48,7 +49,7 @@ from app.leaderboard.periods import (
     previous_period,
     week_start,
 )
-from app.leaderboard.services import load_facts, stored_season
+from app.leaderboard.services import stored_season
 from app.leaderboard.state import (
     PUBLIC,
     STAFF,
@@ -60,10 +61,10 @@ from app.leaderboard.state import (
     state_of,
 )
 from app.tables import ActivityType, Review, StandingSnapshot, Team
-from scoring.engine import Standings, evaluate
+from scoring.engine import Standings, evaluate, evaluate_team, rank
 from scoring.facts import ActivityTable, Facts, occurred_before
 from scoring.periods import Period, parse_period
-from scoring.registry import all_rules
+from scoring.registry import all_rules, get_rule
 
 __all__ = [
     "FROZEN_PERIOD",
@@ -131,6 +132,9 @@ class Board:
     # week or month), "" (nothing to compare with yet).
     movement: str = ""
     view_name: str = ""  # "Overall", "Cluster Kamtibmas", an activity type's name
+    # While a view's new version is computed the board shows the previous one: `stale_at` is when that
+    # was computed (and `version` its version, so that the page asks again when told of the new one).
+    stale_at: datetime | None = None
 
     @property
     def podium(self) -> list[BoardRow]:
@@ -159,11 +163,80 @@ def _json(value: Any) -> Any:
     return json.loads(value) if isinstance(value, str) else value
 
 
-async def _facts_of(state: State) -> Facts:
-    store = caches.current()
-    return await store.single_flight(
-        (state.stamp, state.version), store.facts, lambda: load_facts(state.info)
-    )
+#: How long a reader waits for a view's new version before it is given the previous one (marked with
+#: its time) while the new one is computed; the pages hear of it when it is ready.
+STALE_AFTER_SECONDS = 0.25
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluated:
+    standings: Standings
+    version: int  # the standings version they are of
+    at: datetime  # when they were computed
+
+
+def _team_local(ruleset: Any) -> bool:
+    return all(get_rule(ref.rule).team_local for ref in ruleset.rules)
+
+
+def _filtered(activities: Any, before: datetime | None, excluded: frozenset[int] | None) -> Any:
+    if before is not None:
+        activities = occurred_before(activities, before)
+    if excluded is not None:
+        activities = _without(activities, excluded)
+    return activities
+
+
+def _full(
+    ruleset: Any,
+    facts: Facts,
+    period: Period | None,
+    view: str,
+    before: datetime | None,
+    excluded: frozenset[int] | None,
+) -> Standings:
+    activities = _filtered(facts.activities, before, excluded)
+    if activities is not facts.activities:
+        facts = Facts(
+            competition=facts.competition,
+            teams=facts.teams,
+            activities=activities,
+            adjustments=facts.adjustments,
+        )
+    return evaluate(ruleset, facts, period, view)
+
+
+def _incremental(
+    ruleset: Any,
+    facts: Facts,
+    prior: Standings,
+    teams: set[str],
+    period: Period | None,
+    before: datetime | None,
+    excluded: frozenset[int] | None,
+) -> Standings | None:
+    """The view's standings from the previous version's, with only the changed teams evaluated again
+    (every rule team-local: equal to a full evaluation); None when it cannot be done so."""
+    table = facts.activities
+    if not isinstance(table, ActivityTable) or {r.team for r in prior.rows} != {t.code for t in facts.teams}:
+        return None
+    fresh = [
+        evaluate_team(
+            ruleset,
+            Facts(
+                competition=facts.competition,
+                teams=facts.teams,
+                activities=_filtered(table.of_team(team), before, excluded),
+                adjustments=tuple(a for a in facts.adjustments if a.team == team),
+            ),
+            team,
+            period,
+            prior.view,
+        )
+        for team in sorted(teams)
+    ]
+    others = [r for r in prior.rows if r.team not in teams]
+    return rank([*others, *fresh], ruleset.tie_break, prior.period, prior.view)
 
 
 async def evaluated(
@@ -174,28 +247,89 @@ async def evaluated(
     verified_before: datetime | None = None,
 ) -> Standings:
     """The engine's standings of a view and period (None: season), optionally of the activities that
-    occurred before a moment, or of those verified before one; cached per standings and ruleset version."""
+    occurred before a moment, or of those verified before one; cached per standings and ruleset version
+    (without explanation lines: `team_lines`)."""
+    return (await evaluated_at(state, view, period, before, verified_before)).standings
+
+
+async def evaluated_at(
+    state: State,
+    view: str,
+    period: Period | None,
+    before: datetime | None = None,
+    verified_before: datetime | None = None,
+    wait: float | None = None,
+) -> Evaluated:
+    """As `evaluated`, with the version and time of what is returned. With `wait`, a reader whose view
+    is being computed for the new version gets the previous version's after that many seconds (the
+    computation goes on in a worker thread, once for every asker; the pages are told when it is ready).
+    After a change of one team's facts, a view is computed from its previous version with only that
+    team evaluated again (when every rule is team-local)."""
     ruleset_version, ruleset = await ruleset_in_force(state.id)
-    key = (state.stamp, state.version, ruleset_version, view, str(period), before, verified_before)
-
-    async def make() -> Standings:
-        facts = await _facts_of(state)
-        activities = facts.activities
-        if before is not None:
-            activities = occurred_before(activities, before)
-        if verified_before is not None:
-            activities = _without(activities, await _verified_since(state.id, verified_before))
-        if activities is not facts.activities:
-            facts = Facts(
-                competition=facts.competition,
-                teams=facts.teams,
-                activities=activities,
-                adjustments=facts.adjustments,
-            )
-        return evaluate(ruleset, facts, period, view)
-
+    family = (state.stamp, ruleset_version, view, str(period), before, verified_before)
     store = caches.current()
-    return await store.single_flight(key, store.standings, make)
+    hit = store.standings.get((family, state.version))
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+
+    async def make() -> Evaluated:
+        kept_facts = await kept.facts_at(state.stamp, state.info, state.version)
+        prior: Evaluated | None = store.latest.get(family)
+        standings: Standings | None = None
+        excluded = None if verified_before is None else await _verified_since(state.id, verified_before)
+        if prior is not None and prior.version < state.version:
+            teams = kept_facts.teams_changed(prior.version)
+            if teams is not None and len(teams) <= 16 and _team_local(ruleset):
+                standings = await kept.run_read(
+                    _incremental, ruleset, kept_facts.facts, prior.standings, teams, period, before, excluded
+                )
+        if standings is None:
+            standings = await kept.run_read(_full, ruleset, kept_facts.facts, period, view, before, excluded)
+        result = Evaluated(kept.slim(standings), state.version, clock())
+        store.standings.put((family, state.version), result)
+        latest = store.latest.get(family)
+        if latest is None or latest.version <= state.version:
+            store.latest.put(family, result)
+        return result
+
+    running = store.start((family, state.version), make)
+    previous: Evaluated | None = store.latest.get(family)
+    if wait is None or previous is None or previous.version >= state.version:
+        return await asyncio.shield(running)  # type: ignore[no-any-return]
+    try:
+        return await asyncio.wait_for(asyncio.shield(running), wait)  # type: ignore[no-any-return]
+    except TimeoutError:
+        competition_id, version = state.id, state.version
+
+        def tell(done: asyncio.Future[Any]) -> None:
+            if not done.cancelled() and done.exception() is None:
+                live.publish(competition_id, version, (STAFF, PUBLIC))
+
+        running.add_done_callback(tell)
+        return previous
+
+
+async def team_lines(state: State, view: str, period: Period | None, team: str) -> tuple[Any, ...]:
+    """One team's explanation lines in a view and period, built when somebody reads them (the cached
+    standings keep none)."""
+    _version, ruleset = await ruleset_in_force(state.id)
+    kept_facts = await kept.facts_at(state.stamp, state.info, state.version)
+    facts = kept_facts.facts
+    if not any(t.code == team for t in facts.teams):
+        return ()
+    mine = facts
+    if isinstance(facts.activities, ActivityTable) and _team_local(ruleset):
+        mine = Facts(
+            competition=facts.competition,
+            teams=facts.teams,
+            activities=facts.activities.of_team(team),
+            adjustments=tuple(a for a in facts.adjustments if a.team == team),
+        )
+
+    def lines() -> tuple[Any, ...]:
+        return evaluate_team(ruleset, mine, team, period, view).lines
+
+    return await kept.run_read(lines)
 
 
 def rule_titles(locale: str) -> dict[str, str]:
@@ -235,9 +369,15 @@ async def build(state: State, choice: Choice, audience: str, locale: str) -> Boa
         board.rows = _rows_from_stored(stored, previous)
         board.movement = "week" if previous else ""
     else:
-        standings = await evaluated(
-            state, choice.view, None if choice.period.kind == "season" else choice.period
+        found = await evaluated_at(
+            state,
+            choice.view,
+            None if choice.period.kind == "season" else choice.period,
+            wait=STALE_AFTER_SECONDS,
         )
+        standings = found.standings
+        if found.version != state.version:
+            board.version, board.stale_at = found.version, found.at
         board.movement, previous_ranks = await _previous_ranks(state, choice)
         names = {
             t["code"]: t["name"]
@@ -296,7 +436,8 @@ async def _previous_ranks(state: State, choice: Choice) -> tuple[str, dict[str, 
         prior = previous_period(period)
         dates = prior.local_dates() if prior else None
         if prior is not None and dates is not None and dates[1] > state.info.starts_on:
-            ranks = {r.team: r.rank for r in (await evaluated(state, choice.view, prior)).rows}
+            found = await evaluated_at(state, choice.view, prior, wait=STALE_AFTER_SECONDS)
+            ranks = {r.team: r.rank for r in found.standings.rows}
             return ("previous", _meaningful(ranks))
         current = period.local_dates()
         today = local_today(state.info)
@@ -307,10 +448,14 @@ async def _previous_ranks(state: State, choice: Choice) -> tuple[str, dict[str, 
     label = baseline_label(local_today(state.info))
     if since is None or not await S.exists().where((S.competition == state.id) & (S.label == label)):
         return ("", {})  # no change yet this week: the stored overall board shows no arrows either
-    earlier = await evaluated(
-        state, choice.view, None if period.kind == "season" else period, verified_before=since
+    earlier = await evaluated_at(
+        state,
+        choice.view,
+        None if period.kind == "season" else period,
+        verified_before=since,
+        wait=STALE_AFTER_SECONDS,
     )
-    ranks = _meaningful({r.team: r.rank for r in earlier.rows})
+    ranks = _meaningful({r.team: r.rank for r in earlier.standings.rows})
     return ("week" if ranks else "", ranks)
 
 
@@ -381,10 +526,17 @@ async def fragment(
     frozen_at = state.frozen_at if state.frozen_for(audience) else None
     key = (state.stamp, choice.view, str(choice.period), audience, version, frozen_at, locale, kind)
 
+    store = caches.current()
+    hit = store.fragments.get(key)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+
     async def make() -> Rendered:
         board = await build(state, choice, audience, locale)
         body = render(board).encode()
-        return Rendered(body, gzip.compress(body, 6), version)
+        rendered = Rendered(body, gzip.compress(body, 6), board.version)
+        if board.stale_at is None:  # a board of the previous version is never kept as this version's
+            store.fragments.put(key, rendered)
+        return rendered
 
-    store = caches.current()
-    return await store.single_flight(key, store.fragments, make)
+    return await store.once(("fragment", key), make)  # type: ignore[no-any-return]

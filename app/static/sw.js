@@ -37,7 +37,10 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
+// Known to be offline: at once to the kept copy. Otherwise the server, unless it is silent for `ms`
+// (a signal too weak to carry anything).
 function network(request, ms) {
+  if (self.navigator.onLine === false) return Promise.reject(new Error("offline"));
   return new Promise(function (resolve, reject) {
     var timer = setTimeout(function () { reject(new Error("timeout")); }, ms);
     fetch(request).then(function (r) { clearTimeout(timer); resolve(r); },
@@ -45,9 +48,9 @@ function network(request, ms) {
   });
 }
 
-// The form: fresh from the server when it answers within a few seconds, else the kept copy.
+// The form: fresh from the server when it answers within 10 seconds, else the kept copy.
 function page(event) {
-  return network(event.request, 6000).then(function (r) {
+  return network(event.request, 10000).then(function (r) {
     if (r.ok && !r.redirected) {
       var copy = r.clone();
       event.waitUntil(caches.open(PAGES).then(function (c) { return c.put(PAGE, copy); }));
@@ -63,7 +66,7 @@ function page(event) {
 // One kecamatan's desa: from the server, else kept, else cut from the kept list of the whole regency.
 function villages(event, url) {
   var key = VILLAGES + url.search;
-  return network(event.request, 6000).then(function (r) {
+  return network(event.request, 10000).then(function (r) {
     if (r.ok) {
       var copy = r.clone();
       event.waitUntil(caches.open(PAGES).then(function (c) { return c.put(key, copy); }));

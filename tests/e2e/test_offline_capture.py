@@ -136,6 +136,15 @@ def test_two_activities_recorded_without_signal_wait_and_reach_the_server_once(
     for title in titles:
         expect(form.item(title)).to_have_count(1)
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    # Choosing a kecamatan still narrows the desa/kelurahan list: cut from the regency's kept list.
+    districts = [v for v in form.district.locator("option").evaluate_all("os => os.map(o => o.value)") if v]
+    assert len(districts) > 1
+    everywhere = len(form.village_codes())
+    form.district.select_option(districts[-1])
+    expect(form.village.locator("optgroup")).to_have_count(1)
+    narrowed = form.village_codes()
+    assert narrowed and len(narrowed) < everywhere
+    assert all(code.startswith(f"{districts[-1]}.") for code in narrowed)
 
     context.set_offline(False)
     expect(form.outbox).to_be_hidden(timeout=20_000)

@@ -246,3 +246,23 @@ async def test_team_stage_next_and_review_like_the_page(season, api_factory, bro
         "/juri/tim/nilai", data={"assignment": ids[0], "score_sinergi": "4", "score_dampak": "3"}
     )
     assert closed.status_code == form_closed.status_code == 409
+
+
+async def test_queue_filter_by_officer_confirmation_matches_the_page(season, api_factory, browser_factory):
+    import re
+
+    team = await api_factory("peserta.sby")
+    ids = [await _submit(team, n) for n in range(2)]
+    judge = await api_factory("juri.mlg")
+    page = await browser_factory("juri.mlg")
+    seen = set()
+    for state in ("confirmed", "pending", "declined", "none"):
+        listed = await judge.get(f"{BASE}/queue", params={"attested": state})
+        assert listed.status_code == 200, listed.text
+        api_ids = [i["id"] for i in listed.json()["items"]]
+        assert all(i["attestation"]["state"] == state for i in listed.json()["items"])
+        html = (await page.get(f"/juri/daftar?petugas={state}")).text
+        assert api_ids == [int(i) for i in re.findall(r'data-activity-id="(\d+)"', html)], state
+        seen |= set(api_ids)
+    assert seen == set(ids), "every waiting activity is in exactly one state"
+    assert (await judge.get(f"{BASE}/queue", params={"attested": "maybe"})).status_code == 422
