@@ -159,7 +159,7 @@ async def test_export_csv_and_xlsx_match_the_console(season, api_factory, browse
         {"username": "juri.formula", "password": "panjang-sekali", "role": "judge", "full_name": "=1+1"},
     )
     as_csv = await organiser.get(f"{USERS}/export.csv")
-    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"] == "text/csv; charset=utf-8"
     page = await browser_factory("panitia")
     assert (await page.get("/panitia/akun/ekspor")).text == as_csv.text
     table = list(csv.reader(io.StringIO(as_csv.text)))
