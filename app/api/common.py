@@ -210,7 +210,8 @@ def decode_cursor(cursor: str | None) -> int:
     try:
         text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         kind, _, value = text.partition(":")
-        if kind != "id" or not value.isdigit() or len(value) > 18:
+        # No row has an id beyond PostgreSQL's `integer`; such a number there would be a server error.
+        if kind != "id" or not value.isdigit() or len(value) > 10 or int(value) > MAX_ID:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -257,8 +257,14 @@ def parse_moment(value: str | None, timezone: str, end: bool = False) -> datetim
     except ValueError:
         return None
     if len(value.strip()) <= 10 and end:
-        moment += timedelta(days=1)
-    return moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+        # The end of 9999-12-31 is beyond any datetime: the last moment there is stands for it.
+        moment = moment + timedelta(days=1) if moment.date() < date.max else datetime.max
+    moment = moment.replace(tzinfo=ZoneInfo(timezone)) if moment.tzinfo is None else moment
+    try:
+        moment.astimezone(UTC)  # what the database compares; beyond year 1..9999 in UTC it is no moment
+    except (OverflowError, ValueError):
+        return None
+    return moment
 
 
 async def events_page(f: EventFilter, before_id: int, limit: int) -> list[dict[str, Any]]:

@@ -430,3 +430,23 @@ async def test_an_officer_account_made_later_is_asked_for_the_activities_already
     assert await state_of(other) == []
     late = await browser_factory("petugas.baru")
     assert f'data-activity="{named}"' in (await late.get("/petugas")).text
+
+
+async def test_blind_judging_tells_the_judges_that_it_was_confirmed_but_not_by_whom(
+    season, browser_factory, api_factory
+):
+    from app.tables import Competition
+
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant)
+    officer = await browser_factory("petugas.sby")
+    await officer.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
+    await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
+    judge = await browser_factory("juri.mlg")
+    for url in ("/juri/daftar", f"/juri/kegiatan/{activity_id}"):
+        text = (await judge.get(url)).text
+        assert "Dikonfirmasi oleh petugas, " in text, url
+        assert "85011234" not in text and "Petugas.Sby" not in text, url
+    api = await api_factory("juri.mlg")
+    seen = (await api.get(f"/api/v1/activities/{activity_id}")).json()["attestation"]
+    assert seen["state"] == "confirmed" and seen["officer_name"] is None and seen["officer_nrp"] is None

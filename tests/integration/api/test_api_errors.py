@@ -222,3 +222,33 @@ async def test_private_competition_needs_a_token(season, api_factory):
     assert board.status_code == 200 and len(board.json()["rows"]) == 38
     assert (await anonymous.get(f"{BASE}/leaderboard?view=cluster:nope")).status_code == 401
     assert (await judge.get(f"{BASE}/leaderboard?view=cluster:nope&period=week:2024-W99")).status_code == 422
+
+
+async def test_a_cursor_beyond_any_id_is_refused_on_every_list(season, api_factory):
+    """A cursor naming an id no row can have (beyond PostgreSQL's `integer`) is one we never issued: 422
+    with the field named, on every list — PostgreSQL would refuse the number and answer 500."""
+    import base64
+
+    def cursor(n: int) -> str:
+        return base64.urlsafe_b64encode(f"id:{n}".encode()).decode().rstrip("=")
+
+    organiser = await api_factory("panitia")
+    judge = await api_factory("juri.mlg")
+    lists = [
+        (organiser, f"{BASE}/teams"),
+        (organiser, f"{BASE}/activities"),
+        (organiser, f"{BASE}/assignments"),
+        (organiser, f"{BASE}/conflicts"),
+        (organiser, f"{BASE}/adjustments"),
+        (organiser, f"{BASE}/webhooks"),
+        (organiser, "/api/v1/audit"),
+        (organiser, "/api/v1/users"),
+        (judge, f"{BASE}/queue"),
+    ]
+    for api, url in lists:
+        for n in (2**31, 999_999_999_999_999_999):
+            response = await api.get(url, params={"cursor": cursor(n)}, lang="en")
+            assert response.status_code == 422, (url, n, response.text)
+            assert response.json()["errors"][0]["field"] == "cursor", url
+        last = await api.get(url, params={"cursor": cursor(2**31 - 1)})
+        assert last.status_code == 200, (url, last.text)  # the largest id is a cursor still

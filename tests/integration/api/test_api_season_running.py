@@ -157,3 +157,23 @@ async def test_adjustments_list_by_cursor(season, api_factory):
     assert rest["next_cursor"] is None
     zero = await organiser.post(f"{API}/adjustments", {"team_code": "35.78", "points": 0, "reason": "Nol"})
     assert zero.status_code == 422 and zero.json()["errors"][0]["field"] == "points"
+
+
+async def test_audit_bounds_at_the_ends_of_the_calendar(season, api_factory):
+    """The last and first days a date can name filter like any other day, or are refused with the field
+    named — never a server error (the end of 9999-12-31 is beyond any datetime)."""
+    organiser = await api_factory("panitia")
+    total = len((await organiser.get("/api/v1/audit", params={"limit": 200})).json()["items"])
+    last = await organiser.get("/api/v1/audit", params={"until": "9999-12-31", "limit": 200})
+    assert last.status_code == 200 and len(last.json()["items"]) == total
+    beyond = await organiser.get("/api/v1/audit", params={"since": "9999-12-31"})
+    assert beyond.status_code == 200 and beyond.json()["items"] == []
+    for params in (
+        {"since": "0001-01-01"},
+        {"until": "0001-01-01T00:00+14:00"},
+        {"until": "9999-12-31T23:59-12:00"},
+    ):
+        response = await organiser.get("/api/v1/audit", params=params, lang="en")
+        assert response.status_code in (200, 422), (params, response.text)
+        if response.status_code == 422:
+            assert response.json()["errors"][0]["field"] in params
