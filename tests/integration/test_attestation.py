@@ -430,3 +430,55 @@ async def test_an_officer_account_made_later_is_asked_for_the_activities_already
     assert await state_of(other) == []
     late = await browser_factory("petugas.baru")
     assert f'data-activity="{named}"' in (await late.get("/petugas")).text
+
+
+async def test_blind_judging_tells_the_judges_that_it_was_confirmed_but_not_by_whom(
+    season, browser_factory, api_factory
+):
+    from app.tables import Competition
+
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant)
+    officer = await browser_factory("petugas.sby")
+    await officer.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
+    await Competition.update({Competition.blind_judging: True}).where(Competition.id == season.competition.id)
+    judge = await browser_factory("juri.mlg")
+    for url in ("/juri/daftar", f"/juri/kegiatan/{activity_id}"):
+        text = (await judge.get(url)).text
+        assert "Dikonfirmasi oleh petugas, " in text, url
+        assert "85011234" not in text and "Petugas.Sby" not in text, url
+    api = await api_factory("juri.mlg")
+    seen = (await api.get(f"/api/v1/activities/{activity_id}")).json()["attestation"]
+    assert seen["state"] == "confirmed" and seen["officer_name"] is None and seen["officer_nrp"] is None
+
+
+async def test_the_officers_answer_moves_the_standings_when_the_rules_require_it(season, browser_factory):
+    """The contract with the `joint_only` rule's `require_confirmation`: the officer's confirmation of a
+    verified activity, through the fact it keeps (`officer_confirmed`), reaches the stored standings in the
+    answer's own transaction (AttestationChanged), with no recompute asked by anyone else."""
+    from app.leaderboard.services import leaderboard
+    from tests.integration.test_organiser_rules import _verified_activity
+
+    async def score() -> Any:
+        rows, _version = await leaderboard(season.competition.id)
+        return {row.team_code: row.score for row in rows}["35.78"]
+
+    organiser = await browser_factory("panitia")
+    await organiser.post("/panitia/aturan/kosongkan")
+    for rule in ("joint_only", "points_per_activity"):
+        await organiser.post("/panitia/aturan/tambah", data={"rule": rule})
+    await organiser.post(
+        "/panitia/aturan/0/parameter",
+        data={"p.min_senkom": "1", "p.min_officers": "1", "p.require_confirmation": "true"},
+    )
+    await organiser.post("/panitia/aturan/1/parameter", data={"p.points.DDS": "10", "p.default": "1"})
+    published = await organiser.post("/panitia/aturan/terbitkan", data={"note": "konfirmasi", "confirm": "1"})
+    assert published.status_code in (302, 303), published.text
+    await _verified_activity(season, browser_factory)
+    (activity,) = await Activity.select(Activity.id, Activity.status)
+    assert activity["status"] == "verified"
+    assert await score() == 0  # verified, but no officer has confirmed it yet
+    officer = await browser_factory("petugas.sby")
+    answer = await officer.post(f"/petugas/kegiatan/{activity['id']}/konfirmasi", data={})
+    assert answer.status_code in (302, 303)
+    assert await score() == 10
