@@ -54,6 +54,17 @@ class Kept:
     version: int
     facts: Facts
     changed: dict[int, str | None] = field(default_factory=dict)
+    # The rows of the teams that changed lately, as read for their change: equal to
+    # `facts.activities.of_team(team)` without cutting them out of the season's table again.
+    team_rows: dict[str, ActivityTable] = field(default_factory=dict)
+
+    def rows_of(self, team: str) -> ActivityTable:
+        found = self.team_rows.get(team)
+        if found is not None:
+            return found
+        table = self.facts.activities
+        assert isinstance(table, ActivityTable)
+        return table.of_team(team)
 
     def teams_changed(self, since: int) -> set[str] | None:
         """The teams whose facts changed after version `since` up to this one; None when unknown."""
@@ -115,6 +126,10 @@ async def after_team_change(stamp: Any, version: int, team: str, rows: ActivityT
     spliced = await run_write(replace_team, table, team, rows)
     changed = {v: t for v, t in kept.changed.items() if v > version - HISTORY}
     changed[version] = team
+    team_rows = {t: r for t, r in kept.team_rows.items() if t != team}
+    team_rows[team] = rows
+    while len(team_rows) > 16:
+        team_rows.pop(next(iter(team_rows)))
     _remember(
         stamp,
         Kept(
@@ -128,6 +143,7 @@ async def after_team_change(stamp: Any, version: int, team: str, rows: ActivityT
                 adjustments=facts.adjustments,
             ),
             changed,
+            team_rows,
         ),
     )
 

@@ -208,7 +208,7 @@ def _full(
 
 def _incremental(
     ruleset: Any,
-    facts: Facts,
+    kept_facts: kept.Kept,
     prior: Standings,
     teams: set[str],
     period: Period | None,
@@ -217,8 +217,10 @@ def _incremental(
 ) -> Standings | None:
     """The view's standings from the previous version's, with only the changed teams evaluated again
     (every rule team-local: equal to a full evaluation); None when it cannot be done so."""
-    table = facts.activities
-    if not isinstance(table, ActivityTable) or {r.team for r in prior.rows} != {t.code for t in facts.teams}:
+    facts = kept_facts.facts
+    if not isinstance(facts.activities, ActivityTable) or {r.team for r in prior.rows} != {
+        t.code for t in facts.teams
+    }:
         return None
     fresh = [
         evaluate_team(
@@ -226,7 +228,7 @@ def _incremental(
             Facts(
                 competition=facts.competition,
                 teams=facts.teams,
-                activities=_filtered(table.of_team(team), before, excluded),
+                activities=_filtered(kept_facts.rows_of(team), before, excluded),
                 adjustments=tuple(a for a in facts.adjustments if a.team == team),
             ),
             team,
@@ -281,7 +283,7 @@ async def evaluated_at(
             teams = kept_facts.teams_changed(prior.version)
             if teams is not None and len(teams) <= 16 and _team_local(ruleset):
                 standings = await kept.run_read(
-                    _incremental, ruleset, kept_facts.facts, prior.standings, teams, period, before, excluded
+                    _incremental, ruleset, kept_facts, prior.standings, teams, period, before, excluded
                 )
         if standings is None:
             standings = await kept.run_read(_full, ruleset, kept_facts.facts, period, view, before, excluded)

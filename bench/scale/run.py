@@ -89,7 +89,9 @@ async def _views(figures: dict[str, Any], label: str, competition: int) -> None:
         async def board(choice: Any = choice) -> Any:
             return await views.build(state, choice, views.STAFF, "id")
 
-        await timed(figures, f"{label} {view} {period}", board)
+        built = await timed(figures, f"{label} {view} {period}", board)
+        if getattr(built, "stale_at", None) is not None:  # the previous version, while the new one is made
+            figures[f"{label} {view} {period}"]["stale"] = True
 
 
 async def _open_assignment(competition: int) -> tuple[int, Any]:
