@@ -161,6 +161,9 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
     if status >= 500:
         return http_exception_handler(request, exc)
     detail = exc.detail
+    if status == 400 and _raised_by_framework(exc):
+        # The parser's own English ("JSON is malformed: …", "Invalid multipart/form-data"): our words.
+        detail = i18n._("The request could not be read.")
     if not detail or detail == _phrase(status):
         detail = i18n._(STATUS_MESSAGES.get(status, "Error"))
     headers = {"WWW-Authenticate": "Bearer"} if isinstance(exc, NotAuthorizedException) else None
@@ -188,6 +191,14 @@ def api_domain_error_handler(request: Request[Any, Any, Any], exc: DomainError) 
         media_type=MediaType.JSON,
         headers=headers,
     )
+
+
+def _raised_by_framework(exc: BaseException) -> bool:
+    """Whether Litestar itself raised it (its messages are English and name its parser's internals)."""
+    trace = exc.__traceback__
+    while trace is not None and trace.tb_next is not None:
+        trace = trace.tb_next
+    return trace is not None and str(trace.tb_frame.f_globals.get("__name__", "")).startswith("litestar")
 
 
 def _phrase(status: int) -> str:

@@ -277,7 +277,7 @@ class UserController(Controller):
     async def export_csv(self) -> Response[str]:
         return Response(
             await bulk.export_csv(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/* itself
             headers={"Content-Disposition": 'attachment; filename="akun-sinergi.csv"'},
         )
 

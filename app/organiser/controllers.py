@@ -547,7 +547,7 @@ class AccountConsoleController(Controller):
             )
         return Response(
             await accounts.export_csv(),
-            media_type="text/csv; charset=utf-8",
+            media_type="text/csv",  # Litestar adds "; charset=utf-8" to text/* itself
             headers={"Content-Disposition": 'attachment; filename="akun-sinergi.csv"'},
         )
 

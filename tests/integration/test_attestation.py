@@ -482,3 +482,17 @@ async def test_the_officers_answer_moves_the_standings_when_the_rules_require_it
     answer = await officer.post(f"/petugas/kegiatan/{activity['id']}/konfirmasi", data={})
     assert answer.status_code in (302, 303)
     assert await score() == 10
+
+
+async def test_a_withdrawn_activity_leaves_nothing_waiting_for_the_officer(season, browser_factory):
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant)
+    invited = await send(participant, officer_nrp=["90110066", ""], title="Dengan undangan")
+    await invite_link(participant, invited, "90110066")
+    for target in (activity_id, invited):
+        gone = await participant.post(f"/kegiatan/{target}/tarik")
+        assert gone.status_code in (302, 303), gone.text
+    assert await Attestation.count() == 0 and await OfficerInvite.count() == 0
+    officer = await browser_factory("petugas.sby")
+    listing = await officer.get("/petugas")
+    assert listing.status_code == 200 and 'data-testid="nothing-waiting"' in listing.text

@@ -252,3 +252,26 @@ async def test_a_cursor_beyond_any_id_is_refused_on_every_list(season, api_facto
             assert response.json()["errors"][0]["field"] == "cursor", url
         last = await api.get(url, params={"cursor": cursor(2**31 - 1)})
         assert last.status_code == 200, (url, last.text)  # the largest id is a cursor still
+
+
+async def test_unreadable_bodies_are_told_in_the_clients_language(season, api_factory):
+    """JSON or multipart the framework cannot read: a 400 in Indonesian (English on request), not the
+    parser's own English words ("JSON is malformed: …", "Invalid multipart/form-data")."""
+    organiser = await api_factory("panitia")
+    bodies = [
+        (f"{BASE}/stages", b"{bad", "application/json"),
+        (f"{BASE}/stages", b"\xff\xfe", "application/json"),
+        (f"{BASE}/webhooks", b'{"url": "http://a.example/"', "application/json"),
+        ("/api/v1/users/import", b"{}", "application/json"),
+        ("/api/v1/users/import", b"--x\r\nbroken", "multipart/form-data; boundary=x"),
+    ]
+    for url, body, content_type in bodies:
+        for lang, words in (
+            ("id", "Permintaan tidak dapat dibaca."),
+            ("en", "The request could not be read."),
+        ):
+            response = await organiser.post(
+                url, content=body, headers={"Content-Type": content_type}, lang=lang
+            )
+            assert response.status_code == 400, (url, response.text)
+            assert response.json() == {"status_code": 400, "detail": words}, (url, lang, response.text)

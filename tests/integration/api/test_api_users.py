@@ -159,9 +159,11 @@ async def test_export_csv_and_xlsx_match_the_console(season, api_factory, browse
         {"username": "juri.formula", "password": "panjang-sekali", "role": "judge", "full_name": "=1+1"},
     )
     as_csv = await organiser.get(f"{USERS}/export.csv")
-    assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
+    assert as_csv.status_code == 200 and as_csv.headers["content-type"] == "text/csv; charset=utf-8"
     page = await browser_factory("panitia")
-    assert (await page.get("/panitia/akun/ekspor")).text == as_csv.text
+    from_console = await page.get("/panitia/akun/ekspor")
+    assert from_console.text == as_csv.text
+    assert from_console.headers["content-type"] == as_csv.headers["content-type"]
     table = list(csv.reader(io.StringIO(as_csv.text)))
     assert table[0] == ["username", "nama", "peran", "tim", "nama_tim", "wilayah", "aktif"]
     assert ["juri.formula", "'=1+1", "judge", "", "", "", "ya"] in table

@@ -436,3 +436,38 @@ async def test_nothing_is_read_or_written_for_an_event_nobody_listens_to(
     )
     await freeze.freeze(season.competition.id, organiser)
     assert await types_stored() == []
+
+
+def _documented_verify() -> Callable[[str, str, bytes], bool]:
+    """The receiver's check exactly as docs/api.md prints it (the first Python block after the signature
+    header's description), run as a receiver would copy it."""
+    from pathlib import Path
+
+    text = Path(__file__).resolve().parents[3].joinpath("docs", "api.md").read_text(encoding="utf-8")
+    after = text[text.index("Sinergi-Signature: t=") :]
+    snippet = after[after.index("```python\n") + len("```python\n") :]
+    snippet = snippet[: snippet.index("```")]
+    namespace: dict[str, Any] = {}
+    exec(compile(snippet, "docs/api.md", "exec"), namespace)  # noqa: S102 - our own documentation
+    return namespace["verify"]
+
+
+async def test_the_documented_snippet_verifies_a_real_delivery_and_freezing_twice_tells_once(
+    season: Season, receiver: Receiver, api_factory
+) -> None:
+    documented = _documented_verify()
+    hook, secret = await endpoint(season, receiver, events=("board.frozen", "board.unfrozen"))
+    organiser = await api_factory("panitia")
+    async with running():
+        for _ in range(2):
+            assert (await organiser.post("/api/v1/competitions/uji/freeze")).status_code == 200
+        for _ in range(2):
+            assert (await organiser.post("/api/v1/competitions/uji/unfreeze")).status_code == 200
+        got = await asyncio.to_thread(receiver.wait_for, 2)
+        await asyncio.sleep(0.5)  # anything more would have arrived by now
+    assert [r.event for r in receiver.received] == ["board.frozen", "board.unfrozen"]
+    for r in got:
+        header = r.headers["sinergi-signature"]
+        assert documented(secret, header, r.body)
+        assert not documented(secret, header, r.body + b" ")
+        assert not documented(hook.secret_hint, header, r.body)
