@@ -155,7 +155,11 @@ async def photo_for(viewer: CurrentUser, photo_id: int) -> dict[str, Any]:
     if row is None:
         raise NotFound(_("Photo not found."))
     team = await Team.select(Team.code).where(Team.id == row["team_id"]).first()
-    await check(viewer, row["team_id"], team["code"] if team else "", row["activity"])
+    try:
+        await check(viewer, row["team_id"], team["code"] if team else "", row["activity"])
+    except NotFound:
+        # Told nothing: the answer of a photo that does not exist, not that its activity is hidden.
+        raise NotFound(_("Photo not found.")) from None
     return row
 
 

@@ -122,4 +122,9 @@ async def test_stored_copy_and_thumbnail_for_whoever_may_see_them(season, api_fa
     assert refused.status_code == 401 and refused.headers["content-type"].startswith("application/json")
     missing = await participant.get("/api/v1/photos/999999", lang="en")
     assert missing.status_code == 404 and missing.json()["detail"] == "Photo not found."
+    # Told nothing means the same answer as for a photo that does not exist (not "Activity not found.").
+    other_team = await api_factory("peserta.mlg")
+    for path in ("", "/thumbnail"):
+        hidden = await other_team.get(f"{url}{path}", lang="en")
+        assert hidden.json() == (await other_team.get(f"/api/v1/photos/999999{path}", lang="en")).json()
     assert (await participant.get("/api/v1/photos/0")).status_code == 422
