@@ -154,7 +154,9 @@ async def _sync_fact(activity_id: int) -> None:
             await emit(AttestationChanged(competition, activity_id, row["team.code"]))
 
 
-async def renew_after_edit(activity_id: int, officers_field: Any, *, actor: CurrentUser) -> bool:
+async def renew_after_edit(
+    activity_id: int, officers_field: Any, *, actor: CurrentUser, why: str = "edit"
+) -> bool:
     """The team changed the activity (inside the edit's transaction, under the activity's lock): every
     current attestation is withdrawn and the officers named by the new version are asked again. Returns
     whether a confirmation was withdrawn (audited)."""
@@ -178,10 +180,25 @@ async def renew_after_edit(activity_id: int, officers_field: Any, *, actor: Curr
             object_type="activity",
             object_id=activity_id,
             before={"state": "confirmed", "nrp": [a["nrp"] for a in withdrawn]},
-            after={"state": "pending", "why": "edit"},
+            after={"state": "pending", "why": why},
             competition_id=competition["competition"] if competition else None,
         )
     return bool(withdrawn)
+
+
+async def renew_after_photo(activity_id: int, *, actor: CurrentUser) -> bool:
+    """The team added a photo (inside its transaction, under the activity's lock): new evidence changes
+    the activity, so a confirmation is withdrawn and the named officers are asked again, as after an edit.
+    Pending requests stay as they are (the officer sees the photo when they answer). Returns whether a
+    confirmation was withdrawn."""
+    if not await Attestation.exists().where(
+        (Attestation.activity == activity_id)
+        & (Attestation.is_current.eq(True))
+        & (Attestation.state == "confirmed")
+    ):
+        return False
+    row = await Activity.select(Activity.officers).where(Activity.id == activity_id).first()
+    return await renew_after_edit(activity_id, row["officers"] if row else [], actor=actor, why="photo")
 
 
 def _not_found() -> NotFound:

@@ -27,7 +27,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app import regions
 from app.accounts.auth import CurrentUser
-from app.activities import policy
+from app.activities import attestation, policy
 from app.activities.services import why_unchangeable
 from app.audit import services as audit
 from app.db import lock_activity, write_transaction
@@ -337,6 +337,9 @@ async def store_photo(
         )
         if not created:
             return saved, False
+        # Still under the activity's lock: a photo changes the activity, so an officer's confirmation of
+        # it is withdrawn and asked again (as an edit does).
+        await attestation.renew_after_photo(activity_id, actor=user)
         await audit.record(
             actor_id=user.id,
             actor_name=user.username,

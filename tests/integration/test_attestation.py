@@ -12,7 +12,7 @@ from app.accounts import officers
 from app.accounts.services import create_account
 from app.tables import Activity, Attestation, AuditEvent, OfficerInvite, Photo
 from tests.integration.api.helpers import api_factory
-from tests.integration.conftest import PASSWORD, activity_form, form_key
+from tests.integration.conftest import PASSWORD, activity_form, form_key, jpeg
 
 __all__ = ["api_factory"]
 
@@ -135,6 +135,35 @@ async def test_an_edit_by_the_team_withdraws_the_confirmation_and_asks_again(sea
     # The officer is asked again and may confirm the new version.
     await officer.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
     assert await state_of(activity_id) == [("withdrawn", False), ("confirmed", True)]
+    assert await confirmed_fact(activity_id)
+
+
+async def test_a_photo_added_to_a_confirmed_activity_withdraws_the_confirmation(
+    season, browser_factory, api_factory
+):
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant)
+    officer = await browser_factory("petugas.sby")
+    await officer.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
+    assert await confirmed_fact(activity_id)
+    team = await api_factory("peserta.sby")
+    url = f"/api/v1/activities/{activity_id}/photos"
+    added = await team.post(url, files={"file": ("baru.jpg", jpeg(), "image/jpeg")})
+    assert added.status_code == 201, added.text
+    assert await state_of(activity_id) == [("withdrawn", False), ("pending", True)]
+    assert not await confirmed_fact(activity_id)
+    withdrawal = (
+        await AuditEvent.select(AuditEvent.after)
+        .where((AuditEvent.action == "attestation.withdraw") & (AuditEvent.object_id == str(activity_id)))
+        .first()
+    )
+    assert withdrawal is not None and '"photo"' in str(withdrawal["after"])
+    # A photo to an activity still waiting for the officer leaves the request as it is (not asked twice).
+    again = await team.post(url, files={"file": ("lagi.jpg", jpeg(), "image/jpeg")})
+    assert again.status_code == 201, again.text
+    assert await state_of(activity_id) == [("withdrawn", False), ("pending", True)]
+    # The officer confirms the activity with its new photos.
+    await officer.post(f"/petugas/kegiatan/{activity_id}/konfirmasi", data={})
     assert await confirmed_fact(activity_id)
 
 
