@@ -142,6 +142,10 @@ def api_exception_handler(request: Request[Any, Any, Any], exc: HTTPException) -
         for item in extra:
             if not isinstance(item, dict) or "key" not in item:
                 continue
+            if item["key"] == "data" and item.get("source") == "body" and item.get("message") == "'data'":
+                # Litestar's words for a body that is not there at all.
+                problems.append({"field": "", "message": i18n._("Send a JSON object as the request body.")})
+                continue
             message, named = _translate(str(item.get("message", "")))
             field = _field_of(str(item["key"]))
             if named:

@@ -79,8 +79,7 @@ class CompetitionController(Controller):
         name = data.name.strip()
         if not name:
             errors["name"] = i18n._("This field is required.")
-        if data.ends_on < data.starts_on:
-            errors["ends_on"] = i18n._("The season cannot end before it starts.")
+        errors.update(competitions.season_date_errors(data.starts_on, data.ends_on))
         try:
             ZoneInfo(data.timezone)
         except (ZoneInfoNotFoundError, ValueError, OSError):

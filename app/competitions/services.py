@@ -33,6 +33,7 @@ from app.tables import (
 )
 from scoring.aggregate import Rubric
 from scoring.facts import Criterion
+from scoring.periods import FIRST_YEAR, LAST_YEAR
 from scoring.ruleset import Ruleset, default_ruleset, parse_ruleset, ruleset_to_json
 
 
@@ -63,6 +64,19 @@ def _info(row: dict[str, Any]) -> CompetitionInfo:
         ruleset_version=row["ruleset_version"],
         standings_version=row["standings_version"],
     )
+
+
+def season_date_errors(starts_on: date | None, ends_on: date | None) -> dict[str, str]:
+    """A season's first and last day, for every door that sets them: within the years the periods can
+    name (the board is scored day by day; the first or last day a date can name has no day beyond it),
+    and not ending before it starts. An absent date (already refused as unreadable) is not judged."""
+    errors: dict[str, str] = {}
+    for key, day in (("starts_on", starts_on), ("ends_on", ends_on)):
+        if day is not None and not FIRST_YEAR <= day.year <= LAST_YEAR:
+            errors[key] = _("Choose a year from %(first)s to %(last)s.", first=FIRST_YEAR, last=LAST_YEAR)
+    if not errors and starts_on is not None and ends_on is not None and ends_on < starts_on:
+        errors["ends_on"] = _("The season cannot end before it starts.")
+    return errors
 
 
 async def results_published(competition_id: int) -> bool:

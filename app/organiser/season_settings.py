@@ -156,8 +156,7 @@ def validate_season(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, s
             dates[key] = date.fromisoformat(values.get(key, "").strip())
         except ValueError:
             errors[key] = i18n._("Enter a date such as 2024-02-14.")
-    if len(dates) == 2 and dates["ends_on"] < dates["starts_on"]:
-        errors["ends_on"] = i18n._("The season cannot end before it starts.")
+    errors.update(competitions.season_date_errors(dates.get("starts_on"), dates.get("ends_on")))
     timezone = values.get("timezone", "")
     if timezone not in TIMEZONES:
         errors["timezone"] = i18n._("Choose WIB, WITA or WIT.")

@@ -275,3 +275,16 @@ async def test_unreadable_bodies_are_told_in_the_clients_language(season, api_fa
             )
             assert response.status_code == 400, (url, response.text)
             assert response.json() == {"status_code": 400, "detail": words}, (url, lang, response.text)
+
+
+async def test_a_missing_body_is_named_as_such(season, api_factory):
+    """A route that needs a JSON body, called without one: 422 saying so (was "Invalid value.")."""
+    organiser = await api_factory("panitia")
+    for url in (f"{BASE}/final-results", f"{BASE}/stages", f"{BASE}/webhooks"):
+        for lang, words in (
+            ("id", "Kirim sebuah objek JSON sebagai isi permintaan."),
+            ("en", "Send a JSON object as the request body."),
+        ):
+            response = await organiser.post(url, lang=lang)
+            assert response.status_code == 422, (url, response.text)
+            assert response.json() == {"errors": [{"field": "", "message": words}]}, (url, response.text)

@@ -177,3 +177,46 @@ async def test_audit_bounds_at_the_ends_of_the_calendar(season, api_factory):
         assert response.status_code in (200, 422), (params, response.text)
         if response.status_code == 422:
             assert response.json()["errors"][0]["field"] in params
+
+
+async def test_season_dates_beyond_the_calendar_are_refused_at_every_door(
+    season, api_factory, browser_factory
+):
+    """A season on the first or last day a date can name would be scored on days beyond Python's calendar
+    (a 500 when the board is recomputed): the years 2000–2100 the periods allow, the field named — on the
+    settings of the API and of the console page, and on a new competition."""
+    organiser = await api_factory("panitia")
+    for body, field in (
+        ({"starts_on": "0001-01-01"}, "starts_on"),
+        ({"ends_on": "9999-12-31"}, "ends_on"),
+        ({"starts_on": "1999-12-31"}, "starts_on"),
+        ({"ends_on": "2101-01-01"}, "ends_on"),
+    ):
+        refused = await _patch(organiser, body, lang="en")
+        assert refused.status_code == 422, (body, refused.text)
+        assert [e["field"] for e in refused.json()["errors"]] == [field], refused.text
+    widest = await _patch(organiser, {"starts_on": "2000-01-01", "ends_on": "2100-12-31"})
+    assert widest.status_code == 200, widest.text
+    created = await organiser.post(
+        "/api/v1/competitions",
+        {"slug": "kuno", "name": "Kuno", "starts_on": "0001-01-01", "ends_on": "9999-12-31"},
+        lang="en",
+    )
+    assert created.status_code == 422, created.text
+    assert {e["field"] for e in created.json()["errors"]} == {"starts_on", "ends_on"}
+    page = await browser_factory("panitia")
+    form = (await page.get("/panitia/musim/")).text
+    assert 'name="starts_on"' in form
+    posted = await page.post(
+        "/panitia/musim/",
+        data={
+            "name": "Lomba Uji",
+            "starts_on": "0001-01-01",
+            "ends_on": "2024-05-31",
+            "timezone": "Asia/Jakarta",
+            "reviews_required": "1",
+            "q_tolerance": "0.3",
+            "tolerance_action": "flag",
+        },
+    )
+    assert posted.status_code == 422, posted.status_code
