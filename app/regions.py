@@ -27,6 +27,7 @@ __all__ = [
     "regency_is_kota",
     "village",
     "village_count",
+    "villages_by_district",
     "villages_of",
 ]
 
@@ -122,6 +123,12 @@ def district(code: str) -> District | None:
 def villages_of(district_code: str) -> list[Village]:
     """Desa/kelurahan of a kecamatan, sorted by name; empty for an unknown code."""
     return list(_tables().villages_by_district.get(district_code, ()))
+
+
+def villages_by_district(regency_code: str) -> list[tuple[District, list[Village]]]:
+    """The desa/kelurahan of a regency grouped by kecamatan, both by name (a choice list's options); none for
+    an unknown code."""
+    return [(d, villages_of(d.code)) for d in districts_of(regency_code)]
 
 
 def village(code: str) -> Village | None:

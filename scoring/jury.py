@@ -250,6 +250,30 @@ def krippendorff_alpha(
     return 1 - (n - 1) * observed / expected
 
 
+def nominal_alpha_of_tallies(tallies: Mapping[tuple[int, ...], int]) -> Fraction | None:
+    """Nominal Krippendorff's alpha from the units' tallies alone, as a database counts them: each key is
+    one unit's count of each value (in a fixed order of the values, e.g. (verified, rejected)), each
+    value how many units have that tally. Equal to ``krippendorff_alpha(units, "nominal")`` over those
+    units (the alpha depends on nothing else); units with fewer than two values are ignored."""
+    pair_sums: dict[int, int] = defaultdict(int)
+    counts: dict[int, int] = defaultdict(int)
+    for tally, units in tallies.items():
+        m = sum(tally)
+        if m < 2 or units <= 0:
+            continue
+        pair_sums[m] += units * (m * m - sum(c * c for c in tally))
+        for position, c in enumerate(tally):
+            counts[position] += units * c
+    n = sum(counts.values())
+    if n == 0:
+        return None
+    observed = sum((Fraction(pairs, m - 1) for m, pairs in pair_sums.items()), Fraction(0))
+    expected = Fraction(n * n - sum(c * c for c in counts.values()))
+    if expected == 0:
+        return None
+    return 1 - (n - 1) * observed / expected
+
+
 def _number(value: Fraction | int | str) -> Fraction | int:
     if isinstance(value, str | bool):
         raise TypeError(f"interval alpha needs numbers, got {value!r}")

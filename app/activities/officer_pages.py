@@ -12,7 +12,7 @@ from urllib.parse import quote
 import segno
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect, Template
 
 from app import i18n, regions
@@ -203,6 +203,19 @@ class OfficerInviteController(Controller):
             values=values,
             ranks=officers.RANKS,
             polres=regions.polres_list(),
+            regencies=regions.regencies(),
+            village_groups=regions.villages_by_district,
+        )
+
+    @get("/wilayah/desa", guards=[public])
+    async def villages(
+        self, request: Request[Any, Any, Any], village_regency: FromQuery[str | None] = None
+    ) -> Template:
+        """The desa/kelurahan options of one regency, by kecamatan, for an officer's desa of duty (the invite
+        form and the organisers' console swap them in with htmx); public, as the region lists are."""
+        code = (village_regency or "")[:8]
+        return page(
+            request, "activities/_villages.html", villages=regions.villages_by_district(code), selected=""
         )
 
     @post("/undangan-petugas/{token:str}", guards=[public])
@@ -213,7 +226,7 @@ class OfficerInviteController(Controller):
         form = await request.form()
         values = {
             k: str(form.get(k) or "").strip()[:200]
-            for k in ("username", "full_name", "rank", "polres", "village")
+            for k in ("username", "full_name", "rank", "polres", "village", "village_regency")
         }
         try:
             account_id, activity_id = await invites.accept_invite(

@@ -37,13 +37,12 @@ from app.organiser.jury_reads import (
     REASON_MAX,
     activity_assignments,
     age_text,
-    agreement,
     assignment_by_id,
+    console,
     eligible_judges,
     flag_reason,
     flagged_activities,
     fraction_text,
-    judge_table,
     open_assignment_list,
     origin_label,
     percent_text,
@@ -78,12 +77,13 @@ class JuryController(Controller):
     async def judges(self, request: Request[Any, Any, Any]) -> Template:
         competition = await _competition()
         tolerance = await _tolerance_text(competition.id)
+        judges, agreed = await console(competition.id)
         return page(
             request,
             "organiser/jury.html",
             competition=competition,
-            judges=await judge_table(competition.id),
-            agreement=await agreement(competition.id),
+            judges=judges,
+            agreement=agreed,
             q_text=q_text,
             percent_text=percent_text,
             fraction_text=fraction_text,

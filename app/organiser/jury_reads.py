@@ -4,7 +4,7 @@ Reads only; every change goes through app.judging."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
@@ -13,6 +13,7 @@ from typing import Any
 from app import i18n, regions
 from app.competitions.services import scoring_rubric
 from app.competitions.stages import stages
+from app.db import is_postgres
 from app.judging import assignment as assignments
 from app.judging.scores import judge_q
 from app.tables import (
@@ -25,6 +26,7 @@ from app.tables import (
 )
 from scoring import jury as pure
 from scoring.aggregate import MICRO, Rubric
+from scoring.fixedpoint import div_round
 
 PAGE_SIZE = 50
 REASON_MAX = 2000
@@ -88,47 +90,68 @@ def flag_reason(flag: str) -> str:
 # --- Judge quality and the panel's agreement -------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class CountedReview:
-    id: int
-    activity: int
-    judge: int
-    decision: str
-    q: int | None
-    status: str
-
-
-async def counted_reviews(competition_id: int) -> list[CountedReview]:
-    """The judges' current, non-annulled activity reviews of the competition, with each one's q."""
-    weighed = await scoring_rubric(competition_id, "activity")
-    rows = await (
-        Review.select(
-            Review.id, Review.activity, Review.judge, Review.decision, Review.scores, Review.activity.status
-        )
-        .where(
-            (Review.activity.competition == competition_id)
-            & Review.is_current.eq(True)
-            & Review.annulled_at.is_null()
-        )
-        .order_by(Review.id)
+# The judges' current, non-annulled activity reviews of the competition (decided ones only), counted by
+# the database: per judge, and per activity as its tally of decisions (for the nominal alpha). Only the
+# reviews with rubric scores are read row by row (their q is the rubric's).
+_CURRENT = (
+    "FROM review r JOIN activity a ON a.id = r.activity WHERE a.competition = {competition}"
+    " AND r.is_current = {true} AND r.annulled_at IS NULL AND r.decision IN ('verified', 'rejected')"
+)
+_PER_JUDGE = (
+    "SELECT r.judge AS judge, COUNT(*) AS reviews,"
+    " SUM(CASE WHEN r.decision = 'rejected' THEN 1 ELSE 0 END) AS rejected,"
+    " SUM(CASE WHEN a.status IN ('verified', 'rejected') THEN 1 ELSE 0 END) AS decided,"
+    " SUM(CASE WHEN a.status IN ('verified', 'rejected') AND r.decision <> a.status THEN 1 ELSE 0 END)"
+    " AS differing " + _CURRENT + " GROUP BY r.judge"
+)
+_TALLY_PER_ACTIVITY = (
+    "SELECT r.activity, SUM(CASE WHEN r.decision = 'verified' THEN 1 ELSE 0 END) AS verified,"
+    " SUM(CASE WHEN r.decision = 'rejected' THEN 1 ELSE 0 END) AS rejected " + _CURRENT
+)
+_TALLIES = "".join(
+    (
+        "SELECT verified, rejected, COUNT(*) AS units FROM (",
+        _TALLY_PER_ACTIVITY,
+        " GROUP BY r.activity HAVING COUNT(*) >= 2) AS tally GROUP BY verified, rejected",
     )
-    latest: dict[tuple[int, int], CountedReview] = {}
+)
+_SCORED = (
+    "SELECT r.activity AS activity, r.judge AS judge, r.scores AS scores "
+    + _CURRENT
+    + (" AND CAST(r.scores AS TEXT) <> {{}} ORDER BY r.id")
+)
+_OPEN_PER_JUDGE = (
+    "SELECT judge, COUNT(*) AS n FROM assignment WHERE competition = {competition}"
+    " AND status = 'open' GROUP BY judge"
+)
+
+
+def _sql(template: str, competition_id: int) -> str:
+    return template.format(competition=int(competition_id), true="TRUE" if is_postgres() else "1")
+
+
+def _qs_of(weighed: Rubric, rows: list[dict[str, Any]]) -> dict[int, dict[int, int]]:
+    qs: dict[int, dict[int, int]] = {}
     for r in rows:
-        if r["decision"] not in pure.DECISIONS:
-            continue
-        latest[(r["judge"], r["activity"])] = CountedReview(
-            id=r["id"],
-            activity=r["activity"],
-            judge=r["judge"],
-            decision=r["decision"],
-            q=judge_q(weighed, r["judge"], r["scores"]),
-            status=r["activity.status"],
-        )
-    return list(latest.values())
+        q = judge_q(weighed, r["judge"], r["scores"])
+        if q is not None:
+            qs.setdefault(r["activity"], {})[r["judge"]] = q
+    return qs
 
 
-async def judge_table(competition_id: int) -> list[dict[str, Any]]:
-    """Per judge: reviews done, open assignments, mean q, rejection and disagreement rates, conflicts."""
+async def _scored_qs(competition_id: int) -> dict[int, dict[int, int]]:
+    """activity -> {judge: q} of the current decided reviews that carry rubric scores (the rubric's
+    arithmetic in a worker thread: it is per review)."""
+    weighed = await scoring_rubric(competition_id, "activity")
+    rows = await Review.raw(_sql(_SCORED, competition_id), "{}")
+    return await asyncio.to_thread(_qs_of, weighed, rows)
+
+
+async def judge_table(
+    competition_id: int, qs: dict[int, dict[int, int]] | None = None
+) -> list[dict[str, Any]]:
+    """Per judge: reviews done, open assignments, mean q, rejection and disagreement rates, conflicts.
+    The counts come from the database (GROUP BY); `qs` are the scored reviews' q when already read."""
     judges = await (
         Account.select(
             Account.id, Account.username, Account.full_name, Account.region_code, Account.is_active
@@ -137,15 +160,14 @@ async def judge_table(competition_id: int) -> list[dict[str, Any]]:
         .order_by(Account.full_name)
         .order_by(Account.username)
     )
-    reviews = await counted_reviews(competition_id)
-    facts = [pure.ReviewFact(judge_id=r.judge, unit=r.activity, decision=r.decision, q=r.q) for r in reviews]
-    final = {r.activity: r.status for r in reviews if r.status in pure.DECISIONS}
-    stats = {s.judge_id: s for s in pure.judge_stats(facts, final)}
-    open_counts: dict[int, int] = {}
-    for row in await Assignment.select(Assignment.judge).where(
-        (Assignment.competition == competition_id) & (Assignment.status == "open")
-    ):
-        open_counts[row["judge"]] = open_counts.get(row["judge"], 0) + 1
+    counted = {r["judge"]: r for r in await Review.raw(_sql(_PER_JUDGE, competition_id))}
+    if qs is None:
+        qs = await _scored_qs(competition_id)
+    given: dict[int, list[int]] = {}
+    for by_judge in qs.values():
+        for judge, q in by_judge.items():
+            given.setdefault(judge, []).append(q)
+    open_counts = {r["judge"]: r["n"] for r in await Assignment.raw(_sql(_OPEN_PER_JUDGE, competition_id))}
     declared: dict[int, list[dict[str, Any]]] = {}
     for row in await (
         ConflictOfInterest.select(
@@ -160,45 +182,62 @@ async def judge_table(competition_id: int) -> list[dict[str, Any]]:
         declared.setdefault(row["judge"], []).append(row)
     out = []
     for j in judges:
-        s = stats.get(j["id"])
+        c = counted.get(j["id"])
+        reviews = int(c["reviews"]) if c else 0
+        decided = int(c["decided"] or 0) if c else 0
+        own_qs = given.get(j["id"], [])
         region = regions.regency(j["region_code"]) if j["region_code"] else None
         out.append(
             {
                 **j,
                 "region_name": region.name if region else (j["region_code"] or ""),
-                "reviews": s.reviews if s else 0,
-                "open": open_counts.get(j["id"], 0),
-                "mean_q": s.mean_q if s else None,
-                "rejection_rate": s.rejection_rate if s else None,
-                "disagreement_rate": s.disagreement_rate if s else None,
+                "reviews": reviews,
+                "open": int(open_counts.get(j["id"], 0)),
+                "mean_q": div_round(sum(own_qs), len(own_qs)) if own_qs else None,
+                "rejection_rate": Fraction(int(c["rejected"] or 0), reviews) if reviews else None,
+                "disagreement_rate": Fraction(int(c["differing"] or 0), decided) if decided else None,
                 "conflicts": declared.get(j["id"], []),
             }
         )
     return out
 
 
-async def agreement(competition_id: int) -> list[dict[str, Any]]:
+async def console(competition_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The jury console's judge table and agreement, the scored reviews read once for both."""
+    qs = await _scored_qs(competition_id)
+    return await judge_table(competition_id, qs), await agreement(competition_id, qs)
+
+
+async def agreement(competition_id: int, qs: dict[int, dict[int, int]] | None = None) -> list[dict[str, Any]]:
     """Krippendorff's alpha per stage: nominal on the decisions and interval on q (activity stages), interval
-    on the team-level q (team stages); None where it cannot be computed."""
+    on the team-level q (team stages); None where it cannot be computed. The decisions are tallied per
+    activity by the database; `qs` are the scored reviews' q when already read."""
     out = []
-    reviews: list[CountedReview] | None = None
+    activity_side: tuple[int, Fraction | None, Fraction | None] | None = None
     team_rubric: Rubric | None = None
     for stage in await stages(competition_id):
         if stage["kind"] == "activity":
-            if reviews is None:
-                reviews = await counted_reviews(competition_id)
-            decisions: dict[int, dict[int, str]] = {}
-            qs: dict[int, dict[int, Fraction]] = {}
-            for r in reviews:
-                decisions.setdefault(r.activity, {})[r.judge] = r.decision
-                if r.q is not None:
-                    qs.setdefault(r.activity, {})[r.judge] = Fraction(r.q, MICRO)
+            if activity_side is None:
+                tallies = {
+                    (int(r["verified"]), int(r["rejected"])): int(r["units"])
+                    for r in await Review.raw(_sql(_TALLIES, competition_id))
+                }
+                if qs is None:
+                    qs = await _scored_qs(competition_id)
+                # The interval alpha does not change with the scale: q in millionths (integers) gives
+                # exactly the alpha of q on 0..1, at the cost of integer arithmetic.
+                activity_side = (
+                    sum(tallies.values()),
+                    pure.nominal_alpha_of_tallies(tallies),
+                    await asyncio.to_thread(pure.krippendorff_alpha, qs, "interval"),
+                )
+            units, nominal, interval = activity_side
             out.append(
                 {
                     "stage": stage,
-                    "units": sum(1 for unit in decisions.values() if len(unit) >= 2),
-                    "nominal": pure.krippendorff_alpha(decisions, "nominal"),
-                    "interval": pure.krippendorff_alpha(qs, "interval"),
+                    "units": units,
+                    "nominal": nominal,
+                    "interval": interval,
                     "has_nominal": True,
                 }
             )

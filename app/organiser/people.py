@@ -83,6 +83,7 @@ class OrganiserController(Controller):
             polres=regions.polres_list(),
             teams=team_rows,
             regencies=regions.regencies(),
+            village_groups=regions.villages_by_district,
             values=values,
             errors=errors,
         )
@@ -94,7 +95,18 @@ class OrganiserController(Controller):
         form = await request.form()
         values = {
             k: str(form.get(k) or "").strip()[:200]
-            for k in ("username", "full_name", "role", "team", "region", "nrp", "rank", "polres", "village")
+            for k in (
+                "username",
+                "full_name",
+                "role",
+                "team",
+                "region",
+                "nrp",
+                "rank",
+                "polres",
+                "village",
+                "village_regency",
+            )
         }
         password = str(form.get("password") or "")[:256]
         competition = await current_competition()

@@ -29,9 +29,12 @@ from app.db import write_transaction
 from app.errors import Invalid
 from app.events import emit
 from app.i18n import parse_number
+from app.leaderboard import kept
 from app.leaderboard.services import load_facts
+from app.leaderboard.state import competition_state
 from app.tables import RulesetDraft, RulesetVersion
 from scoring.engine import compare, fast_path
+from scoring.facts import Facts
 from scoring.registry import all_rules, get_rule
 from scoring.ruleset import (
     FieldError,
@@ -380,13 +383,23 @@ class PreviewRow:
 async def preview(competition: CompetitionInfo, candidate: Ruleset) -> list[PreviewRow]:
     """Every team's rank and points under the ruleset in force and under the candidate; writes nothing."""
     _, current = await ruleset_in_force(competition.id)
-    facts = await load_facts(competition)
+    facts = await _season_facts(competition)
     names = {t["code"]: t["name"] for t in await teams(competition.id)}
+    compared = await kept.run_read(compare, current, candidate, facts)
     return [
         PreviewRow(c.team_code, names.get(c.team_code, c.team_code), c.rank_a, c.score_a, c.rank_b, c.score_b)
-        for c in compare(current, candidate, facts)
+        for c in compared
         if c.team_code in names
     ]
+
+
+async def _season_facts(competition: CompetitionInfo) -> Facts:
+    """The season's facts as the board keeps them at the current standings version (loaded once for
+    every asker when they are not kept), not read again for each preview."""
+    state = await competition_state(competition.id, max_age=0)
+    if state is None:
+        return await load_facts(competition)
+    return (await kept.facts_at(state.stamp, state.info, state.version)).facts
 
 
 def rules_without_fast_path(ruleset: Ruleset) -> list[str]:

@@ -130,6 +130,46 @@ async def _open_assignment(competition: int) -> tuple[int, Any]:
     return row["activity"], user
 
 
+async def organiser_pages(figures: dict[str, Any], competition: int) -> None:
+    """What the organiser's pages wait for: the jury console (judges' statistics, the panel's agreement,
+    the attestation counts), the open assignments' first page with the flagged activities, the audit
+    trail's first page, and the what-if preview of the ruleset in force against itself."""
+    from app import i18n
+    from app.activities import attestation
+    from app.audit import services as audit
+    from app.competitions.services import competition_by_id, ruleset_in_force, teams
+    from app.organiser import jury_reads, rulesets
+
+    i18n.set_locale("id")
+    info = await competition_by_id(competition)
+    assert info is not None
+
+    async def console() -> None:
+        await jury_reads.console(competition)
+        await attestation.counts(competition)
+
+    async def assignments() -> None:
+        await jury_reads.open_assignment_list(competition, judge_id=None, team_code="", flag="", number=1)
+        await jury_reads.flagged_activities(competition)
+        await teams(competition)
+
+    async def trail() -> None:
+        await audit.events(audit.EventFilter(), 0, 50)
+
+    async def preview() -> None:
+        _, ruleset = await ruleset_in_force(competition)
+        await rulesets.preview(info, ruleset)
+
+    for name, action in (
+        ("organiser: jury console", console),
+        ("organiser: open assignments, page 1", assignments),
+        ("organiser: audit trail, page 1", trail),
+        ("organiser: what-if preview", preview),
+        ("organiser: what-if preview again", preview),
+    ):
+        await timed(figures, name, action)
+
+
 async def measure(competition: int, changes: int = 3) -> dict[str, Any]:
     """Every figure of the run, against the season stored for `competition`."""
     from app import db
@@ -175,6 +215,7 @@ async def measure(competition: int, changes: int = 3) -> dict[str, Any]:
             await assign_activity(info, fresh.id, team["team.code"])
 
     await timed(figures, "submission's insert + judge assignment", submission)
+    await organiser_pages(figures, competition)
     return figures
 
 

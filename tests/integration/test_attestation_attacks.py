@@ -160,3 +160,35 @@ async def test_next_never_leaves_the_site(season, browser_factory, target):
     # a "//host" address.
     assert location.isprintable() and " " not in location
     assert urljoin("http://testserver.local/masuk", location).startswith("http://testserver.local/")
+
+
+async def test_the_desa_of_duty_is_chosen_by_name_not_typed_as_a_code(season, browser_factory):
+    organiser = await browser_factory("panitia")
+    console = (await organiser.get("/panitia/akun")).text
+    assert 'id="village_regency"' in console and "Kota Surabaya" in console
+    assert "35.78.01.1001)" not in console  # no "type the code" hint any more
+    options = await organiser.get("/wilayah/desa?village_regency=35.78")
+    assert options.status_code == 200
+    assert "Kecamatan" in options.text and 'value="35.78.01.1001"' in options.text
+    assert "35.78.01.1001<" not in options.text  # the code is the value, the name is what one reads
+    for junk in ("", "99.99", "x" * 500, "35.78.01.1001"):
+        response = await organiser.get("/wilayah/desa", params={"village_regency": junk})
+        assert response.status_code == 200 and "Kecamatan" not in response.text
+    # A wrong send comes back with the regency's desa to choose from.
+    back = await organiser.post(
+        "/panitia/akun",
+        data={
+            "username": "petugas.baru",
+            "full_name": "Bripda Baru",
+            "role": "officer",
+            "nrp": "91010101",
+            "rank": "Bripda",
+            "polres": "Polrestabes Surabaya",
+            "village_regency": "35.78",
+            "village": "",
+        },
+    )
+    assert back.status_code == 422
+    assert 'value="35.78.01.1001"' in back.text and '<option value="35.78" selected' in back.text
+    anonymous = await browser_factory()
+    assert (await anonymous.get("/wilayah/desa?village_regency=35.07")).status_code == 200

@@ -24,6 +24,7 @@ from scoring.jury import (
     exceeds_tolerance,
     judge_stats,
     krippendorff_alpha,
+    nominal_alpha_of_tallies,
     normalise_judges,
     panel_verdict,
     region_key,
@@ -504,3 +505,21 @@ def test_normalise_judges_matches_the_plain_fraction_model(
     scores: list[tuple[int, int, Decimal]], low: Decimal, high: Decimal
 ) -> None:
     assert normalise_judges(scores, low, high) == normalise_by_fractions(scores, low, high)
+
+
+@PROPERTY
+@given(
+    st.dictionaries(
+        st.integers(0, 30),
+        st.lists(st.sampled_from(("verified", "rejected")), min_size=0, max_size=5),
+        max_size=25,
+    )
+)
+def test_nominal_alpha_of_tallies_is_the_alpha_of_the_units(coded: dict[int, list[str]]) -> None:
+    """What the jury console counts with GROUP BY (each unit's tally of decisions) gives exactly the
+    alpha of the units themselves."""
+    units = {u: dict(enumerate(values)) for u, values in coded.items()}
+    tallies: Counter[tuple[int, ...]] = Counter(
+        (values.count("verified"), values.count("rejected")) for values in coded.values()
+    )
+    assert nominal_alpha_of_tallies(tallies) == krippendorff_alpha(units, "nominal")
