@@ -91,6 +91,13 @@ async def open_invite(token: str) -> dict[str, Any]:
     return row
 
 
+async def regency_of(invite: dict[str, Any]) -> str:
+    """The regency of the team whose activity the invite is for: where the officer most likely serves (the
+    invite form offers its desa first)."""
+    row = await Activity.select(Activity.team.code).where(Activity.id == invite["activity"]).first()
+    return str(row["team.code"]) if row else ""
+
+
 async def accept_invite(
     token: str, *, username: str, password: str, full_name: str, fields: officers.OfficerFields
 ) -> tuple[int, int]:

@@ -184,7 +184,12 @@ class OfficerInviteController(Controller):
     @get("/undangan-petugas/{token:str}", guards=[public])
     async def invite_form(self, request: Request[Any, Any, Any], token: FromPath[str]) -> Template:
         row = await invites.open_invite(token)
-        return self._form(request, row, {}, {"username": row["nrp"], "full_name": row["officer_name"]})
+        values = {
+            "username": row["nrp"],
+            "full_name": row["officer_name"],
+            "village_regency": await invites.regency_of(row),
+        }
+        return self._form(request, row, {}, values)
 
     def _form(
         self,

@@ -192,3 +192,13 @@ async def test_the_desa_of_duty_is_chosen_by_name_not_typed_as_a_code(season, br
     assert 'value="35.78.01.1001"' in back.text and '<option value="35.78" selected' in back.text
     anonymous = await browser_factory()
     assert (await anonymous.get("/wilayah/desa?village_regency=35.07")).status_code == 200
+
+
+async def test_the_invite_form_offers_the_teams_regency_and_says_pangkat(season, browser_factory):
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant, officer_nrp=["90110022", ""], officer_name=["Slamet", ""])
+    page = await participant.post(f"/kegiatan/{activity_id}/undang-petugas", data={"nrp": "90110022"})
+    link = re.search(r'value="(http[^"]+/undangan-petugas/[^"]+)"', page.text).group(1)
+    form = (await (await browser_factory()).get(link.removeprefix("http://testserver.local"))).text
+    assert '<option value="35.78" selected>' in form and 'value="35.78.01.1001"' in form
+    assert ">Pangkat<" in form and "Peringkat" not in form
