@@ -15,7 +15,7 @@ from litestar.params import FromPath, JSONBody, PathParameter, QueryParameter
 from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 from msgspec import Meta
 
-from app.accounts.auth import CurrentUser, judge_only, organiser_only
+from app.accounts.auth import CurrentUser, judge_only, organiser_only, requires
 from app.activities import attestation, policy
 from app.api import schemas as s
 from app.api.activities import _activity_out
@@ -259,9 +259,9 @@ class JuryController(Controller):
 
     @get(
         "/conflicts",
-        guards=[organiser_only],
+        guards=[requires("organiser", "judge")],
         operation_id="listConflicts",
-        summary="Conflicts of interest the judges declared with the competition's teams",
+        summary="Conflicts of interest declared with the competition's teams (a judge: their own)",
         security=BEARER,
         responses=responses(401, 403, 404),
     )
@@ -276,7 +276,7 @@ class JuryController(Controller):
         competition = await visible_competition(slug, user)
         size = limit or 50
         rows = await corrections.conflicts_page(
-            competition.id, judge_id=judge_id, after_id=decode_cursor(cursor), limit=size
+            competition.id, user, judge_id=judge_id, after_id=decode_cursor(cursor), limit=size
         )
         rows, next_cursor = page_of(rows, size)
         return ConflictPage(items=[_conflict_out(r) for r in rows], next_cursor=next_cursor)

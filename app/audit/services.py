@@ -220,15 +220,30 @@ def _where(f: EventFilter) -> Any:
     return where
 
 
-async def events(f: EventFilter, offset: int, limit: int) -> tuple[list[dict[str, Any]], int]:
-    """Events matching the filter, newest first, and how many match in all."""
-    query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).offset(offset).limit(limit)
-    count = AuditEvent.count()
+async def events(
+    f: EventFilter, offset: int, limit: int, *, after: int | None = None, before: int | None = None
+) -> tuple[list[dict[str, Any]], int]:
+    """Events matching the filter, newest first, and how many match in all. With a cursor — the last
+    event of the page before (`after`: older ones follow) or the first of the page after (`before`) —
+    the page is read by id from there (keyset on the primary key, however deep), not by offset."""
     where = _where(f)
-    if where is not None:
-        query = query.where(where)
-        count = count.where(where)
+    count = AuditEvent.count() if where is None else AuditEvent.count().where(where)
+    if after is not None or before is not None:
+        older = after is not None
+        keyset = AuditEvent.id < after if older else AuditEvent.id > before
+        query = (
+            AuditEvent.select()
+            .where(keyset if where is None else where & keyset)
+            .order_by(AuditEvent.id, ascending=not older)
+            .limit(limit)
+        )
+    else:
+        query = AuditEvent.select().order_by(AuditEvent.id, ascending=False).offset(offset).limit(limit)
+        if where is not None:
+            query = query.where(where)
     rows = await query
+    if before is not None and after is None:
+        rows.reverse()
     for row in rows:
         row["before"] = loaded(row["before"])
         row["after"] = loaded(row["after"])

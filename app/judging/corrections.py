@@ -11,7 +11,7 @@ from app.audit import services as audit
 from app.competitions.services import CompetitionInfo
 from app.competitions.stages import activity_stage
 from app.db import advisory_lock, lock_activity, write_transaction
-from app.errors import Conflict, Invalid, NotFound
+from app.errors import Conflict, Forbidden, Invalid, NotFound
 from app.i18n import _
 from app.judging.assignment import assign, move_assignments, now
 from app.judging.reviews import apply_status, require_stage_open
@@ -187,10 +187,20 @@ async def conflicts(judge_id: int) -> list[dict[str, Any]]:
 
 
 async def conflicts_page(
-    competition_id: int, *, judge_id: int | None = None, after_id: int = 0, limit: int = 50
+    competition_id: int,
+    viewer: CurrentUser,
+    *,
+    judge_id: int | None = None,
+    after_id: int = 0,
+    limit: int = 50,
 ) -> list[dict[str, Any]]:
-    """The conflicts declared with the competition's teams (an organiser's view), by id after `after_id`;
-    one more row than `limit` tells that another page follows."""
+    """The conflicts declared with the competition's teams, by id after `after_id`: an organiser sees
+    everyone's, a judge their own (as on /juri/konflik), whatever `judge_id` asks; one more row than
+    `limit` tells that another page follows."""
+    if viewer.role == "judge":
+        judge_id = viewer.id
+    elif viewer.role != "organiser":
+        raise Forbidden(_("You do not have access to this page."))
     where = (ConflictOfInterest.team.competition == competition_id) & (ConflictOfInterest.id > after_id)
     if judge_id is not None:
         where &= ConflictOfInterest.judge == judge_id

@@ -23,6 +23,7 @@ from app.audit import services as audit
 from app.audit.chain import describe
 from app.competitions.services import CompetitionInfo, activity_types, current_competition, ruleset_in_force
 from app.errors import Conflict, Invalid
+from app.inputs import parse_id
 from app.leaderboard import policy
 from app.organiser import accounts, rulesets
 from app.organiser.markdown import render
@@ -351,6 +352,8 @@ class AuditController(Controller):
         dari: FromQuery[str | None] = None,
         sampai: FromQuery[str | None] = None,
         halaman: FromQuery[str | None] = None,
+        setelah: FromQuery[str | None] = None,
+        sebelum: FromQuery[str | None] = None,
     ) -> Template:
         competition = await current_competition()
         timezone = competition.timezone if competition else "Asia/Jakarta"
@@ -378,7 +381,13 @@ class AuditController(Controller):
             until=until,
         )
         number = page_number(halaman)
-        rows, total = await audit.events(f, (number - 1) * AUDIT_PAGE_SIZE, AUDIT_PAGE_SIZE)
+        rows, total = await audit.events(
+            f,
+            (number - 1) * AUDIT_PAGE_SIZE,
+            AUDIT_PAGE_SIZE,
+            after=parse_id(setelah) if setelah else None,
+            before=parse_id(sebelum) if sebelum else None,
+        )
         query = urlencode({k: v for k, v in values.items() if v})
         return page(
             request,
@@ -386,6 +395,7 @@ class AuditController(Controller):
             status_code=422 if errors else 200,
             events=rows,
             pager=Pager(number, AUDIT_PAGE_SIZE, total),
+            cursors=(rows[0]["id"], rows[-1]["id"]) if rows else None,
             values=values,
             errors=errors,
             base="/panitia/audit?" + (query + "&" if query else ""),

@@ -99,14 +99,24 @@ class JuryController(Controller):
         tim: str | None,
         tanda: str | None,
         halaman: str | None,
+        setelah: str | None = None,
+        sebelum: str | None = None,
     ) -> Template:
         competition = await _competition()
         judge_id = parse_id(juri) if juri else None
         team_code = (tim or "").strip()[:16]
         flag = (tanda or "").strip()
         number = page_number(halaman)
+        after = parse_id(setelah) if setelah else None
+        before = parse_id(sebelum) if sebelum else None
         rows, total = await open_assignment_list(
-            competition.id, judge_id=judge_id, team_code=team_code, flag=flag, number=number
+            competition.id,
+            judge_id=judge_id,
+            team_code=team_code,
+            flag=flag,
+            number=number,
+            after=after,
+            before=before,
         )
         query = {k: v for k, v in (("juri", juri or ""), ("tim", team_code), ("tanda", flag)) if v}
         base = "/panitia/juri/tugas?" + (urlencode(query) + "&" if query else "")
@@ -126,6 +136,7 @@ class JuryController(Controller):
             competition=competition,
             assignments=rows,
             pager=Pager(number, PAGE_SIZE, total),
+            cursors=(rows[0]["id"], rows[-1]["id"]) if rows else None,
             total=total,
             base=base,
             judges=judges,
@@ -146,8 +157,12 @@ class JuryController(Controller):
         tim: FromQuery[str | None] = None,
         tanda: FromQuery[str | None] = None,
         halaman: FromQuery[str | None] = None,
+        setelah: FromQuery[str | None] = None,
+        sebelum: FromQuery[str | None] = None,
     ) -> Template:
-        return await self._assignments_page(request, juri=juri, tim=tim, tanda=tanda, halaman=halaman)
+        return await self._assignments_page(
+            request, juri=juri, tim=tim, tanda=tanda, halaman=halaman, setelah=setelah, sebelum=sebelum
+        )
 
     @post("/tugas/lengkapi")
     async def top_up(self, request: Request[Any, Any, Any], user: NamedDependency[CurrentUser]) -> Redirect:

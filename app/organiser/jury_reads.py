@@ -105,14 +105,14 @@ _PER_JUDGE = (
     " AS differing " + _CURRENT + " GROUP BY r.judge"
 )
 _TALLY_PER_ACTIVITY = (
-    "SELECT r.activity, SUM(CASE WHEN r.decision = 'verified' THEN 1 ELSE 0 END) AS verified,"
+    "SELECT a.id, SUM(CASE WHEN r.decision = 'verified' THEN 1 ELSE 0 END) AS verified,"
     " SUM(CASE WHEN r.decision = 'rejected' THEN 1 ELSE 0 END) AS rejected " + _CURRENT
 )
 _TALLIES = "".join(
     (
         "SELECT verified, rejected, COUNT(*) AS units FROM (",
         _TALLY_PER_ACTIVITY,
-        " GROUP BY r.activity HAVING COUNT(*) >= 2) AS tally GROUP BY verified, rejected",
+        " GROUP BY a.id HAVING COUNT(*) >= 2) AS tally GROUP BY verified, rejected",
     )
 )
 _SCORED = (
@@ -356,19 +356,59 @@ async def assignments_after(
 
 
 async def open_assignment_list(
-    competition_id: int, *, judge_id: int | None, team_code: str, flag: str, number: int
+    competition_id: int,
+    *,
+    judge_id: int | None,
+    team_code: str,
+    flag: str,
+    number: int,
+    after: int | None = None,
+    before: int | None = None,
 ) -> tuple[list[dict[str, Any]], int]:
+    """One page of the open assignments, oldest first (created_at, id). With a cursor — the last row of
+    the page before (`after`) or the first row of the page after (`before`) — the page is read from the
+    index `assignment_open_age` onward from that row (keyset), however deep; without one, page `number`
+    by offset. A cursor that is not an open assignment of this list falls back to the offset."""
     where = _assignment_where(
         competition_id, status="open", judge_id=judge_id, team_code=team_code, flag=flag
     )
-    rows = await (
-        Assignment.select(*ASSIGNMENT_COLUMNS)
-        .where(where)
-        .order_by(Assignment.created_at)
-        .order_by(Assignment.id)
-        .offset((number - 1) * PAGE_SIZE)
-        .limit(PAGE_SIZE)
-    )
+    cursor = after if after is not None else before
+    anchor = None
+    if cursor is not None:
+        anchor = await (
+            Assignment.select(Assignment.created_at)
+            .where((Assignment.id == cursor) & (Assignment.competition == competition_id))
+            .first()
+        )
+    query = Assignment.select(*ASSIGNMENT_COLUMNS)
+    if anchor is not None and anchor["created_at"] is not None:
+        moment = anchor["created_at"]
+        if after is not None:
+            keyset = (Assignment.created_at >= moment) & (
+                (Assignment.created_at > moment) | (Assignment.id > cursor)
+            )
+        else:
+            keyset = (Assignment.created_at <= moment) & (
+                (Assignment.created_at < moment) | (Assignment.id < cursor)
+            )
+        forward = after is not None
+        query = (
+            query.where(where & keyset)
+            .order_by(Assignment.created_at, ascending=forward)
+            .order_by(Assignment.id, ascending=forward)
+            .limit(PAGE_SIZE)
+        )
+        rows = await query
+        if not forward:
+            rows.reverse()
+    else:
+        rows = await (
+            query.where(where)
+            .order_by(Assignment.created_at)
+            .order_by(Assignment.id)
+            .offset((number - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
+        )
     total = await Assignment.count().where(where)
     return [_assignment_row(r) for r in rows], total
 

@@ -5,12 +5,15 @@ over the facts read again, before and after a change (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import html
+import re
 from fractions import Fraction
 from typing import Any
 
 import msgspec
 from litestar import Litestar
 
+from app.audit import services as audit
 from app.competitions.services import competition_by_id, ruleset_in_force, scoring_rubric
 from app.competitions.stages import stages
 from app.db import write_transaction
@@ -19,13 +22,16 @@ from app.judging import reviews
 from app.judging.scores import judge_q
 from app.leaderboard.services import load_facts
 from app.organiser import jury_reads, rulesets
-from app.tables import Assignment, Review
+from app.security import hash_password_sync
+from app.tables import Account, Assignment, Review
 from bench.scale import build as bench
 from bench.scale.run import _open_assignment
 from scoring import jury as pure
 from scoring.aggregate import MICRO
 from scoring.engine import compare
-from tests.integration.conftest import wipe
+from tests.integration.conftest import PASSWORD, wipe
+
+HASH = hash_password_sync(PASSWORD)
 
 
 async def _former_reviews(competition_id: int) -> list[dict[str, Any]]:
@@ -170,3 +176,88 @@ async def test_the_what_if_preview_from_the_kept_facts_equals_reading_them_again
     second = rows(await rulesets.preview(info, candidate))
     assert second == await former()
     assert second != first
+
+
+def _ids(text: str, marker: str) -> list[int]:
+    return [int(found) for found in re.findall(marker, text)]
+
+
+async def _walk(client: Any, first: str, marker: str) -> tuple[list[list[int]], str]:
+    """Every page from `first` by its "Next" links, then back to the first by the "Previous" links."""
+    pages: list[list[int]] = []
+    response = await client.get(first)
+    assert response.status_code == 200, response.text
+    while True:
+        pages.append(_ids(response.text, marker))
+        found = re.search(r'href="([^"]+)" rel="next"', response.text)
+        if not found:
+            break
+        response = await client.get(html.unescape(found.group(1)))
+        assert response.status_code == 200
+    back: list[list[int]] = [pages[-1]]
+    while True:
+        found = re.search(r'href="([^"]+)" rel="prev"', response.text)
+        if not found:
+            break
+        link = html.unescape(found.group(1))
+        response = await client.get(link)
+        back.append(_ids(response.text, marker))
+    assert back[::-1] == pages, "back by the Previous links, the same pages"
+    return pages, link if len(pages) > 1 else ""
+
+
+async def test_the_long_lists_page_by_keyset_with_the_rows_of_the_numbered_pages(
+    app: Litestar, browser_factory: Any
+) -> None:
+    await wipe()
+    set_locale("id")
+    built = await bench.build(2500, 4)
+    async with write_transaction():
+        await Account.insert(
+            Account(username="panitia", password_hash=HASH, full_name="Panitia", role="organiser")
+        )
+        for n in range(130):
+            await audit.record(
+                actor_id=None,
+                actor_name="uji",
+                action="uji.langkah",
+                object_type="uji",
+                object_id=n,
+                competition_id=built.competition_id,
+            )
+    organiser = await browser_factory("panitia")
+    row = r'data-testid="assignment-row" data-id="(\d+)"'
+    pages, last_prev = await _walk(organiser, "/panitia/juri/tugas", row)
+    assert len(pages) >= 3 and "sebelum=" in last_prev
+    # The same rows as the numbered pages read by offset, in the same order (ties of created_at by id).
+    by_offset = [
+        [
+            r["id"]
+            for r in (
+                await jury_reads.open_assignment_list(
+                    built.competition_id, judge_id=None, team_code="", flag="", number=n
+                )
+            )[0]
+        ]
+        for n in range(1, len(pages) + 1)
+    ]
+    assert pages == by_offset
+    flat = [i for p in pages for i in p]
+    assert (
+        len(flat)
+        == len(set(flat))
+        == await Assignment.count().where(
+            (Assignment.competition == built.competition_id) & (Assignment.status == "open")
+        )
+    )
+    second = await organiser.get("/panitia/juri/tugas?halaman=2")
+    assert "setelah=" in second.text and _ids(second.text, row) == pages[1]
+
+    event = r'<p class="audit-head"><span class="muted">#(\d+)</span>'
+    events, _ = await _walk(organiser, "/panitia/audit?tindakan=uji", event)
+    assert len(events) >= 3
+    flat = [i for p in events for i in p]
+    assert len(flat) == 130 and flat == sorted(flat, reverse=True)
+    # A cursor that names no row of the list reads an empty page, not an error.
+    assert (await organiser.get("/panitia/audit?setelah=abc")).status_code == 200
+    assert (await organiser.get("/panitia/juri/tugas?setelah=999999999&halaman=2")).status_code == 200

@@ -146,7 +146,8 @@ async def test_conflict_declared_through_the_api_has_the_pages_effects(season, a
     assert [(c["judge_username"], c["team_code"]) for c in listed.json()["items"]] == [("juri.mlg", "35.78")]
     other = await organiser.get(f"{BASE}/conflicts", params={"judge_id": season.accounts["juri.sby"]})
     assert other.json()["items"] == []
-    assert (await judge.get(f"{BASE}/conflicts")).status_code == 403
+    # The judge lists their own, as /juri/konflik shows them.
+    assert (await judge.get(f"{BASE}/conflicts")).json()["items"] == listed.json()["items"]
     assert (
         await organiser.post(f"{BASE}/conflicts", {"team_code": "35.78", "reason": "x"})
     ).status_code == 403
@@ -266,3 +267,24 @@ async def test_queue_filter_by_officer_confirmation_matches_the_page(season, api
         seen |= set(api_ids)
     assert seen == set(ids), "every waiting activity is in exactly one state"
     assert (await judge.get(f"{BASE}/queue", params={"attested": "maybe"})).status_code == 422
+
+
+async def test_a_judge_lists_their_own_conflicts_as_the_page_shows_them(season, api_factory, browser_factory):
+    """The judge's /juri/konflik lists the conflicts they declared: the API's list gives a judge theirs
+    (never another judge's, whatever judge_id asks for); organisers keep seeing everyone's."""
+    mlg = await api_factory("juri.mlg")
+    sby = await api_factory("juri.sby")
+    assert (
+        await mlg.post(f"{BASE}/conflicts", {"team_code": "35.78", "reason": "Saudara"})
+    ).status_code == 201
+    assert (await sby.post(f"{BASE}/conflicts", {"team_code": "35.07", "reason": "Ipar"})).status_code == 201
+    own = await mlg.get(f"{BASE}/conflicts")
+    assert own.status_code == 200, own.text
+    assert [(c["judge_username"], c["team_code"]) for c in own.json()["items"]] == [("juri.mlg", "35.78")]
+    asked = await mlg.get(f"{BASE}/conflicts", params={"judge_id": season.accounts["juri.sby"]})
+    assert [c["judge_username"] for c in asked.json()["items"]] == ["juri.mlg"]
+    page = await browser_factory("juri.mlg")
+    assert "Saudara" in (await page.get("/juri/konflik")).text
+    everyone = await (await api_factory("panitia")).get(f"{BASE}/conflicts")
+    assert {c["judge_username"] for c in everyone.json()["items"]} == {"juri.mlg", "juri.sby"}
+    assert (await (await api_factory("peserta.sby")).get(f"{BASE}/conflicts")).status_code == 403
