@@ -22,6 +22,25 @@ from app.web import Pager, page, page_number
 PAGE_SIZE = 50
 
 
+async def _places(rows: list[dict[str, Any]]) -> dict[int, str]:
+    """What the accounts table says in its team/region column, by name (never a bare code): a participant's
+    team, a judge's home regency, an officer's rank, NRP and desa of duty."""
+    profiles = await officers.profiles_of([r["id"] for r in rows if r["role"] == officers.ROLE])
+    places: dict[int, str] = {}
+    for r in rows:
+        profile = profiles.get(r["id"])
+        if r.get("team.name"):
+            places[r["id"]] = r["team.name"]
+        elif profile is not None:
+            village = regions.village(profile["village_code"] or "")
+            parts = [profile["rank"], f"NRP {profile['nrp']}", village.name if village else ""]
+            places[r["id"]] = " · ".join(p for p in parts if p)
+        elif r.get("region_code"):
+            regency = regions.regency(r["region_code"])
+            places[r["id"]] = regency.name if regency else r["region_code"]
+    return places
+
+
 class OrganiserController(Controller):
     path = "/panitia"
     guards = [organiser_only]
@@ -75,6 +94,7 @@ class OrganiserController(Controller):
         return page(
             request,
             "accounts/accounts.html",
+            places=await _places(rows),
             status_code=status_code,
             accounts=rows,
             pager=pager,

@@ -202,3 +202,12 @@ async def test_the_invite_form_offers_the_teams_regency_and_says_pangkat(season,
     form = (await (await browser_factory()).get(link.removeprefix("http://testserver.local"))).text
     assert '<option value="35.78" selected>' in form and 'value="35.78.01.1001"' in form
     assert ">Pangkat<" in form and "Peringkat" not in form
+
+
+async def test_the_accounts_table_names_places_not_codes(season, browser_factory):
+    organiser = await browser_factory("panitia")
+    html = (await organiser.get("/panitia/akun")).text
+    cells = re.findall(r'data-testid="account-place">([^<]*)<', html)
+    assert cells and not any(re.fullmatch(r"\d\d\.\d\d.*", c) for c in cells), cells
+    assert "Kabupaten Malang" in cells
+    assert any(c.startswith("Bripka · NRP 85011234 · ") for c in cells), cells
