@@ -13,7 +13,7 @@ from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import JSONBody, MultipartBody, PathParameter, QueryParameter
-from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CONTENT
 
 from app import i18n
 from app.accounts import officers
@@ -31,11 +31,19 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
+from app.errors import Invalid as InvalidInput
+from app.errors import NotFound
 from app.inputs import MAX_ID
 from app.organiser import accounts as bulk
 
 AccountId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 NO_STORE = {"Cache-Control": "no-store"}
+
+
+class PasswordIn(msgspec.Struct):
+    """The new password an organiser chose (at least 8 characters)."""
+
+    password: Annotated[str, msgspec.Meta(max_length=256)]
 
 
 class UserPage(msgspec.Struct):
@@ -211,6 +219,26 @@ class UserController(Controller):
     )
     async def enable(self, account_id: AccountId, user: NamedDependency[CurrentUser]) -> s.UserOut:
         return await self._set_active(account_id, True, user)
+
+    @post(
+        "/{account_id:int}/password",
+        status_code=HTTP_204_NO_CONTENT,
+        operation_id="setUserPassword",
+        summary="Set a new password for an account (as /panitia/akun/{id}/sandi): its sessions and API "
+        "tokens end",
+        security=BEARER,
+        responses=responses(401, 403, 404),
+    )
+    async def set_password(
+        self, account_id: AccountId, data: JSONBody[PasswordIn], user: NamedDependency[CurrentUser]
+    ) -> None:
+        errors = await bulk.reset_password(
+            account_id, data.password, actor_id=user.id, actor_name=user.username
+        )
+        if "account" in errors:
+            raise NotFound(errors["account"])
+        if errors:
+            raise InvalidInput(errors)
 
     @post(
         "/import",

@@ -181,3 +181,29 @@ async def test_export_csv_and_xlsx_match_the_console(season, api_factory, browse
     )
     assert len(values) == len(table)
     assert (await (await api_factory("peserta.sby")).get(f"{USERS}/export.xlsx")).status_code == 403
+
+
+async def test_an_organiser_sets_a_new_password_as_the_console_does(season, api_factory):
+    """The console's /panitia/akun/{id}/sandi through the API: the same rule (at least 8 characters), the
+    account's sessions and API tokens end, and it is audited."""
+    from app.tables import AuditEvent
+
+    judge = await api_factory("juri.mlg")
+    organiser = await api_factory("panitia")
+    account = season.accounts["juri.mlg"]
+    short = await organiser.post(f"{USERS}/{account}/password", {"password": "pendek"}, lang="en")
+    assert short.status_code == 422 and short.json()["errors"][0]["field"] == "password"
+    assert (await judge.get("/api/v1/competitions/uji/queue")).status_code == 200, "nothing changed yet"
+    missing = await organiser.post(f"{USERS}/999999/password", {"password": "sandi-baru-123"})
+    assert missing.status_code == 404
+    done = await organiser.post(f"{USERS}/{account}/password", {"password": "sandi-baru-123"})
+    assert done.status_code == 204, done.text
+    assert (await judge.get("/api/v1/competitions/uji/queue")).status_code == 401, "its tokens ended"
+    await api_factory("juri.mlg", "sandi-baru-123")
+    assert await AuditEvent.count().where(AuditEvent.action == "account.password_reset") == 1
+    refused = await judge.post(f"{USERS}/{account}/password", {"password": "sandi-baru-123"})
+    assert refused.status_code == 401
+    other = await api_factory("peserta.sby")
+    assert (
+        await other.post(f"{USERS}/{account}/password", {"password": "sandi-baru-123"})
+    ).status_code == 403
