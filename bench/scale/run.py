@@ -153,6 +153,25 @@ async def organiser_pages(figures: dict[str, Any], competition: int) -> None:
         await jury_reads.flagged_activities(competition)
         await teams(competition)
 
+    from app.tables import Assignment
+
+    open_count = await Assignment.count().where(
+        (Assignment.competition == competition) & (Assignment.status == "open")
+    )
+    last = max(1, -(-open_count // jury_reads.PAGE_SIZE))
+    rows, _ = await jury_reads.open_assignment_list(
+        competition, judge_id=None, team_code="", flag="", number=max(1, last - 1)
+    )
+    cursor = rows[-1]["id"] if rows else None
+
+    async def deep_offset() -> None:
+        await jury_reads.open_assignment_list(competition, judge_id=None, team_code="", flag="", number=last)
+
+    async def deep_cursor() -> None:
+        await jury_reads.open_assignment_list(
+            competition, judge_id=None, team_code="", flag="", number=last, after=cursor
+        )
+
     async def trail() -> None:
         await audit.events(audit.EventFilter(), 0, 50)
 
@@ -163,6 +182,8 @@ async def organiser_pages(figures: dict[str, Any], competition: int) -> None:
     for name, action in (
         ("organiser: jury console", console),
         ("organiser: open assignments, page 1", assignments),
+        ("organiser: open assignments, last page by offset", deep_offset),
+        ("organiser: open assignments, last page from the cursor", deep_cursor),
         ("organiser: audit trail, page 1", trail),
         ("organiser: what-if preview", preview),
         ("organiser: what-if preview again", preview),
