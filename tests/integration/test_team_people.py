@@ -59,6 +59,8 @@ async def test_the_team_page_lists_the_people_of_its_verified_activities(app, se
     # Waiting for the jury: its people are not the team's yet.
     await submit(browser_factory, title="Belum diputuskan", senkom_members="Joko Waluyo")
     public = await browser_factory()
+    # The app lives for the whole session: other tests' teams may sit in the same cache.
+    app.state["board_caches"].people.entries.clear()
     html = (await public.get(f"/tim/{TEAM}")).text
     assert 'data-testid="team-people"' in html and "Orang-orang tim" in html
     assert people(html, "senkom") == {
