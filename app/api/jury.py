@@ -41,6 +41,7 @@ from app.judging import corrections, queue_views, reviews
 from app.organiser import jury_reads
 
 AssignmentId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+ReviewId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
 
 
 # --- Shapes -------------------------------------------------------------------------------------------
@@ -76,6 +77,18 @@ class OverrideIn(msgspec.Struct):
 
 class AssignedOut(msgspec.Struct):
     assigned: int
+
+
+class AnnulIn(msgspec.Struct):
+    """Why the review is annulled (required, as on the console's form)."""
+
+    reason: Annotated[str, Meta(max_length=2000)]
+
+
+class AnnulledOut(msgspec.Struct):
+    review_id: int
+    activity_id: int
+    status: str
 
 
 class ConflictIn(msgspec.Struct):
@@ -254,6 +267,28 @@ class JuryController(Controller):
     async def assign_unassigned(self, slug: FromPath[str], user: NamedDependency[CurrentUser]) -> AssignedOut:
         competition = await visible_competition(slug, user)
         return AssignedOut(assigned=await assignments.assign_unassigned(competition, user))
+
+    @post(
+        "/reviews/{review_id:int}/annul",
+        guards=[organiser_only],
+        status_code=HTTP_200_OK,
+        operation_id="annulReview",
+        summary="Annul a judge's current review with a reason (another judge is asked, the activity is "
+        "settled again), as the console's Batalkan ulasan",
+        security=BEARER,
+        responses=responses(401, 403, 404, 409),
+    )
+    async def annul_review(
+        self,
+        slug: FromPath[str],
+        review_id: ReviewId,
+        data: JSONBody[AnnulIn],
+        user: NamedDependency[CurrentUser],
+    ) -> AnnulledOut:
+        competition = await visible_competition(slug, user)
+        status = await corrections.annul_review(competition, user, review_id, data.reason)
+        activity_id = await corrections.activity_of_review(review_id)
+        return AnnulledOut(review_id=review_id, activity_id=activity_id, status=status)
 
     # --- Conflicts of interest (judges: /juri/konflik; organisers see them on /panitia/juri) -----------
 

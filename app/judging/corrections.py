@@ -39,6 +39,13 @@ async def annul_review(competition: CompetitionInfo, actor: CurrentUser, review_
         return await _annul(competition, stage, actor.id, actor.username, row, reason)
 
 
+async def activity_of_review(review_id: int) -> int:
+    row = await Review.select(Review.activity).where(Review.id == review_id).first()
+    if row is None:
+        raise NotFound(_("Review not found."))
+    return int(row["activity"])
+
+
 _ANNULLABLE = (
     Review.id,
     Review.activity,

@@ -288,3 +288,34 @@ async def test_a_judge_lists_their_own_conflicts_as_the_page_shows_them(season, 
     everyone = await (await api_factory("panitia")).get(f"{BASE}/conflicts")
     assert {c["judge_username"] for c in everyone.json()["items"]} == {"juri.mlg", "juri.sby"}
     assert (await (await api_factory("peserta.sby")).get(f"{BASE}/conflicts")).status_code == 403
+
+
+async def test_an_organiser_annuls_a_review_as_the_console_does(season, api_factory):
+    """The console's "Batalkan ulasan" (/panitia/kegiatan/{id}/batalkan) through the API: the same service
+    (corrections.annul_review): a reason needed, only a current review, another judge asked, audited."""
+    team = await api_factory("peserta.sby")
+    activity_id = await _submit(team, 1)
+    judge = await api_factory("juri.mlg")
+    organiser = await api_factory("panitia")
+    await _new_judge(organiser, "juri.lain", "35.10")
+    reviewed = await judge.post(f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"})
+    assert reviewed.status_code == 201, reviewed.text
+    detail = (await organiser.get(f"/api/v1/activities/{activity_id}")).json()
+    assert detail["status"] == "verified"
+    review_id = detail["reviews"][0]["id"]
+    url = f"{BASE}/reviews/{review_id}/annul"
+    no_reason = await organiser.post(url, {"reason": "  "}, lang="en")
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    assert (await judge.post(url, {"reason": "Foto tidak sesuai"})).status_code == 403
+    assert (await organiser.post(f"{BASE}/reviews/999999/annul", {"reason": "x"})).status_code == 404
+    done = await organiser.post(url, {"reason": "Foto tidak sesuai"})
+    assert done.status_code == 200, done.text
+    assert done.json() == {"review_id": review_id, "activity_id": activity_id, "status": "submitted"}
+    assert (await organiser.get(f"/api/v1/activities/{activity_id}")).json()["status"] == "submitted"
+    assert await AuditEvent.count().where(AuditEvent.action == "review.annul") == 1
+    again = await organiser.post(url, {"reason": "Lagi"})
+    assert again.status_code == 409
+    lain = await Assignment.select(Assignment.judge.username).where(
+        (Assignment.activity == activity_id) & (Assignment.status == "open")
+    )
+    assert [r["judge.username"] for r in lain] == ["juri.lain"]

@@ -59,6 +59,7 @@ async def test_every_api_route_is_guarded_and_answers_by_role(app, season, api_f
         "activity_id": str(created.json()["id"]),
         "path": "nope",
         "assignment_id": "1",
+        "review_id": "1",
         "photo_id": "1",
         # The organiser's own account: disabling it is refused (409), enabling it changes nothing.
         "account_id": str(season.accounts["panitia"]),
