@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from litestar import Controller, Request, get
+from litestar import Controller, MediaType, Request, Response, get
 from litestar.di import NamedDependency
 from litestar.exceptions import (
     NotFoundException,
 )
 from litestar.params import FromPath, QueryParameter
+from litestar.serialization import encode_json
 
 from app import i18n
 from app.accounts.auth import CurrentUser, public
@@ -22,7 +23,7 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
-from app.leaderboard import policy
+from app.leaderboard import caches, policy
 from app.leaderboard import views as leaderboard_views
 
 
@@ -72,28 +73,35 @@ class LeaderboardController(Controller):
         period: Annotated[
             str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
         ] = "season",
-    ) -> s.LeaderboardOut:
+    ) -> Response[s.LeaderboardOut]:
         competition = await visible_competition(slug, viewer)
-        board, frozen = await self._board(competition, viewer, view, period)
-        return s.LeaderboardOut(
-            competition=competition.slug,
-            view=view,
-            period=period,
-            ruleset_version=board.ruleset_version or competition.ruleset_version,
-            frozen=frozen,
-            generated_at=datetime.now(UTC).isoformat(),
-            rows=[
-                s.LeaderboardRow(
-                    rank=r.rank,
-                    team_code=r.team_code,
-                    team_name=r.team_name,
-                    score=decimal_text(r.score),
-                    counted_activities=r.counted,
-                    breakdown={k: decimal_text(v) for k, v in r.breakdown.items()},
-                )
-                for r in board.rows
-            ],
+        # The board policy decides first (a private board, the frozen public view); the bytes are then
+        # made once per (competition, view, period, audience, the version that audience may know, the
+        # freeze, locale) and served as they are, as the board's fragment is.
+        state = await policy.board_of(viewer, competition)
+        frozen_at = state.frozen_at if policy.frozen_for(viewer, state) else None
+        key = (
+            "api-leaderboard",
+            state.stamp,
+            view,
+            period,
+            policy.audience(viewer),
+            policy.standings_version(viewer, state),
+            frozen_at,
+            i18n.get_locale(),
         )
+        store = caches.current()
+        body = store.fragments.get(key)
+        if body is None:
+
+            async def make() -> bytes:
+                board, frozen = await self._board(competition, viewer, view, period)
+                made = encode_json(_leaderboard_out(competition, view, period, board, frozen))
+                store.fragments.put(key, made)
+                return made
+
+            body = await store.once(key, make)
+        return Response(body, media_type=MediaType.JSON)
 
     @get(
         "/teams/{code:str}/explanation",
@@ -138,3 +146,25 @@ class LeaderboardController(Controller):
                 for line in (row.lines if row else [])
             ],
         )
+
+
+def _leaderboard_out(competition: Any, view: str, period: str, board: Any, frozen: bool) -> s.LeaderboardOut:
+    return s.LeaderboardOut(
+        competition=competition.slug,
+        view=view,
+        period=period,
+        ruleset_version=board.ruleset_version or competition.ruleset_version,
+        frozen=frozen,
+        generated_at=datetime.now(UTC).isoformat(),
+        rows=[
+            s.LeaderboardRow(
+                rank=r.rank,
+                team_code=r.team_code,
+                team_name=r.team_name,
+                score=decimal_text(r.score),
+                counted_activities=r.counted,
+                breakdown={k: decimal_text(v) for k, v in r.breakdown.items()},
+            )
+            for r in board.rows
+        ],
+    )
