@@ -61,6 +61,7 @@
         drop.addEventListener("click", function () {
           if (window.confirm(box.dataset.confirm)) Outbox.remove(item.key).then(render);
         });
+        li.appendChild(document.createTextNode(" "));
         li.appendChild(edit);
         li.appendChild(document.createTextNode(" "));
         li.appendChild(drop);
