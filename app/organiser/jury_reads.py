@@ -5,13 +5,14 @@ Reads only; every change goes through app.judging."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from app import i18n, regions
-from app.competitions.services import scoring_rubric
+from app.competitions.services import criteria_of, rubric, scoring_rubric
 from app.competitions.stages import stages
 from app.db import is_postgres
 from app.judging import assignment as assignments
@@ -130,10 +131,25 @@ def _sql(template: str, competition_id: int) -> str:
     return template.format(competition=int(competition_id), true="TRUE" if is_postgres() else "1")
 
 
-def _qs_of(weighed: Rubric, rows: list[dict[str, Any]]) -> dict[int, dict[int, int]]:
+#: A review's q by (the rubric's criteria, its stored scores): a pure function of the two, so kept across
+#: requests (a review version never changes); bounded, emptied when full.
+_Q_MEMO: dict[tuple[Any, str], int | None] = {}
+Q_MEMO_SIZE = 500_000
+
+
+def _qs_of(criteria: Any, rows: list[dict[str, Any]]) -> dict[int, dict[int, int]]:
+    weighed = Rubric(criteria)
     qs: dict[int, dict[int, int]] = {}
+    memo = _Q_MEMO
     for r in rows:
-        q = judge_q(weighed, r["judge"], r["scores"])
+        raw = r["scores"]
+        key = (criteria, raw if isinstance(raw, str) else json.dumps(raw, sort_keys=True))
+        try:
+            q = memo[key]
+        except KeyError:
+            if len(memo) >= Q_MEMO_SIZE:
+                memo.clear()
+            q = memo[key] = judge_q(weighed, r["judge"], raw)
         if q is not None:
             qs.setdefault(r["activity"], {})[r["judge"]] = q
     return qs
@@ -141,10 +157,10 @@ def _qs_of(weighed: Rubric, rows: list[dict[str, Any]]) -> dict[int, dict[int, i
 
 async def _scored_qs(competition_id: int) -> dict[int, dict[int, int]]:
     """activity -> {judge: q} of the current decided reviews that carry rubric scores (the rubric's
-    arithmetic in a worker thread: it is per review)."""
-    weighed = await scoring_rubric(competition_id, "activity")
+    arithmetic in a worker thread, each distinct q once: `_Q_MEMO`)."""
+    criteria = criteria_of(await rubric(competition_id, "activity"))
     rows = await Review.raw(_sql(_SCORED, competition_id), "{}")
-    return await asyncio.to_thread(_qs_of, weighed, rows)
+    return await asyncio.to_thread(_qs_of, criteria, rows)
 
 
 async def judge_table(
@@ -205,7 +221,9 @@ async def judge_table(
 async def console(competition_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """The jury console's judge table and agreement, the scored reviews read once for both."""
     qs = await _scored_qs(competition_id)
-    return await judge_table(competition_id, qs), await agreement(competition_id, qs)
+    # The two sides' counts are independent queries: run side by side.
+    judges, agreed = await asyncio.gather(judge_table(competition_id, qs), agreement(competition_id, qs))
+    return judges, agreed
 
 
 async def agreement(competition_id: int, qs: dict[int, dict[int, int]] | None = None) -> list[dict[str, Any]]:

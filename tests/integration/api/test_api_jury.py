@@ -319,3 +319,26 @@ async def test_an_organiser_annuls_a_review_as_the_console_does(season, api_fact
         (Assignment.activity == activity_id) & (Assignment.status == "open")
     )
     assert [r["judge.username"] for r in lain] == ["juri.lain"]
+
+
+async def test_a_judge_revises_their_review_as_the_console_does(season, api_factory):
+    """The judge's /juri/ulasan/{id} through the API (reviews.revise): a new version of their own review
+    while the verification stage is open; none for an activity they did not review."""
+    team = await api_factory("peserta.sby")
+    activity_id = await _submit(team, 1)
+    judge = await api_factory("juri.mlg")
+    url = f"/api/v1/activities/{activity_id}/reviews/mine"
+    assert (await judge.put(url, {"decision": "rejected", "reason": "Kabur"})).status_code == 404
+    first = await judge.post(f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"})
+    assert first.status_code == 201, first.text
+    no_reason = await judge.put(url, {"decision": "rejected", "reason": ""}, lang="en")
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    revised = await judge.put(url, {"decision": "rejected", "reason": "Foto kabur"})
+    assert revised.status_code == 200, revised.text
+    body = revised.json()
+    assert body["decision"] == "rejected" and body["activity_status"] == "rejected"
+    versions = await Review.select(Review.version, Review.is_current).where(Review.activity == activity_id)
+    assert sorted((r["version"], r["is_current"]) for r in versions) == [(1, False), (2, True)]
+    other = await api_factory("juri.sby")
+    assert (await other.put(url, {"decision": "verified"})).status_code in (403, 404)
+    assert (await team.put(url, {"decision": "verified"})).status_code == 403
