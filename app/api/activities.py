@@ -100,6 +100,19 @@ def _activity_out(
     )
 
 
+async def activity_page(rows: list[dict[str, Any]], size: int, *, blind: bool) -> s.ActivityPage:
+    """One page of activities as the API shows them: redacted under blind judging, with the officer's
+    confirmation, and the cursor of the next page."""
+    rows, next_cursor = page_of(rows, size)
+    if blind:
+        rows = [policy.redact(r) for r in rows]
+    attested = await attestation.summaries([r["id"] for r in rows])
+    return s.ActivityPage(
+        items=[_activity_out(r, blind=blind, attested=attested.get(r["id"])) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
 def _photo_out(p: dict[str, Any]) -> s.PhotoOut:
     return s.PhotoOut(
         id=p["id"],
@@ -280,14 +293,7 @@ class ActivityController(Controller):
             team=team,
             type_code=type,
         )
-        rows, next_cursor = page_of(rows, size)
-        if blind:
-            rows = [policy.redact(r) for r in rows]
-        attested = await attestation.summaries([r["id"] for r in rows])
-        return s.ActivityPage(
-            items=[_activity_out(r, blind=blind, attested=attested.get(r["id"])) for r in rows],
-            next_cursor=next_cursor,
-        )
+        return await activity_page(rows, size, blind=blind)
 
     @get(
         "/activities/{activity_id:int}",

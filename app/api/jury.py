@@ -16,9 +16,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from msgspec import Meta
 
 from app.accounts.auth import CurrentUser, judge_only, organiser_only, requires
-from app.activities import attestation, policy
+from app.activities import policy
 from app.api import schemas as s
-from app.api.activities import _activity_out
+from app.api.activities import _activity_out, activity_page
 from app.api.common import (
     BEARER,
     Cursor,
@@ -367,15 +367,7 @@ class JuryController(Controller):
         rows = await queue_views.waiting_after(
             competition.id, user, after_id=decode_cursor(cursor), limit=size, attested=attested
         )
-        rows, next_cursor = page_of(rows, size)
-        blind = await policy.blind_judging(competition.id)
-        if blind:
-            rows = [policy.redact(r) for r in rows]
-        summaries = await attestation.summaries([r["id"] for r in rows])
-        return s.ActivityPage(
-            items=[_activity_out(r, blind=blind, attested=summaries.get(r["id"])) for r in rows],
-            next_cursor=next_cursor,
-        )
+        return await activity_page(rows, size, blind=await policy.blind_judging(competition.id))
 
     @get(
         "/queue/next",
