@@ -91,6 +91,28 @@ class AnnulledOut(msgspec.Struct):
     status: str
 
 
+class MyReviewOut(msgspec.Struct):
+    """One version of the judge's own review (`is_current`: the one that counts; annulled ones say so)."""
+
+    id: int
+    activity_id: int
+    activity_title: str
+    activity_status: str
+    decision: str
+    reason: str
+    scores: dict[str, str]
+    version: int
+    is_current: bool
+    created_at: str | None
+    annulled_at: str | None
+    annul_reason: str
+
+
+class MyReviewPage(msgspec.Struct):
+    items: list[MyReviewOut]
+    next_cursor: str | None
+
+
 class ConflictIn(msgspec.Struct):
     team_code: Annotated[str, Meta(max_length=16)]
     reason: Annotated[str, Meta(max_length=2000)]
@@ -368,6 +390,48 @@ class JuryController(Controller):
             competition.id, user, after_id=decode_cursor(cursor), limit=size, attested=attested
         )
         return await activity_page(rows, size, blind=await policy.blind_judging(competition.id))
+
+    @get(
+        "/my-reviews",
+        guards=[judge_only],
+        operation_id="listMyReviews",
+        summary="The judge's own reviews in the competition, every version, by id (as /juri/ulasan)",
+        security=BEARER,
+        responses=responses(401, 403, 404),
+    )
+    async def my_reviews(
+        self,
+        slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> MyReviewPage:
+        competition = await visible_competition(slug, user)
+        size = limit or 50
+        rows = await queue_views.my_reviews_after(
+            competition.id, user, after_id=decode_cursor(cursor), limit=size
+        )
+        rows, next_cursor = page_of(rows, size)
+        return MyReviewPage(
+            items=[
+                MyReviewOut(
+                    id=r["id"],
+                    activity_id=r["activity"],
+                    activity_title=r["activity.title"] or "",
+                    activity_status=r["activity.status"] or "",
+                    decision=r["decision"],
+                    reason=r["reason"] or "",
+                    scores={k: decimal_text(v) for k, v in r["scores"].items()},
+                    version=r["version"],
+                    is_current=bool(r["is_current"]),
+                    created_at=iso(r["created_at"]),
+                    annulled_at=iso(r["annulled_at"]),
+                    annul_reason=r["annul_reason"] or "",
+                )
+                for r in rows
+            ],
+            next_cursor=next_cursor,
+        )
 
     @get(
         "/queue/next",

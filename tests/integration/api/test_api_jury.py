@@ -342,3 +342,33 @@ async def test_a_judge_revises_their_review_as_the_console_does(season, api_fact
     other = await api_factory("juri.sby")
     assert (await other.put(url, {"decision": "verified"})).status_code in (403, 404)
     assert (await team.put(url, {"decision": "verified"})).status_code == 403
+
+
+async def test_a_judge_pages_through_their_own_reviews(season, api_factory):
+    """The judge's /juri/ulasan through the API: every version of their own reviews in the competition, by
+    id, a cursor page at a time; never another judge's."""
+    team = await api_factory("peserta.sby")
+    ids = [await _submit(team, n) for n in range(3)]
+    judge = await api_factory("juri.mlg")
+    for activity_id in ids:
+        made = await judge.post(f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"})
+        assert made.status_code == 201, made.text
+    revised = await judge.put(
+        f"/api/v1/activities/{ids[0]}/reviews/mine", {"decision": "rejected", "reason": "Kabur"}
+    )
+    assert revised.status_code == 200, revised.text
+    first = await judge.get(f"{BASE}/my-reviews", params={"limit": 2})
+    assert first.status_code == 200, first.text
+    rest = await judge.get(f"{BASE}/my-reviews", params={"limit": 2, "cursor": first.json()["next_cursor"]})
+    items = first.json()["items"] + rest.json()["items"]
+    assert rest.json()["next_cursor"] is None
+    assert [(i["activity_id"], i["version"], i["is_current"]) for i in items] == [
+        (ids[0], 1, False),
+        (ids[1], 1, True),
+        (ids[2], 1, True),
+        (ids[0], 2, True),
+    ]
+    assert items[-1]["decision"] == "rejected" and items[-1]["reason"] == "Kabur"
+    other = await api_factory("juri.sby")
+    assert (await other.get(f"{BASE}/my-reviews")).json()["items"] == []
+    assert (await team.get(f"{BASE}/my-reviews")).status_code == 403
