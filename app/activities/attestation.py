@@ -94,7 +94,9 @@ async def ask_named(activity_id: int, officers_field: Any) -> int:
 async def ask_officer(activity_id: int, account_id: int, nrp: str) -> bool:
     """Inside the caller's write transaction, the activity locked: asks one officer (an account made from
     an invite) to confirm, if the activity still names their NRP and they are not asked already."""
-    row = await Activity.select(Activity.officers).where(Activity.id == activity_id).first()
+    row = await Activity.select(Activity.officers, Activity.status).where(Activity.id == activity_id).first()
+    if row is None or row["status"] == "rejected":
+        return False
     named = next((o for o in _named(row["officers"] if row else []) if str(o.get("nrp") or "") == nrp), None)
     if named is None or await Attestation.exists().where(
         (Attestation.activity == activity_id)

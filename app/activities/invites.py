@@ -20,7 +20,7 @@ from app.db import lock_activity, write_transaction
 from app.errors import Conflict, Invalid, NotFound
 from app.i18n import _
 from app.security import hash_password, new_token, token_digest
-from app.tables import Activity, OfficerInvite
+from app.tables import Activity, Attestation, OfficerInvite
 
 # How long an invite link may be used: a week, long enough for the officer to find a quiet moment and short
 # enough that a forgotten link does not stay open for the season.
@@ -41,12 +41,14 @@ async def create_invite(user: CurrentUser, activity_id: int, nrp: str) -> tuple[
     """A one-time link for the officer of `nrp` named by the team's own activity; returns the token (shown
     once, never stored) and when it expires."""
     row = await (
-        Activity.select(Activity.id, Activity.team, Activity.competition, Activity.officers)
+        Activity.select(Activity.id, Activity.team, Activity.competition, Activity.officers, Activity.status)
         .where(Activity.id == activity_id)
         .first()
     )
     if row is None or row["team"] != user.team_id:
         raise NotFound(_("Activity not found."))
+    if row["status"] == "rejected":
+        raise Conflict(_("This activity was rejected: there is nothing left for an officer to confirm."))
     nrp = (nrp or "").strip()
     named = _named_nrps(row["officers"])
     if nrp not in named:
@@ -100,9 +102,10 @@ async def regency_of(invite: dict[str, Any]) -> str:
 
 async def accept_invite(
     token: str, *, username: str, password: str, full_name: str, fields: officers.OfficerFields
-) -> tuple[int, int]:
+) -> tuple[int, int | None]:
     """Creates the officer account of the invite's NRP and asks the officer to confirm the activity; the
-    invite is used up in the same transaction. Returns (account id, activity id)."""
+    invite is used up in the same transaction. Returns (account id, the activity id if the officer was asked:
+    not when it was rejected or no longer names the NRP meanwhile)."""
     invite = await open_invite(token)
     username = accounts.normalise_username(username)
     fields = officers.OfficerFields(invite["nrp"], fields.rank, fields.polres, fields.village_code).cleaned()
@@ -140,5 +143,11 @@ async def accept_invite(
             {OfficerInvite.used_at: datetime.now(UTC), OfficerInvite.account: account_id}
         ).where(OfficerInvite.id == invite["id"])
         await lock_activity(invite["activity"])
+        # Asked here, or already by the new account's own look for the activities naming its NRP.
         await attestation.ask_officer(invite["activity"], account_id, invite["nrp"])
-    return account_id, int(invite["activity"])
+        asked = await Attestation.exists().where(
+            (Attestation.activity == invite["activity"])
+            & (Attestation.officer == account_id)
+            & (Attestation.is_current.eq(True))
+        )
+    return account_id, int(invite["activity"]) if asked else None

@@ -49,7 +49,10 @@ async def participant_panel(request: Request[Any, Any, Any], row: dict[str, Any]
             {
                 **o,
                 "attestation": found,
-                "invitable": bool(nrp) and found is None and not await officers.has_account(nrp),
+                "invitable": bool(nrp)
+                and found is None
+                and row["status"] != "rejected"
+                and not await officers.has_account(nrp),
             }
         )
     return {
@@ -246,7 +249,7 @@ class OfficerInviteController(Controller):
         except Invalid as exc:
             return self._form(request, row, dict(exc.fields or {}), values, status_of(exc))
         session, _expires = await open_session(account_id, "web", settings.session_days)
-        response = Redirect(confirm_path(activity_id))
+        response = Redirect(confirm_path(activity_id) if activity_id is not None else "/petugas")
         response.set_cookie(
             SESSION_COOKIE,
             session,

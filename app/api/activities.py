@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, Response, get, post, put
 from litestar.datastructures import UploadFile
 from litestar.di import NamedDependency
 from litestar.exceptions import (
@@ -16,7 +16,7 @@ from litestar.exceptions import (
     PermissionDeniedException,
 )
 from litestar.params import FromPath, HeaderParameter, JSONBody, MultipartBody, QueryParameter
-from litestar.status_codes import HTTP_201_CREATED
+from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED
 
 from app import i18n
 from app.accounts.auth import CurrentUser, judge_only, participant_only, signed_in
@@ -40,6 +40,7 @@ from app.api.common import (
     visible_competition,
 )
 from app.competitions import services as competitions
+from app.competitions.services import CompetitionInfo
 from app.judging import reviews
 from app.judging.scores import check_scores
 from app.settings import Settings
@@ -99,6 +100,19 @@ def _activity_out(
     )
 
 
+async def activity_page(rows: list[dict[str, Any]], size: int, *, blind: bool) -> s.ActivityPage:
+    """One page of activities as the API shows them: redacted under blind judging, with the officer's
+    confirmation, and the cursor of the next page."""
+    rows, next_cursor = page_of(rows, size)
+    if blind:
+        rows = [policy.redact(r) for r in rows]
+    attested = await attestation.summaries([r["id"] for r in rows])
+    return s.ActivityPage(
+        items=[_activity_out(r, blind=blind, attested=attested.get(r["id"])) for r in rows],
+        next_cursor=next_cursor,
+    )
+
+
 def _photo_out(p: dict[str, Any]) -> s.PhotoOut:
     return s.PhotoOut(
         id=p["id"],
@@ -115,6 +129,29 @@ def _photo_out(p: dict[str, Any]) -> s.PhotoOut:
 @dataclass
 class PhotoUpload:
     file: UploadFile
+
+
+async def _checked_review(activity_id: int, data: s.ReviewIn) -> tuple[CompetitionInfo, str, dict[str, str]]:
+    """The review's fields checked as the judge's form checks them (422 naming each), and its activity's
+    competition (404 for an unknown activity)."""
+    errors: dict[str, str] = {}
+    if data.decision not in reviews.DECISIONS:
+        errors["decision"] = i18n._("Choose verified or rejected.")
+    reason = data.reason.strip()
+    if data.decision == "rejected" and not reason:
+        errors["reason"] = i18n._("A rejection needs a reason.")
+    row = await reads.activity(activity_id)
+    if row is None:
+        raise NotFoundException(detail=i18n._("Activity not found."))
+    competition = await competitions.competition_by_id(row["competition"])
+    assert competition is not None
+    scores: dict[str, str] = {}
+    if data.scores:
+        scores, score_errors = await check_scores(competition.id, data.scores)
+        errors.update(score_errors)
+    if errors:
+        raise Invalid(errors)
+    return competition, reason, scores
 
 
 class ActivityController(Controller):
@@ -256,14 +293,7 @@ class ActivityController(Controller):
             team=team,
             type_code=type,
         )
-        rows, next_cursor = page_of(rows, size)
-        if blind:
-            rows = [policy.redact(r) for r in rows]
-        attested = await attestation.summaries([r["id"] for r in rows])
-        return s.ActivityPage(
-            items=[_activity_out(r, blind=blind, attested=attested.get(r["id"])) for r in rows],
-            next_cursor=next_cursor,
-        )
+        return await activity_page(rows, size, blind=blind)
 
     @get(
         "/activities/{activity_id:int}",
@@ -333,27 +363,46 @@ class ActivityController(Controller):
         data: JSONBody[s.ReviewIn],
         user: NamedDependency[CurrentUser],
     ) -> s.ReviewCreated:
-        errors: dict[str, str] = {}
-        if data.decision not in reviews.DECISIONS:
-            errors["decision"] = i18n._("Choose verified or rejected.")
-        reason = data.reason.strip()
-        if data.decision == "rejected" and not reason:
-            errors["reason"] = i18n._("A rejection needs a reason.")
-        row = await reads.activity(activity_id)
-        if row is None:
-            raise NotFoundException(detail=i18n._("Activity not found."))
-        competition = await competitions.competition_by_id(row["competition"])
-        assert competition is not None
-        scores: dict[str, str] = {}
-        if data.scores:
-            scores, score_errors = await check_scores(competition.id, data.scores)
-            errors.update(score_errors)
-        if errors:
-            raise Invalid(errors)
+        competition, reason, scores = await _checked_review(activity_id, data)
         status = await reviews.decide(competition, user, activity_id, data.decision, reason, scores)
         own = await (
             Review.select(Review.id, Review.created_at)
             .where((Review.activity == activity_id) & (Review.judge == user.id))
+            .first()
+        )
+        assert own is not None
+        return s.ReviewCreated(
+            id=own["id"],
+            activity_id=activity_id,
+            decision=data.decision,
+            reason=reason,
+            scores={k: decimal_text(v) for k, v in scores.items()},
+            activity_status=status,
+            created_at=iso(own["created_at"]),
+        )
+
+    @put(
+        "/activities/{activity_id:int}/reviews/mine",
+        guards=[judge_only],
+        status_code=HTTP_200_OK,
+        operation_id="reviseReview",
+        summary="Revise the judge's own review (a new version) while the verification stage is open, as "
+        "/juri/ulasan/{id}",
+        security=BEARER,
+        responses=responses(401, 403, 404, 409),
+    )
+    async def revise(
+        self,
+        request: Request[Any, Any, Any],
+        activity_id: ActivityId,
+        data: JSONBody[s.ReviewIn],
+        user: NamedDependency[CurrentUser],
+    ) -> s.ReviewCreated:
+        competition, reason, scores = await _checked_review(activity_id, data)
+        status = await reviews.revise(competition, user, activity_id, data.decision, reason, scores or None)
+        own = await (
+            Review.select(Review.id, Review.created_at)
+            .where((Review.activity == activity_id) & (Review.judge == user.id) & Review.is_current.eq(True))
             .first()
         )
         assert own is not None

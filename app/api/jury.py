@@ -16,9 +16,9 @@ from litestar.status_codes import HTTP_200_OK, HTTP_201_CREATED, HTTP_204_NO_CON
 from msgspec import Meta
 
 from app.accounts.auth import CurrentUser, judge_only, organiser_only, requires
-from app.activities import attestation, policy
+from app.activities import policy
 from app.api import schemas as s
-from app.api.activities import _activity_out
+from app.api.activities import _activity_out, activity_page
 from app.api.common import (
     BEARER,
     Cursor,
@@ -89,6 +89,28 @@ class AnnulledOut(msgspec.Struct):
     review_id: int
     activity_id: int
     status: str
+
+
+class MyReviewOut(msgspec.Struct):
+    """One version of the judge's own review (`is_current`: the one that counts; annulled ones say so)."""
+
+    id: int
+    activity_id: int
+    activity_title: str
+    activity_status: str
+    decision: str
+    reason: str
+    scores: dict[str, str]
+    version: int
+    is_current: bool
+    created_at: str | None
+    annulled_at: str | None
+    annul_reason: str
+
+
+class MyReviewPage(msgspec.Struct):
+    items: list[MyReviewOut]
+    next_cursor: str | None
 
 
 class ConflictIn(msgspec.Struct):
@@ -367,13 +389,47 @@ class JuryController(Controller):
         rows = await queue_views.waiting_after(
             competition.id, user, after_id=decode_cursor(cursor), limit=size, attested=attested
         )
+        return await activity_page(rows, size, blind=await policy.blind_judging(competition.id))
+
+    @get(
+        "/my-reviews",
+        guards=[judge_only],
+        operation_id="listMyReviews",
+        summary="The judge's own reviews in the competition, every version, by id (as /juri/ulasan)",
+        security=BEARER,
+        responses=responses(401, 403, 404),
+    )
+    async def my_reviews(
+        self,
+        slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        limit: Limit = None,
+        cursor: Cursor = None,
+    ) -> MyReviewPage:
+        competition = await visible_competition(slug, user)
+        size = limit or 50
+        rows = await queue_views.my_reviews_after(
+            competition.id, user, after_id=decode_cursor(cursor), limit=size
+        )
         rows, next_cursor = page_of(rows, size)
-        blind = await policy.blind_judging(competition.id)
-        if blind:
-            rows = [policy.redact(r) for r in rows]
-        summaries = await attestation.summaries([r["id"] for r in rows])
-        return s.ActivityPage(
-            items=[_activity_out(r, blind=blind, attested=summaries.get(r["id"])) for r in rows],
+        return MyReviewPage(
+            items=[
+                MyReviewOut(
+                    id=r["id"],
+                    activity_id=r["activity"],
+                    activity_title=r["activity.title"] or "",
+                    activity_status=r["activity.status"] or "",
+                    decision=r["decision"],
+                    reason=r["reason"] or "",
+                    scores={k: decimal_text(v) for k, v in r["scores"].items()},
+                    version=r["version"],
+                    is_current=bool(r["is_current"]),
+                    created_at=iso(r["created_at"]),
+                    annulled_at=iso(r["annulled_at"]),
+                    annul_reason=r["annul_reason"] or "",
+                )
+                for r in rows
+            ],
             next_cursor=next_cursor,
         )
 

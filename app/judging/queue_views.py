@@ -14,8 +14,8 @@ from app.accounts.auth import CurrentUser
 from app.activities import attestation, policy
 from app.activities.services import ACTIVITY_COLUMNS, _decode
 from app.competitions.stages import stage_closed_for_activity
-from app.errors import DomainError
-from app.i18n import parse_number
+from app.errors import DomainError, Forbidden
+from app.i18n import _, parse_number
 from app.judging.assignment import next_assignment
 from app.standings import season_overall
 from app.tables import (
@@ -371,6 +371,41 @@ async def my_reviews(competition_id: int, judge_id: int) -> list[dict[str, Any]]
         if row["is_current"]:
             entry["current"] = row
     return sorted(grouped.values(), key=lambda e: e["versions"][-1]["id"], reverse=True)
+
+
+async def my_reviews_after(
+    competition_id: int, judge: CurrentUser, *, after_id: int = 0, limit: int = 50
+) -> list[dict[str, Any]]:
+    """The judge's own reviews in the competition, every version, by id after `after_id` (the API's cursor
+    pages over what /juri/ulasan shows); one more row than `limit` tells that another page follows."""
+    if judge.role != "judge":
+        raise Forbidden(_("You do not have access to this page."))
+    rows = await (
+        Review.select(
+            Review.id,
+            Review.activity,
+            Review.activity.title,
+            Review.activity.status,
+            Review.decision,
+            Review.reason,
+            Review.scores,
+            Review.version,
+            Review.is_current,
+            Review.created_at,
+            Review.annulled_at,
+            Review.annul_reason,
+        )
+        .where(
+            (Review.judge == judge.id)
+            & (Review.activity.competition == competition_id)
+            & (Review.id > after_id)
+        )
+        .order_by(Review.id)
+        .limit(limit + 1)
+    )
+    for row in rows:
+        row["scores"] = _json_dict(row["scores"])
+    return rows
 
 
 async def my_review_of(activity_id: int, judge_id: int) -> dict[str, Any] | None:

@@ -13,7 +13,7 @@ import pytest
 
 from app.accounts import officers
 from app.accounts.services import create_account
-from app.tables import Attestation
+from app.tables import Activity, Attestation
 from tests.integration.api.helpers import api_factory
 from tests.integration.conftest import PASSWORD, activity_form, form_key
 
@@ -211,3 +211,28 @@ async def test_the_accounts_table_names_places_not_codes(season, browser_factory
     assert cells and not any(re.fullmatch(r"\d\d\.\d\d.*", c) for c in cells), cells
     assert "Kabupaten Malang" in cells
     assert any(c.startswith("Bripka · NRP 85011234 · ") for c in cells), cells
+
+
+async def test_a_rejected_activity_offers_no_invite_and_an_earlier_link_asks_nobody(season, browser_factory):
+    participant = await browser_factory("peserta.sby")
+    activity_id = await send(participant, officer_nrp=["90110022", ""], officer_name=["Slamet", ""])
+    page = await participant.post(f"/kegiatan/{activity_id}/undang-petugas", data={"nrp": "90110022"})
+    path = re.search(r'value="http://testserver.local(/undangan-petugas/[^"]+)"', page.text).group(1)
+    await Activity.update({Activity.status: "rejected"}).where(Activity.id == activity_id)
+    detail = (await participant.get(f"/kegiatan/{activity_id}")).text
+    assert 'data-testid="invite-officer"' not in detail
+    refused = await participant.post(f"/kegiatan/{activity_id}/undang-petugas", data={"nrp": "90110022"})
+    assert refused.status_code == 409 and "ditolak" in refused.text
+    # A link made before the verdict still makes the account, but asks nothing of a rejected activity.
+    officer = await browser_factory()
+    data = {
+        "username": "slamet",
+        "password": PASSWORD,
+        "rank": "Aipda",
+        "polres": "Polrestabes Surabaya",
+        "village": "35.78.01.1001",
+    }
+    created = await officer.post(path, data=data)
+    assert created.status_code in (302, 303), created.text
+    assert created.headers["location"] == "/petugas"
+    assert await states(activity_id) == []

@@ -319,3 +319,56 @@ async def test_an_organiser_annuls_a_review_as_the_console_does(season, api_fact
         (Assignment.activity == activity_id) & (Assignment.status == "open")
     )
     assert [r["judge.username"] for r in lain] == ["juri.lain"]
+
+
+async def test_a_judge_revises_their_review_as_the_console_does(season, api_factory):
+    """The judge's /juri/ulasan/{id} through the API (reviews.revise): a new version of their own review
+    while the verification stage is open; none for an activity they did not review."""
+    team = await api_factory("peserta.sby")
+    activity_id = await _submit(team, 1)
+    judge = await api_factory("juri.mlg")
+    url = f"/api/v1/activities/{activity_id}/reviews/mine"
+    assert (await judge.put(url, {"decision": "rejected", "reason": "Kabur"})).status_code == 404
+    first = await judge.post(f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"})
+    assert first.status_code == 201, first.text
+    no_reason = await judge.put(url, {"decision": "rejected", "reason": ""}, lang="en")
+    assert no_reason.status_code == 422 and no_reason.json()["errors"][0]["field"] == "reason"
+    revised = await judge.put(url, {"decision": "rejected", "reason": "Foto kabur"})
+    assert revised.status_code == 200, revised.text
+    body = revised.json()
+    assert body["decision"] == "rejected" and body["activity_status"] == "rejected"
+    versions = await Review.select(Review.version, Review.is_current).where(Review.activity == activity_id)
+    assert sorted((r["version"], r["is_current"]) for r in versions) == [(1, False), (2, True)]
+    other = await api_factory("juri.sby")
+    assert (await other.put(url, {"decision": "verified"})).status_code in (403, 404)
+    assert (await team.put(url, {"decision": "verified"})).status_code == 403
+
+
+async def test_a_judge_pages_through_their_own_reviews(season, api_factory):
+    """The judge's /juri/ulasan through the API: every version of their own reviews in the competition, by
+    id, a cursor page at a time; never another judge's."""
+    team = await api_factory("peserta.sby")
+    ids = [await _submit(team, n) for n in range(3)]
+    judge = await api_factory("juri.mlg")
+    for activity_id in ids:
+        made = await judge.post(f"/api/v1/activities/{activity_id}/reviews", {"decision": "verified"})
+        assert made.status_code == 201, made.text
+    revised = await judge.put(
+        f"/api/v1/activities/{ids[0]}/reviews/mine", {"decision": "rejected", "reason": "Kabur"}
+    )
+    assert revised.status_code == 200, revised.text
+    first = await judge.get(f"{BASE}/my-reviews", params={"limit": 2})
+    assert first.status_code == 200, first.text
+    rest = await judge.get(f"{BASE}/my-reviews", params={"limit": 2, "cursor": first.json()["next_cursor"]})
+    items = first.json()["items"] + rest.json()["items"]
+    assert rest.json()["next_cursor"] is None
+    assert [(i["activity_id"], i["version"], i["is_current"]) for i in items] == [
+        (ids[0], 1, False),
+        (ids[1], 1, True),
+        (ids[2], 1, True),
+        (ids[0], 2, True),
+    ]
+    assert items[-1]["decision"] == "rejected" and items[-1]["reason"] == "Kabur"
+    other = await api_factory("juri.sby")
+    assert (await other.get(f"{BASE}/my-reviews")).json()["items"] == []
+    assert (await team.get(f"{BASE}/my-reviews")).status_code == 403
