@@ -109,6 +109,7 @@ NOT_BOARD = {
     "/api/v1/scoring/rules": "the registered rules, the same for every competition",
     "/sw.js": "static: the offline capture's service worker",
     "/undangan-petugas/{token:str}": "an officer's invitation to confirm an activity, by its token",
+    "/wilayah/desa": "the desa of a regency by name, for the officer forms (public region data, no board)",
 }
 
 
