@@ -7,7 +7,7 @@ import binascii
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import MediaType, Request, Response
@@ -29,6 +29,8 @@ BEARER = [{"bearer": []}]
 
 # Ids beyond 32 bits cannot exist (and SQLite refuses them): 422 rather than a server error.
 ActivityId = Annotated[int, PathParameter(ge=1, le=MAX_ID)]
+T = TypeVar("T")
+
 Limit = Annotated[int | None, QueryParameter(ge=1, le=200, description="Page size (default 50).")]
 Cursor = Annotated[
     str | None, QueryParameter(max_length=64, description="`next_cursor` of the previous page.")
@@ -241,6 +243,21 @@ def page_of(rows: list[dict[str, Any]], limit: int) -> tuple[list[dict[str, Any]
         rows = rows[:limit]
         return rows, encode_cursor(rows[-1]["id"])
     return rows, None
+
+
+def page_in_order(items: list[T], limit: int, cursor: str | None) -> tuple[list[T], str | None]:
+    """A page of a short list kept in its own order (stages by position, records by stage): the items
+    after the one the cursor names, and the cursor of the next page. Each item has an `id`."""
+    after = decode_cursor(cursor)
+    if after:
+        ids = [item.id for item in items]  # type: ignore[attr-defined]
+        if after not in ids:
+            raise Invalid({"cursor": i18n._("Unknown cursor: use the next_cursor of the previous page.")})
+        items = items[ids.index(after) + 1 :]
+    if len(items) > limit:
+        items = items[:limit]
+        return items, encode_cursor(items[-1].id)  # type: ignore[attr-defined]
+    return items, None
 
 
 def decimal_text(value: Decimal | str | int) -> str:

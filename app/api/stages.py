@@ -15,7 +15,16 @@ from litestar.params import FromPath, JSONBody, PathParameter
 from app import i18n
 from app.accounts.auth import CurrentUser, organiser_only, requires
 from app.api import season_schemas as s
-from app.api.common import BEARER, decimal_text, iso, responses, visible_competition
+from app.api.common import (
+    BEARER,
+    Cursor,
+    Limit,
+    decimal_text,
+    iso,
+    page_in_order,
+    responses,
+    visible_competition,
+)
 from app.competitions import stage_setup
 from app.competitions.services import CompetitionInfo, ruleset_in_force
 from app.competitions.stages import stage_by_id
@@ -121,10 +130,16 @@ class StageController(Controller):
         responses=responses(401, 403, 404),
     )
     async def list_stages(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], user: NamedDependency[CurrentUser]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        limit: Limit = None,
+        cursor: Cursor = None,
     ) -> s.StagePage:
-        # A season has a handful of stages: one page, with the cursor field every list of the API has.
-        return s.StagePage(items=await _stages_out(await visible_competition(slug, user)), next_cursor=None)
+        stages = await _stages_out(await visible_competition(slug, user))
+        items, next_cursor = page_in_order(stages, limit or 50, cursor)
+        return s.StagePage(items=items, next_cursor=next_cursor)
 
     @post(
         "/stages",
@@ -239,11 +254,17 @@ class StageController(Controller):
         responses=responses(401, 403, 404),
     )
     async def records(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], user: NamedDependency[CurrentUser]
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        user: NamedDependency[CurrentUser],
+        limit: Limit = None,
+        cursor: Cursor = None,
     ) -> s.BeritaAcaraPage:
         competition = await visible_competition(slug, user)
-        rows = await judging_stages.records(competition.id)
-        return s.BeritaAcaraPage(items=[_record_out(competition.slug, r) for r in rows], next_cursor=None)
+        records = [_record_out(competition.slug, r) for r in await judging_stages.records(competition.id)]
+        items, next_cursor = page_in_order(records, limit or 50, cursor)
+        return s.BeritaAcaraPage(items=items, next_cursor=next_cursor)
 
     @get(
         "/stages/{stage_id:int}/berita-acara.pdf",

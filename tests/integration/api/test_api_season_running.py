@@ -120,6 +120,15 @@ async def test_close_answers_with_the_berita_acara(season, api_factory):
         ("penetapan", "waiting"),
     ]
     assert stages[0]["berita_acara"]["sha256"] == digest
+    # Cursor pages in the stages' own order, as every list of the API.
+    first = (await organiser.get(f"{API}/stages?limit=2")).json()
+    assert [s["code"] for s in first["items"]] == ["verifikasi", "lapangan"] and first["next_cursor"]
+    rest = (await organiser.get(f"{API}/stages?limit=2&cursor={first['next_cursor']}")).json()
+    assert [s["code"] for s in rest["items"]] == ["penetapan"] and rest["next_cursor"] is None
+    one = (await judge.get(f"{API}/berita-acara?limit=1")).json()
+    assert [r["sha256"] for r in one["items"]] == [digest] and one["next_cursor"] is None
+    assert (await organiser.get(f"{API}/stages?cursor=xyz")).status_code == 422
+    assert (await organiser.get(f"{API}/stages?limit=0")).status_code == 422
     again = await organiser.post(f"{API}/stages/{stage['id']}/close", lang="en")
     assert again.status_code == 409 and "already closed" in again.json()["detail"]
 
