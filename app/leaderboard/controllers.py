@@ -18,7 +18,7 @@ from app import db, i18n, observability
 from app.accounts.auth import CurrentUser, public, requires
 from app.competitions.services import activity_types, team_by_code, team_count
 from app.errors import Invalid
-from app.leaderboard import cards, exports, live, policy, views
+from app.leaderboard import caches, cards, exports, live, policy, views
 from app.leaderboard import map as tile_map
 from app.leaderboard import team as team_view
 from app.settings import Settings
@@ -107,20 +107,59 @@ class LeaderboardController(Controller):
         if state is None:
             return page(request, "leaderboard/index.html", competition=None)
         choice = await _choice(state, tampilan, periode)
-        rendered = await self._fragment(request, viewer, state, choice)
-        audience = views.audience_of(viewer)
         return page(
             request,
             "leaderboard/index.html",
             competition=state.info,
-            choice=choice,
-            fragment=rendered.body.decode(),
-            frozen=state.frozen_for(audience),
-            state=state,
-            audience=audience,
-            options=views.period_options(state.info),
-            types=await activity_types(state.id),
+            body=await self._body(request, viewer, state, choice),
         )
+
+    async def _body(
+        self,
+        request: Request[Any, Any, Any],
+        viewer: CurrentUser | None,
+        state: views.State,
+        choice: views.Choice,
+    ) -> str:
+        """The page's body below the viewer's navigation, rendered once per (competition, view,
+        period, audience, version, freeze, locale, activity types) — after the board policy decided (the
+        caller's `policy.current_board`); the page adds the viewer's shell (navigation, CSRF token)."""
+        audience = views.audience_of(viewer)
+        locale = i18n.get_locale()
+        types = await activity_types(state.id)
+        version = state.version_for(audience)
+        frozen_at = state.frozen_at if state.frozen_for(audience) else None
+        names = tuple((t["code"], t["name"], t["name_en"]) for t in types)
+        key = (
+            state.stamp,
+            choice.view,
+            str(choice.period),
+            audience,
+            version,
+            frozen_at,
+            locale,
+            "page",
+            names,
+        )
+        store = caches.current()
+        hit = store.fragments.get(key)
+        if hit is None:
+            rendered = await self._fragment(request, viewer, state, choice)
+            hit = _render(
+                request,
+                "leaderboard/_index_body.html",
+                competition=state.info,
+                choice=choice,
+                fragment=rendered.body.decode(),
+                frozen=state.frozen_for(audience),
+                state=state,
+                audience=audience,
+                options=views.period_options(state.info),
+                types=types,
+            )
+            if rendered.version == version:  # a board of the previous version is never kept as this one's
+                store.fragments.put(key, hit)
+        return hit  # type: ignore[no-any-return]
 
     @get("/papan/baris", opt=NO_COMPRESSION)
     async def rows(
