@@ -198,8 +198,40 @@ class LeaderboardController(Controller):
         viewer: NamedDependency[CurrentUser | None],
     ) -> Template:
         state, team = await self._team(viewer, code)
+        body, title, description, version = await self._team_body(request, state, team, viewer)
+        return page(
+            request,
+            "leaderboard/team.html",
+            competition=state.info,
+            team=team,
+            body=body,
+            og_title=title,
+            og_description=description,
+            og_image=f"/tim/{team['code']}/kartu.png?v={version}",
+            share_text=f"{title} · {description}",
+        )
+
+    async def _team_body(
+        self,
+        request: Request[Any, Any, Any],
+        state: views.State,
+        team: dict[str, Any],
+        viewer: CurrentUser | None,
+    ) -> tuple[str, str, str, int]:
+        """The team page's summary (with its title and description for link previews), rendered once per
+        (competition, team, audience, version, freeze, locale, week) — after the board policy decided
+        (`_team`); the page adds the viewer's shell (navigation, CSRF token)."""
         audience = views.audience_of(viewer)
-        summary = await team_view.summary(state, team, audience, i18n.get_locale())
+        locale = i18n.get_locale()
+        week = views.baseline_label(views.local_today(state.info))  # the rank's move is this week's
+        version = state.version_for(audience)
+        frozen_at = state.frozen_at if state.frozen_for(audience) else None
+        key = ("team", state.stamp, team["code"], team["name"], audience, version, frozen_at, locale, week)
+        store = caches.current()
+        hit = store.fragments.get(key)
+        if hit is not None:
+            return hit  # type: ignore[no-any-return]
+        summary = await team_view.summary(state, team, audience, locale)
         standing = summary.standing
         title = team["name"]
         if standing is not None:
@@ -208,19 +240,11 @@ class LeaderboardController(Controller):
         if standing is not None:
             points = i18n._("%(score)s points", score=i18n.format_score(standing["score"]))
             description = f"{points} · {description}"
-        return page(
-            request,
-            "leaderboard/team.html",
-            competition=state.info,
-            team=team,
-            s=summary,
-            poll_seconds=POLL_SECONDS,
-            live_poll_seconds=LIVE_POLL_SECONDS,
-            og_title=title,
-            og_description=description,
-            og_image=f"/tim/{team['code']}/kartu.png?v={summary.version}",
-            share_text=f"{title} · {description}",
-        )
+        body = _render(request, "leaderboard/team_summary.html", team=team, s=summary, competition=state.info)
+        made = (body, title, description, summary.version)
+        if summary.version == version:
+            store.fragments.put(key, made)
+        return made
 
     @get("/tim/{code:str}/ringkas")
     async def team_fragment(
