@@ -3,6 +3,7 @@ and the probes."""
 
 from __future__ import annotations
 
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -21,6 +22,7 @@ from app.errors import Invalid
 from app.leaderboard import caches, cards, exports, live, policy, views
 from app.leaderboard import map as tile_map
 from app.leaderboard import team as team_view
+from app.leaderboard.state import STATE_TTL_SECONDS
 from app.settings import Settings
 from app.web import page
 
@@ -67,6 +69,19 @@ async def _unchanged(viewer: CurrentUser | None, versi: int | None) -> bool:
     # The board policy first: a private board answers nobody "unchanged".
     state = await policy.current_board(viewer, max_age=FRESH_SECONDS)
     return state is not None and versi == policy.standings_version(viewer, state)
+
+
+async def _types(state: views.State) -> list[dict[str, Any]]:
+    """The competition's activity types (the page's view menu), read at most once per
+    STATE_TTL_SECONDS per application like the competition's state: types are only ever added."""
+    store = caches.current()
+    key = ("types", state.stamp)
+    kept = store.fragments.get(key)
+    if kept is not None and time.monotonic() - kept[0] < STATE_TTL_SECONDS:
+        return kept[1]  # type: ignore[no-any-return]
+    types = await activity_types(state.id)
+    store.fragments.put(key, (time.monotonic(), types))
+    return types
 
 
 def _plugin(request: Request[Any, Any, Any]) -> ChannelsPlugin | None:
@@ -126,7 +141,7 @@ class LeaderboardController(Controller):
         caller's `policy.current_board`); the page adds the viewer's shell (navigation, CSRF token)."""
         audience = views.audience_of(viewer)
         locale = i18n.get_locale()
-        types = await activity_types(state.id)
+        types = await _types(state)
         version = state.version_for(audience)
         frozen_at = state.frozen_at if state.frozen_for(audience) else None
         names = tuple((t["code"], t["name"], t["name_en"]) for t in types)
