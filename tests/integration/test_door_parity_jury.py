@@ -116,6 +116,15 @@ DOORS: dict[tuple[str, str], Door] = {
         "review",
         lambda c: c.api.post(f"/api/v1/activities/{c.activity_id}/reviews", {"decision": "verified"}),
     ),
+    ("PUT", "/api/v1/activities/{activity_id:int}/reviews/mine"): Door(
+        "revise",
+        lambda c: c.api.put(f"/api/v1/activities/{c.activity_id}/reviews/mine", {"decision": "verified"}),
+    ),
+    # The API's annulment takes a review id, as the console's form does: organisers only, like that form.
+    ("POST", "/api/v1/competitions/{slug:str}/reviews/{review_id:int}/annul"): Door(
+        "organiser-annul",
+        lambda c: c.api.post(f"/api/v1/competitions/{SLUG}/reviews/0/annul", {"reason": "Uji pintu"}),
+    ),
     ("POST", "/api/v1/activities/{activity_id:int}/photos"): Door(
         "team-photo",
         lambda c: c.api.post(

@@ -162,6 +162,21 @@ def _status(username: str | None, active: bool) -> tuple[Call, Call]:
     return page, api
 
 
+def _password(username: str | None, password: str) -> tuple[Call, Call]:
+    def target(w: World) -> int:
+        return _id(w, username) if username else 999999
+
+    async def page(client: Any, w: World) -> Any:
+        return await client.post(
+            f"/panitia/akun/{target(w)}/sandi", data={"password": password, "password2": password}
+        )
+
+    async def api(client: Any, w: World) -> Any:
+        return await client.post(f"/api/v1/users/{target(w)}/password", {"password": password})
+
+    return page, api
+
+
 def _create(username: str, password: str, role: str) -> tuple[Call, Call]:
     async def page(client: Any, w: World) -> Any:
         return await client.post(
@@ -213,6 +228,7 @@ DECLARE = ("POST", "/api/v1/competitions/{slug}/conflicts")
 CONFLICTS = ("GET", "/api/v1/competitions/{slug}/conflicts")
 DISABLE = ("POST", "/api/v1/users/{account_id}/disable")
 ENABLE = ("POST", "/api/v1/users/{account_id}/enable")
+PASSWORD = ("POST", "/api/v1/users/{account_id}/password")
 CREATE = ("POST", "/api/v1/users")
 USERS = ("GET", "/api/v1/users")
 IMPORT = ("POST", "/api/v1/users/import")
@@ -260,8 +276,11 @@ CASES: dict[str, Case] = {
     "the conflicts are read by organisers": _case(
         "panitia", _get("/panitia/juri", f"{BASE}/conflicts"), "allowed", CONFLICTS
     ),
-    "a judge reads no one's conflicts list": _case(
-        "juri.mlg", _get("/panitia/juri", f"{BASE}/conflicts"), "403", CONFLICTS
+    "a judge reads their own conflicts": _case(
+        "juri.mlg", _get("/juri/konflik", f"{BASE}/conflicts"), "allowed", CONFLICTS
+    ),
+    "a participant reads no conflicts": _case(
+        "peserta.sby", _get("/juri/konflik", f"{BASE}/conflicts"), "403", CONFLICTS
     ),
     # The judge's queue.
     "the judge's queue": _case("juri.mlg", _get("/juri/daftar", f"{BASE}/queue"), "allowed", QUEUE),
@@ -286,6 +305,16 @@ CASES: dict[str, Case] = {
         "juri.sby", _score_team({"sinergi": "4", "dampak": "3"}), "404", TEAM, setup=_team_stage
     ),
     # Accounts.
+    "reset another account's password": _case(
+        "panitia", _password("juri.sby", "kata-sandi-baru-123"), "allowed", PASSWORD
+    ),
+    "a password too short": _case("panitia", _password("juri.sby", "pendek"), "422", PASSWORD),
+    "reset an unknown account's password": _case(
+        "panitia", _password(None, "kata-sandi-baru-123"), "404", PASSWORD
+    ),
+    "a judge resets no password": _case(
+        "juri.mlg", _password("juri.sby", "kata-sandi-baru-123"), "403", PASSWORD
+    ),
     "disable another account": _case("panitia", _status("juri.sby", False), "allowed", DISABLE),
     "disable one's own account": _case("panitia", _status("panitia", False), "409", DISABLE),
     "disable an unknown account": _case("panitia", _status(None, False), "404", DISABLE),
