@@ -119,11 +119,41 @@ class LeaderboardController(Controller):
         period: Annotated[
             str, QueryParameter(max_length=16, description="season, week:YYYY-Www or month:YYYY-MM")
         ] = "season",
-    ) -> s.ExplanationOut:
+    ) -> Response[s.ExplanationOut]:
         competition = await visible_competition(slug, viewer)
         team = await competitions.team_by_code(competition.id, code)
         if team is None:
             raise NotFoundException(detail=i18n._("Team not found."))
+        # As the leaderboard: the board policy decides first, then the bytes are made once per (team,
+        # period, audience, the version that audience may know, the freeze, locale).
+        state = await policy.board_of(viewer, competition)
+        leaderboard_views.choose("overall", period, set())  # a bad period: 422 here, not in the making
+        key = (
+            "api-explanation",
+            state.stamp,
+            code,
+            team["name"],
+            period,
+            policy.audience(viewer),
+            policy.standings_version(viewer, state),
+            state.frozen_at if policy.frozen_for(viewer, state) else None,
+            i18n.get_locale(),
+        )
+        store = caches.current()
+        body = store.fragments.get(key)
+        if body is None:
+
+            async def make() -> bytes:
+                made = encode_json(await self._explanation(competition, viewer, team, code, period))
+                store.fragments.put(key, made)
+                return made
+
+            body = await store.once(key, make)
+        return Response(body, media_type=MediaType.JSON)
+
+    async def _explanation(
+        self, competition: Any, viewer: CurrentUser | None, team: Any, code: str, period: str
+    ) -> s.ExplanationOut:
         board, _frozen = await self._board(competition, viewer, "overall", period, lines_for=code)
         row = next((r for r in board.rows if r.team_code == code), None)
         english = i18n.get_locale() == "en"
