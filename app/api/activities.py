@@ -154,6 +154,32 @@ async def _checked_review(activity_id: int, data: s.ReviewIn) -> tuple[Competiti
     return competition, reason, scores
 
 
+async def _own_review_out(
+    activity_id: int,
+    user: CurrentUser,
+    data: s.ReviewIn,
+    reason: str,
+    scores: dict[str, Any],
+    status: str,
+) -> s.ReviewCreated:
+    """The judge's current review of the activity, as written just now (a decision or a revision)."""
+    own = await (
+        Review.select(Review.id, Review.created_at)
+        .where((Review.activity == activity_id) & (Review.judge == user.id) & Review.is_current.eq(True))
+        .first()
+    )
+    assert own is not None
+    return s.ReviewCreated(
+        id=own["id"],
+        activity_id=activity_id,
+        decision=data.decision,
+        reason=reason,
+        scores={k: decimal_text(v) for k, v in scores.items()},
+        activity_status=status,
+        created_at=iso(own["created_at"]),
+    )
+
+
 class ActivityController(Controller):
     tags = ["activities"]
     path = "/"
@@ -365,21 +391,7 @@ class ActivityController(Controller):
     ) -> s.ReviewCreated:
         competition, reason, scores = await _checked_review(activity_id, data)
         status = await reviews.decide(competition, user, activity_id, data.decision, reason, scores)
-        own = await (
-            Review.select(Review.id, Review.created_at)
-            .where((Review.activity == activity_id) & (Review.judge == user.id))
-            .first()
-        )
-        assert own is not None
-        return s.ReviewCreated(
-            id=own["id"],
-            activity_id=activity_id,
-            decision=data.decision,
-            reason=reason,
-            scores={k: decimal_text(v) for k, v in scores.items()},
-            activity_status=status,
-            created_at=iso(own["created_at"]),
-        )
+        return await _own_review_out(activity_id, user, data, reason, scores, status)
 
     @put(
         "/activities/{activity_id:int}/reviews/mine",
@@ -400,18 +412,4 @@ class ActivityController(Controller):
     ) -> s.ReviewCreated:
         competition, reason, scores = await _checked_review(activity_id, data)
         status = await reviews.revise(competition, user, activity_id, data.decision, reason, scores or None)
-        own = await (
-            Review.select(Review.id, Review.created_at)
-            .where((Review.activity == activity_id) & (Review.judge == user.id) & Review.is_current.eq(True))
-            .first()
-        )
-        assert own is not None
-        return s.ReviewCreated(
-            id=own["id"],
-            activity_id=activity_id,
-            decision=data.decision,
-            reason=reason,
-            scores={k: decimal_text(v) for k, v in scores.items()},
-            activity_status=status,
-            created_at=iso(own["created_at"]),
-        )
+        return await _own_review_out(activity_id, user, data, reason, scores, status)
